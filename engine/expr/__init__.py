@@ -1,0 +1,1 @@
+"""The condition language: grammar, parser, syntax tree and type checks."""

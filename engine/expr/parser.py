@@ -1,0 +1,193 @@
+"""Text of a condition → syntax tree.  A real grammar (lark), never ``eval``."""
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from engine.expr import ast
+
+_TOKEN_WORDS = {
+    "COMP_OP": "a comparison (<, <=, >, >=, ==, !=)",
+    "ADD_OP": "+ or -",
+    "MUL_OP": "* or /",
+    "DOTTED_NAME": "a fact name",
+    "NUMBER": "a number",
+    "STRING": "a quoted text",
+    "LPAR": "(",
+    "RPAR": ")",
+    "LSQB": "[",
+    "RSQB": "]",
+    "COMMA": ",",
+    "MINUS": "-",
+    "AND": "and",
+    "OR": "or",
+    "NOT": "not",
+    "IN": "in",
+    "$END": "the end of the condition",
+}
+
+
+class ExpressionSyntaxError(ValueError):
+    """A condition that does not parse; ``column`` is 1-based within the text."""
+
+    def __init__(self, message: str, column: int):
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    grammar = resources.files("engine.expr").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+
+
+def parse(text: str) -> ast.Node:
+    """Parse one condition; raises :class:`ExpressionSyntaxError` with the column."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(text, exc) from None
+    return _ToAst(text).transform(tree)
+
+
+def _syntax_error(text: str, exc: UnexpectedInput) -> ExpressionSyntaxError:
+    column = getattr(exc, "column", None) or len(text) + 1
+    if isinstance(exc, UnexpectedEOF):
+        return ExpressionSyntaxError("the condition ends too early", len(text) + 1)
+    expected = sorted({_TOKEN_WORDS.get(t, t.lower()) for t in (getattr(exc, "expected", None) or ())})
+    if isinstance(exc, UnexpectedToken):
+        found = "the end of the condition" if exc.token.type == "$END" else repr(str(exc.token))
+    elif isinstance(exc, UnexpectedCharacters):
+        found = repr(text[exc.pos_in_stream]) if exc.pos_in_stream < len(text) else "the end"
+        allowed = sorted({_TOKEN_WORDS.get(t, t.lower()) for t in (exc.allowed or ())})
+        expected = allowed or expected
+    else:
+        found = "something unexpected"
+    hint = f"; expected {', '.join(expected)}" if expected else ""
+    if found in ("'='",):
+        hint = "; use == to compare"
+    if found in ("'&'", "'|'", "'!'"):
+        hint = "; use and, or, not"
+    return ExpressionSyntaxError(f"unexpected {found}{hint}", column)
+
+
+def _number(token: str) -> int | Fraction:
+    percent = token.endswith("%")
+    digits = token.rstrip("%")
+    value: int | Fraction = Fraction(digits) if "." in digits else int(digits)
+    if percent:
+        value = Fraction(value) / 100
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value
+
+
+class _ToAst(Transformer):
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def _span(self, meta) -> tuple[str, int]:
+        if getattr(meta, "empty", True):
+            return "", 1
+        return self._text[meta.start_pos:meta.end_pos], meta.column
+
+    def _tok(self, token: Token) -> tuple[str, int]:
+        return str(token), token.column or 1
+
+    @v_args(meta=True)
+    def or_(self, meta, items):
+        return self._boolop("or", meta, items)
+
+    @v_args(meta=True)
+    def and_(self, meta, items):
+        return self._boolop("and", meta, items)
+
+    def _boolop(self, op, meta, items):
+        if len(items) == 1:
+            return items[0]
+        text, col = self._span(meta)
+        flat: list[ast.Node] = []
+        for item in items:  # a or b or c → one node with three operands
+            if isinstance(item, ast.BoolOp) and item.op == op and not item.text.startswith("("):
+                flat.extend(item.operands)
+            else:
+                flat.append(item)
+        return ast.BoolOp(text, col, op, tuple(flat))
+
+    @v_args(meta=True)
+    def not_(self, meta, items):
+        text, col = self._span(meta)
+        return ast.Not(text, col, items[0])
+
+    @v_args(meta=True)
+    def compare(self, meta, items):
+        left, op, right = items
+        text, col = self._span(meta)
+        return ast.Compare(text, col, str(op), left, right)
+
+    @v_args(meta=True)
+    def in_(self, meta, items):
+        text, col = self._span(meta)
+        return ast.Member(text, col, items[0], items[1], False)
+
+    @v_args(meta=True)
+    def not_in(self, meta, items):
+        text, col = self._span(meta)
+        return ast.Member(text, col, items[0], items[1], True)
+
+    @v_args(meta=True)
+    def arith(self, meta, items):
+        left, op, right = items
+        text, col = self._span(meta)
+        return ast.Arith(text, col, str(op), left, right)
+
+    @v_args(meta=True)
+    def neg(self, meta, items):
+        text, col = self._span(meta)
+        operand = items[0]
+        if isinstance(operand, ast.Literal) and not isinstance(operand.value, (bool, str)):
+            return ast.Literal(text, col, -operand.value)
+        return ast.Neg(text, col, operand)
+
+    def number(self, items):
+        text, col = self._tok(items[0])
+        return ast.Literal(text, col, _number(text))
+
+    def string(self, items):
+        text, col = self._tok(items[0])
+        return ast.Literal(text, col, text[1:-1])
+
+    @v_args(meta=True)
+    def true(self, meta, items):
+        text, col = self._span(meta)
+        return ast.Literal(text or "true", col, True)
+
+    @v_args(meta=True)
+    def false(self, meta, items):
+        text, col = self._span(meta)
+        return ast.Literal(text or "false", col, False)
+
+    def name(self, items):
+        text, col = self._tok(items[0])
+        return ast.Name(text, col, text)
+
+    @v_args(meta=True)
+    def call(self, meta, items):
+        text, col = self._span(meta)
+        func = str(items[0])
+        args = tuple(i for i in items[1:] if i is not None)
+        return ast.Call(text, col, func, args)
+
+    @v_args(meta=True)
+    def list(self, meta, items):
+        text, col = self._span(meta)
+        return ast.ListLit(text, col, tuple(i for i in items if i is not None))
+
+
+__all__ = ["parse", "ExpressionSyntaxError", "Tree"]

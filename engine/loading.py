@@ -1,0 +1,168 @@
+"""Rule set and catalogue files → validated models, or every problem with its position."""
+from __future__ import annotations
+
+import hashlib
+import json
+import typing
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine import yamlpos
+from engine.errors import Problem, RuleSetError, did_you_mean
+from engine.model import Catalogue, RuleSet
+
+RULES_DIR_NAME = "rules"
+
+
+@dataclass(frozen=True)
+class LoadedRuleSet:
+    """A validated rule set with its catalogue and the positions of both files."""
+
+    ruleset: RuleSet
+    catalogue: Catalogue
+    source: yamlpos.Located
+    catalogue_source: yamlpos.Located
+    path: str
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the canonical content (rule set and catalogue), not of the file's bytes."""
+        return canonical_sha256(self.ruleset, self.catalogue)
+
+
+def canonical_sha256(ruleset: RuleSet, catalogue: Catalogue) -> str:
+    payload = {"ruleset": ruleset.model_dump(mode="json"), "catalogue": catalogue.model_dump(mode="json")}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def display_path(path: FsPath) -> str:
+    """Paths in messages are relative to where the user stands, as they typed them."""
+    try:
+        return str(path.resolve().relative_to(FsPath.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_text(path: FsPath) -> str:
+    """File text as UTF-8, or a located problem naming why it cannot be read."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RuleSetError([Problem(shown, "no such file")]) from None
+    except IsADirectoryError:
+        raise RuleSetError([Problem(shown, "this is a folder, not a file")]) from None
+    except OSError as exc:
+        raise RuleSetError([Problem(shown, f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RuleSetError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
+
+
+def load_model(path: FsPath, model: type[BaseModel]) -> tuple[Any, yamlpos.Located]:
+    """Load one YAML file into ``model``, collecting every problem before raising."""
+    shown = display_path(path)
+    located, problems = yamlpos.load(read_text(path), shown)
+    if located is None:
+        raise RuleSetError(problems)
+    if not isinstance(located.data, dict):
+        raise RuleSetError(problems + [located.problem((), f"expected a mapping of keys at the top of the file, found {type(located.data).__name__}")])
+    try:
+        value = model.model_validate(located.data)
+    except ValidationError as exc:
+        raise RuleSetError(problems + pydantic_problems(exc, located, model)) from None
+    if problems:
+        raise RuleSetError(problems)
+    return value, located
+
+
+def pydantic_problems(exc: ValidationError, located: yamlpos.Located, model: type[BaseModel]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        where = dotted(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            allowed = allowed_keys(model, loc[:-1])
+            hint = did_you_mean(str(loc[-1]), allowed)
+            msg = f"{dotted(loc[:-1]) or 'top level'}: unexpected key '{loc[-1]}'.{hint} Allowed keys are {sorted(allowed)}"
+            problems.append(located.problem(loc, msg.replace(". Did", ". Did").replace("'. Allowed", "'. Allowed"), key=True))
+        elif kind == "missing":
+            problems.append(located.problem(loc[:-1], f"{where}: missing required key '{loc[-1]}'"))
+        else:
+            value = err.get("input")
+            shown = "" if isinstance(value, (dict, list)) else f" (found {value!r})"
+            problems.append(located.problem(loc, f"{where}: {err['msg']}{shown}"))
+    return problems
+
+
+def dotted(loc: tuple) -> str:
+    out = ""
+    for step in loc:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step in ("int", "dict[str,nullable[int]]", "function-after[_version_shape(), str]") or "[" in str(step) and "(" in str(step):
+            continue  # pydantic's union-branch names are noise to a designer
+        else:
+            out += ("." if out else "") + str(step)
+    return out
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the model found at ``loc`` (for 'Allowed keys are [...]')."""
+    current: Any = model
+    for step in loc:
+        current = _unwrap(current)
+        if isinstance(step, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel) and step in current.model_fields:
+            current = current.model_fields[step].annotation
+        else:
+            args = typing.get_args(current)
+            current = args[-1] if args else current
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if origin in (list, typing.Union) or str(origin) == "types.UnionType":
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            if models:
+                annotation = models[0]
+                continue
+            if origin is list and args:
+                annotation = args[0]
+                continue
+        return annotation
+
+
+def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
+    """``--rules`` takes a year (the newest version of that year) or a path."""
+    if spec.isdigit():
+        folder = rules_root / spec
+        candidates = sorted(folder.glob("ruleset*.yaml")) if folder.is_dir() else []
+        if not candidates:
+            years = sorted(p.name for p in rules_root.iterdir() if p.is_dir() and p.name.isdigit()) if rules_root.is_dir() else []
+            raise RuleSetError([Problem(display_path(rules_root), f"no bundled rule set for the year {spec}; years available: {', '.join(years) or 'none'}")])
+        return candidates[-1]
+    return FsPath(spec)
+
+
+def load_ruleset(path: FsPath) -> LoadedRuleSet:
+    """Load a rule set and the catalogue it names; raises with every problem of both."""
+    ruleset, source = load_model(path, RuleSet)
+    catalogue_path = (path.parent / ruleset.catalogue)
+    if not catalogue_path.is_file():
+        raise RuleSetError([source.problem(("catalogue",), f"catalogue: no such file '{ruleset.catalogue}' (looked for {display_path(catalogue_path)})")])
+    catalogue, catalogue_source = load_model(catalogue_path, Catalogue)
+    return LoadedRuleSet(ruleset, catalogue, source, catalogue_source, display_path(path))

@@ -1,0 +1,216 @@
+"""Pydantic models of the catalogue and of a rule set, as designers write them.
+
+Unknown keys are errors everywhere (``extra="forbid"``): a misspelt key that is
+silently ignored would change a grade without anyone noticing.  Conditions stay text
+here; ``compile`` parses and type-checks them.
+"""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+GRADES: tuple[str, ...] = ("excellent", "good", "completed", "not_completed")
+"""Grades from the top down (1294/HD-TLĐ: HTXSNV, HTTNV, HTNV, KHTNV)."""
+
+GRADE_LABELS: dict[str, dict[str, str]] = {
+    "excellent": {"vi": "Hoàn thành xuất sắc nhiệm vụ", "en": "Excellent"},
+    "good": {"vi": "Hoàn thành tốt nhiệm vụ", "en": "Good"},
+    "completed": {"vi": "Hoàn thành nhiệm vụ", "en": "Completed"},
+    "not_completed": {"vi": "Không hoàn thành nhiệm vụ", "en": "Not completed"},
+    "not_graded": {"vi": "Chưa xếp loại", "en": "Not graded"},
+}
+
+Id = str
+GradeId = Literal["excellent", "good", "completed", "not_completed"]
+FactType = Literal["bool", "int", "decimal", "vnd", "percentage", "date", "enum", "string"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(Strict):
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+# --- catalogue ------------------------------------------------------------------
+
+class FactSpec(Strict):
+    type: FactType
+    label: Label
+    unit: Optional[str] = None
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+    places: Optional[int] = Field(default=None, ge=0, le=4)
+    values: Optional[dict[str, Label]] = None
+    on_missing: Literal["required", "insufficient", "default"] = "insufficient"
+    default: Any = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FactSpec":
+        if self.type == "enum" and not self.values:
+            raise ValueError("an enum fact needs 'values'")
+        if self.type != "enum" and self.values is not None:
+            raise ValueError(f"'values' is only for enum facts, not {self.type}")
+        if self.places is not None and self.type not in ("decimal", "percentage"):
+            raise ValueError("'places' is only for decimal and percentage facts")
+        if self.default is not None and self.on_missing != "default":
+            raise ValueError("'default' needs on_missing: default")
+        return self
+
+    @property
+    def scale(self) -> int:
+        """Decimal places kept exactly (the rule engine receives value × 10^scale)."""
+        if self.type == "percentage":
+            return 2 if self.places is None else self.places
+        if self.type == "decimal":
+            return 2 if self.places is None else self.places
+        return 0
+
+    @property
+    def bounds(self) -> tuple[Optional[Decimal], Optional[Decimal]]:
+        low, high = self.min, self.max
+        if self.type == "percentage":
+            low = Decimal(0) if low is None else low
+            high = Decimal(100) if high is None else high
+        if self.type == "vnd" and low is None:
+            low = Decimal(0)
+        return low, high
+
+
+class GroupSpec(Strict):
+    label: Label
+
+
+class Catalogue(Strict):
+    id: Id
+    version: str
+    groups: dict[Id, GroupSpec]
+    facts: dict[Id, FactSpec]
+
+    @field_validator("facts")
+    @classmethod
+    def _identity_facts(cls, facts: dict[str, FactSpec]) -> dict[str, FactSpec]:
+        for needed in ("unit_id", "name", "year", "workplace_type"):
+            if needed not in facts:
+                raise ValueError(f"the catalogue must declare the fact '{needed}'")
+        return facts
+
+
+# --- rule set ----------------------------------------------------------------------
+
+class Basis(Strict):
+    reference: str
+    covers: Optional[str] = None
+    note: Optional[str] = None
+
+
+class Requirement(Strict):
+    """A condition that must hold (eligibility, a grade level, a title)."""
+
+    id: Id
+    label: Label
+    require: str
+
+
+class Tier(Strict):
+    when: str
+    award_pct: int = Field(ge=0, le=100)
+    label: Optional[Label] = None
+
+
+class Criterion(Strict):
+    id: Id
+    group: Id
+    label: Label
+    points: Union[int, dict[str, Optional[int]]]
+    tiers: list[Tier] = Field(min_length=1)
+
+    @field_validator("points")
+    @classmethod
+    def _non_negative(cls, points):
+        values = [points] if isinstance(points, int) else [v for v in points.values() if v is not None]
+        if any(v < 0 for v in values):
+            raise ValueError("points must not be negative")
+        return points
+
+
+class Level(Strict):
+    id: GradeId
+    min_score: Optional[Decimal] = None
+    conditions: list[Requirement] = []
+
+
+class Veto(Strict):
+    id: Id
+    label: Label
+    when: str
+    cap: GradeId
+
+
+class FinanceCheck(Strict):
+    id: Id
+    label: Label
+    require: str
+    severity: Literal["required", "advisory"] = "required"
+    finding: Label
+
+
+class Finance(Strict):
+    checks: list[FinanceCheck] = Field(min_length=1)
+
+
+class Title(Strict):
+    id: Id
+    label: Label
+    conditions: list[Requirement] = Field(min_length=1)
+
+
+class RankKey(Strict):
+    key: str
+    order: Literal["asc", "desc"] = "desc"
+
+
+class Quota(Strict):
+    """Decree 335/2025 style: excellent may not exceed a share of a base count."""
+
+    enabled: bool = True
+    level: GradeId = "excellent"
+    share_pct: int = Field(ge=0, le=100)
+    of_levels: list[GradeId] = Field(min_length=1)
+    demote_to: GradeId
+    cohort_by: Optional[str] = None
+    rank_by: list[RankKey] = Field(min_length=1)
+    basis: Optional[str] = None
+
+
+class RuleSet(Strict):
+    id: Id
+    year: int = Field(ge=2000, le=2100)
+    version: str
+    effective_from: datetime.date
+    label: Label
+    catalogue: str
+    parent: Optional[str] = None
+    scale: int = 100
+    basis: list[Basis] = Field(min_length=1)
+    provisional: Optional[str] = None
+    eligibility: list[Requirement] = []
+    criteria: list[Criterion] = Field(min_length=1)
+    levels: list[Level] = Field(min_length=1)
+    vetoes: list[Veto] = []
+    finance: Finance
+    titles: list[Title] = []
+    quota: Optional[Quota] = None
+
+    @field_validator("version")
+    @classmethod
+    def _version_shape(cls, version: str) -> str:
+        head, _, tail = version.partition(".")
+        if not (head.isdigit() and tail.isdigit()):
+            raise ValueError(f"version must look like '2024.1' (year.amendment), not '{version}'")
+        return version

@@ -1,0 +1,100 @@
+"""Safe YAML loading that remembers where every value came from.
+
+Rule sets come from other people: only the safe constructor is used, duplicate keys
+are errors (a silently overwritten rule is the worst kind of bug), and every value
+keeps its line and column so that pydantic's error locations map back to the file.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from engine.errors import Problem
+
+Path = tuple[Any, ...]
+
+
+@dataclass
+class Located:
+    """Plain data plus the position of every value (and of every mapping key)."""
+
+    data: Any
+    file: str
+    values: dict[Path, tuple[int, int]]
+    keys: dict[Path, tuple[int, int]]
+
+    def position(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
+        """Position of the value at ``path``, or of its nearest located parent."""
+        table = self.keys if key else self.values
+        for cut in range(len(path), -1, -1):
+            probe = tuple(path[:cut])
+            if probe in table:
+                return table[probe]
+            if probe in self.values:
+                return self.values[probe]
+        return (None, None)
+
+    def problem(self, path: Path, message: str, key: bool = False, severity: str = "error") -> Problem:
+        line, column = self.position(path, key)
+        return Problem(self.file, message, line, column, severity)
+
+
+def nfc(value: Any) -> Any:
+    """Vietnamese text is compared and hashed in NFC, whatever the editor wrote."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
+    """Parse YAML text; returns the located data or the problems that stop it."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        return None, [Problem(file, f"this is not valid YAML: {exc.problem}", line, col)]
+    except yaml.YAMLError as exc:
+        return None, [Problem(file, f"this is not valid YAML: {exc}")]
+    if node is None:
+        return None, [Problem(file, "the file is empty", 1, 1)]
+    located = Located(None, file, {}, {})
+    problems: list[Problem] = []
+    constructor = yaml.SafeLoader("")
+    located.data = _build(node, (), located, problems, constructor)
+    return located, problems
+
+
+def _build(node, path: Path, located: Located, problems: list[Problem], constructor) -> Any:
+    located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                problems.append(Problem(located.file, "YAML merge keys (<<) are not supported in rule files; write the values out",
+                                        key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                continue
+            key = nfc(constructor.construct_object(key_node, deep=True)) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or isinstance(key, (list, dict)):
+                problems.append(Problem(located.file, "a mapping key must be a plain name",
+                                        key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                continue
+            if key in result:
+                first = located.keys.get(path + (key,), (None, None))[0]
+                problems.append(Problem(located.file, f"duplicate key '{key}' (first given on line {first})",
+                                        key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                continue
+            located.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = _build(value_node, path + (key,), located, problems, constructor)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(child, path + (i,), located, problems, constructor) for i, child in enumerate(node.value)]
+    try:
+        return nfc(constructor.construct_object(node, deep=True))
+    except yaml.constructor.ConstructorError as exc:
+        problems.append(Problem(located.file, f"cannot read this value: {exc.problem}",
+                                node.start_mark.line + 1, node.start_mark.column + 1))
+        return None
