@@ -1,0 +1,188 @@
+"""The ``cdcs`` command: thin click commands over the engine, nothing else."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from engine import __version__
+from engine.compile import Plan, compile_plan
+from engine.errors import EngineDisagreement, FactsError, Problem, UserInputError, did_you_mean
+from engine.evaluate import Grader
+from engine.explain import document, result as result_record, ruleset_record
+from engine.facts import FORMATS, load_facts, peek_years
+from engine.loading import RULES_DIR_NAME, load_model, load_ruleset, resolve_ruleset_path
+from engine.model import Catalogue
+from engine import render
+
+LANGS = click.Choice(["vi", "en"])
+
+
+def find_rules_root() -> Path:
+    """The bundled ``rules/`` folder: in the current folder or one above it."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / RULES_DIR_NAME).is_dir():
+            return folder / RULES_DIR_NAME
+    return here / RULES_DIR_NAME
+
+
+def fail(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(problem.render(), err=True)
+    count = sum(1 for p in problems if p.severity == "error")
+    raise click.ClickException(f"{count} error{'s' if count != 1 else ''}; nothing was graded" if count else "failed")
+
+
+def _plan(rules: Optional[str], facts: Path) -> Plan:
+    if rules is None:
+        years = peek_years(facts)
+        if len(years) > 1:
+            raise click.UsageError(f"{facts} reports several years ({', '.join(map(str, years))}); "
+                                   "grade one year at a time or pass --rules")
+        if not years:
+            raise click.UsageError(f"cannot tell the year of {facts}: it has no readable 'year' column; pass --rules")
+        rules = str(years[0])
+    path = resolve_ruleset_path(rules, find_rules_root())
+    return compile_plan(load_ruleset(path))
+
+
+def _grade(rules: Optional[str], facts_path: Path):
+    plan = _plan(rules, facts_path)
+    facts = load_facts(facts_path, plan.catalogue)
+    evaluations = Grader(plan).batch(facts.units)
+    return plan, facts, evaluations
+
+
+def _type_labels(plan: Plan) -> dict:
+    values = plan.catalogue.facts["workplace_type"].values or {}
+    return {code: label.model_dump() for code, label in values.items()}
+
+
+class Cli(click.Group):
+    """Turns user mistakes into messages with exit code 1; tracebacks are for bugs only."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except UserInputError as exc:
+            fail(exc.problems)
+        except EngineDisagreement as exc:
+            click.echo(f"internal error: the two evaluators disagree: {exc}", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=Cli)
+@click.version_option(__version__, prog_name="cdcs")
+def main() -> None:
+    """Grade grassroots trade unions (CĐCS) with versioned YAML rule sets, and explain every grade."""
+
+
+@main.command()
+@click.argument("facts", type=click.Path(path_type=Path))
+@click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year (newest bundled version) or a file. Default: the facts' year.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for xlsx).")
+@click.option("--lang", type=LANGS, default="vi", show_default=True, help="Language of labels and reasons.")
+def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang: str) -> None:
+    """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
+    plan, facts_file, evaluations = _grade(rules, facts)
+    doc = document(plan, evaluations, lang)
+    if fmt == "xlsx":
+        render.write_xlsx(doc, out, lang, _type_labels(plan))
+    else:
+        text = {"table": lambda: render.table(doc, lang, _type_labels(plan)),
+                "json": lambda: render.to_json(doc), "csv": lambda: render.to_csv(doc)}[fmt]()
+        _emit(text, out)
+    if out is not None:
+        click.echo(f"{len(evaluations)} units graded → {out}", err=True)
+    _report_unit_problems(facts_file.problems)
+
+
+def _emit(text: str, out: Optional[Path]) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"{out}: cannot write: {exc.strerror}") from None
+
+
+def _report_unit_problems(problems: list[Problem]) -> None:
+    """Malformed facts made some units invalid: the others are graded, but the run is not clean."""
+    if problems:
+        for problem in problems:
+            click.echo(problem.render(), err=True)
+        units = len({(p.file, p.line) for p in problems})
+        raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the facts; "
+                                   f"those units are marked invalid, the others were graded")
+
+
+@main.command()
+@click.argument("unit_id")
+@click.argument("facts", type=click.Path(path_type=Path))
+@click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year or a file. Default: the facts' year.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=LANGS, default="vi", show_default=True)
+def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str) -> None:
+    """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
+    plan, _, evaluations = _grade(rules, facts)
+    by_id = {ev.unit.unit_id: ev for ev in evaluations}
+    if unit_id not in by_id:
+        raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, by_id)}")
+    record = result_record(plan, by_id[unit_id], lang)
+    if fmt == "json":
+        click.echo(json.dumps({"ruleset": ruleset_record(plan), "result": record}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.explain_text(record, ruleset_record(plan), lang, _type_labels(plan)), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--rules", metavar="YEAR|PATH", help="For facts files: the rule set whose catalogue checks them.")
+def validate(paths: tuple[Path, ...], rules: Optional[str]) -> None:
+    """Check rule sets, catalogues and facts files; report every problem with file:line:column."""
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            problems += _validate_one(path, rules)
+        except UserInputError as exc:
+            problems += exc.problems
+    if problems:
+        for problem in problems:
+            click.echo(problem.render(), err=True)
+        raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found")
+    click.echo(f"{len(paths)} file{'s' if len(paths) != 1 else ''} valid")
+
+
+def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
+    suffix = path.suffix.lower().lstrip(".")
+    if not path.exists():
+        return [Problem(str(path), "no such file")]
+    if suffix in ("yaml", "yml") and _looks_like(path, "facts:") and _looks_like(path, "groups:"):
+        load_model(path, Catalogue)
+        return []
+    if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
+        compile_plan(load_ruleset(path))
+        return []
+    if suffix in FORMATS:
+        plan = _plan(rules, path)
+        return load_facts(path, plan.catalogue).problems
+    return [Problem(str(path), f"cannot tell what this is: expected a rule set or catalogue (.yaml) or a facts file (.{', .'.join(FORMATS)})")]
+
+
+def _looks_like(path: Path, marker: str) -> bool:
+    try:
+        return any(line.startswith(marker) for line in path.read_text(encoding="utf-8-sig").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

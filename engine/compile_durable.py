@@ -1,0 +1,246 @@
+"""Decisions → durable_rules rulesets (its JSON format, registered at run time).
+
+Each decision becomes up to two rules on the unit's fact:
+
+* ``holds``: the condition in negation normal form.  With negations pushed down to
+  the comparisons, a condition is true in three-valued logic exactly when it
+  matches with every absent field failing its comparison.
+* ``fails``: the negated condition, guarded by "some field it reads is absent".
+  When every field is present and ``holds`` did not fire, the decision is false;
+  the guard keeps the engine from firing a second action for every unit.
+
+Comparisons are compiled as ``field op linear-expression``: the engine compares a
+field against arithmetic on the same message.  Every number reaches the engine as
+an integer (VND, a date's day number, a decimal scaled by 10^places), and division
+appears at most once, by an integer, against an integer field, which keeps every
+comparison exact (durable-rules parses floats badly and compares in doubles).
+"""
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+from engine.compile import Decision, Plan
+from engine.expr import ast
+
+CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact
+ALWAYS, NEVER = "always", "never"
+OUTCOME_SCALES = {"score": 2, "group_score": 2}
+
+
+def field_name(name: str) -> str:
+    """Outcome names are dotted (``check.disclosure``); engine field names are not."""
+    return name.replace(".", "__")
+
+
+def scale_of(plan: Plan, name: str) -> int:
+    if name in plan.fact_types:
+        return plan.fact_types[name].scale
+    return OUTCOME_SCALES.get(name.split(".")[0], 0)
+
+
+def to_engine(plan: Plan, name: str, value: Any) -> Any:
+    """A native value → what the engine receives for it (integers and codes only)."""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, datetime.date):
+        return value.toordinal()
+    if isinstance(value, (int, Fraction)):
+        scaled = Fraction(value) * 10 ** scale_of(plan, name)
+        if scaled.denominator != 1:
+            raise ValueError(f"{name}={value} has more decimal places than its scale")
+        return int(scaled)
+    return value
+
+
+def ruleset_name(plan: Plan, stage: int, chunk: int) -> str:
+    rs = plan.ruleset
+    return f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_s{stage}_c{chunk}"
+
+
+def compile_stage(plan: Plan, stage: int) -> list[tuple[str, dict, tuple[Decision, ...]]]:
+    """The rulesets of one stage: ``[(name, definition, decisions)]``.
+
+    Each rule's ``run`` is left as ``(index, held)``, the decision's position in its
+    chunk and which outcome the rule proves; the back end binds it to an action.
+    """
+    decisions = plan.stage(stage)
+    tag = f"s{stage}"
+    out = []
+    for c in range(0, max(len(decisions), 1), CHUNK):
+        chunk = decisions[c:c + CHUNK]
+        rules: dict[str, dict] = {}
+        for i, decision in enumerate(chunk):
+            holds = nnf(plan, decision.expr, False)
+            if holds is not NEVER:
+                rules[f"d{i}_holds"] = _rule(tag, holds, (i, True))
+            fails = nnf(plan, decision.expr, True)
+            guard = [{"$nex": {field_name(n): 1}} for n in sorted(decision.reads)]
+            if fails is not NEVER and guard:
+                cond = {"$or": guard} if fails is ALWAYS else {"$and": [fails, {"$or": guard}]}
+                rules[f"d{i}_fails"] = _rule(tag, cond, (i, False))
+        if rules:
+            out.append((ruleset_name(plan, stage, c // CHUNK), rules, chunk))
+    return out
+
+
+def _rule(tag: str, cond: Any, run: tuple[int, bool]) -> dict:
+    parts = [{"kind": tag}] if cond is ALWAYS else [{"kind": tag}, cond]
+    return {"all": [{"m": {"$and": parts}}], "run": run}
+
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "==": "$eq", "!=": "$neq"}
+
+
+def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
+    """The condition (or its negation) in negation normal form, as engine JSON."""
+    if isinstance(node, ast.Literal):
+        return ALWAYS if bool(node.value) != negate else NEVER
+    if isinstance(node, ast.Not):
+        return nnf(plan, node.operand, not negate)
+    if isinstance(node, ast.BoolOp):
+        conj = (node.op == "and") != negate
+        parts = [nnf(plan, o, negate) for o in node.operands]
+        absorbing, neutral = (NEVER, ALWAYS) if conj else (ALWAYS, NEVER)
+        if absorbing in parts:
+            return absorbing
+        parts = [p for p in parts if p is not neutral]
+        if not parts:
+            return neutral
+        return parts[0] if len(parts) == 1 else {"$and" if conj else "$or": parts}
+    if isinstance(node, ast.Name):  # a bool fact or outcome: engine holds 1 / 0
+        return {field_name(node.name): 0 if negate else 1}
+    if isinstance(node, ast.Call) and node.func == "present":
+        return {"$nex" if negate else "$ex": {field_name(node.args[0].name): 1}}
+    if isinstance(node, ast.Member):
+        eq = "$neq" if (negate != node.negated) else "$eq"
+        parts = [_equality(plan, node.needle, item, eq) for item in node.items.items]
+        if not parts:
+            return NEVER if eq == "$eq" else ALWAYS
+        return parts[0] if len(parts) == 1 else {("$or" if eq == "$eq" else "$and"): parts}
+    if isinstance(node, ast.Compare):
+        op = _NEGATE[node.op] if negate else node.op
+        if _is_symbolic(plan, node.left) or _is_symbolic(plan, node.right):
+            return _equality(plan, node.left, node.right, _OPS[op])
+        return _linear_compare(plan, node.left, op, node.right)
+    raise TypeError(f"cannot compile {type(node).__name__} for the rule engine")
+
+
+def _is_symbolic(plan: Plan, node: ast.Node) -> bool:
+    """Codes, text and booleans are compared by equality, not arithmetic."""
+    if isinstance(node, ast.Literal):
+        return isinstance(node.value, (str, bool))
+    if isinstance(node, ast.Name):
+        spec = plan.fact_types.get(node.name)
+        if spec is not None:
+            return spec.type in ("enum", "string", "bool")
+        return node.name == "grade" or node.name.startswith("check.") or node.name == "finance_passed"
+    return False
+
+
+def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str) -> dict:
+    if isinstance(left, ast.Literal):
+        left, right = right, left
+    if not isinstance(left, ast.Name):
+        raise TypeError("an equality needs a fact on one side")
+    value = _symbol_value(plan, right)
+    if op == "$eq" and not isinstance(value, dict):
+        return {field_name(left.name): value}
+    return {op: {field_name(left.name): value}}
+
+
+def _symbol_value(plan: Plan, node: ast.Node) -> Any:
+    if isinstance(node, ast.Name):
+        return {"$m": field_name(node.name)}
+    value = node.value
+    return (1 if value else 0) if isinstance(value, bool) else value
+
+
+Linear = tuple[dict[str, Fraction], Fraction]
+
+
+def linear(plan: Plan, node: ast.Node) -> Linear:
+    """``node`` as Σ coefficient × engine field + constant (engine fields are scaled)."""
+    if isinstance(node, ast.Literal):
+        value = node.value
+        return {}, Fraction(value.toordinal() if isinstance(value, datetime.date) else value)
+    if isinstance(node, ast.Name):
+        return {node.name: Fraction(1, 10 ** scale_of(plan, node.name))}, Fraction(0)
+    if isinstance(node, ast.Neg):
+        terms, const = linear(plan, node.operand)
+        return {k: -v for k, v in terms.items()}, -const
+    if isinstance(node, ast.Arith):
+        lt, lc = linear(plan, node.left)
+        rt, rc = linear(plan, node.right)
+        if node.op in "+-":
+            sign = 1 if node.op == "+" else -1
+            terms = dict(lt)
+            for k, v in rt.items():
+                terms[k] = terms.get(k, Fraction(0)) + sign * v
+            return {k: v for k, v in terms.items() if v}, lc + sign * rc
+        if node.op == "*":
+            if lt and rt:
+                raise TypeError("product of two fields is not linear")
+            factor, (terms, const) = (rc, (lt, lc)) if not rt else (lc, (rt, rc))
+            return {k: v * factor for k, v in terms.items() if v * factor}, const * factor
+        if rt:
+            raise TypeError("division by a field is not linear")
+        return {k: v / rc for k, v in lt.items()}, lc / rc
+    raise TypeError(f"{type(node).__name__} is not arithmetic")
+
+
+def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any:
+    lt, lc = linear(plan, left)
+    rt, rc = linear(plan, right)
+    terms = dict(lt)
+    for k, v in rt.items():
+        terms[k] = terms.get(k, Fraction(0)) - v
+    terms = {k: v for k, v in terms.items() if v}
+    const = lc - rc
+    if not terms:  # the fields cancelled out: a constant comparison
+        return ALWAYS if _holds(op, const, Fraction(0)) else NEVER
+    target = next(iter(terms))
+    k = terms.pop(target)
+    if k < 0:
+        op = _FLIP[op]
+    # target op (-(Σ others) - const) / k, brought over a common integer denominator
+    coeffs = {name: -v / k for name, v in terms.items()}
+    offset = -const / k
+    denominator = lcm(offset.denominator, *(c.denominator for c in coeffs.values())) if coeffs else offset.denominator
+    field = field_name(target)
+    if not coeffs:
+        return _threshold(field, op, offset)
+    expr: Any = None
+    for name, c in coeffs.items():
+        n = int(c * denominator)
+        term: Any = {"$m": field_name(name)} if n == 1 else {"$mul": {"$l": {"$m": field_name(name)}, "$r": n}}
+        expr = term if expr is None else {"$add": {"$l": expr, "$r": term}}
+    n0 = int(offset * denominator)
+    if n0:
+        expr = {"$add": {"$l": expr, "$r": n0}}
+    if denominator != 1:
+        expr = {"$div": {"$l": expr, "$r": denominator}}
+    return {_OPS[op]: {field: expr}}
+
+
+def _threshold(field: str, op: str, value: Fraction) -> Any:
+    """An integer field against a rational constant, rounded exactly to an integer bound."""
+    if value.denominator == 1:
+        bound = int(value)
+        return {field: bound} if op == "==" else {_OPS[op]: {field: bound}}
+    floor = value.numerator // value.denominator
+    if op == "==":
+        return NEVER
+    if op == "!=":
+        return {"$ex": {field: 1}}
+    if op in (">=", ">"):
+        return {"$gt": {field: floor}}
+    return {"$lte": {field: floor}}
+
+
+def _holds(op: str, a: Fraction, b: Fraction) -> bool:
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[op]

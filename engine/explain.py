@@ -1,0 +1,306 @@
+"""A unit's evaluation → its explanation, as data (a tree of trace records).
+
+Nothing here decides anything: it reads the outcomes and traces that the
+evaluation produced and arranges them: eligibility, each criterion with the facts
+it read and the points it gave, every condition of every level and title held or
+not with its values and thresholds, vetoes, quota effects, and what is missing for
+the next grade up.  Rendering to text or tables is :mod:`engine.render`'s job.
+"""
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+from typing import Any, Optional
+
+from engine.backend_trace import UNKNOWN, Trace
+from engine.compile import Plan
+from engine.evaluate import UnitEvaluation
+from engine.model import GRADE_LABELS, GRADES
+
+OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
+
+
+def number(value: Any) -> Any:
+    """Exact numbers for JSON: ints stay ints, terminating fractions become decimals."""
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return int(value)
+        d = value.denominator
+        for places in range(1, 7):
+            if (value * 10 ** places).denominator == 1:
+                return round(float(value), places)
+        return f"{value.numerator}/{d}"
+    return value
+
+
+def plain(value: Any) -> Any:
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return number(value)
+
+
+def _is_number_text(text: str) -> bool:
+    return text.replace(".", "", 1).replace("%", "").lstrip("-").isdigit()
+
+
+def trace_record(trace: Trace) -> dict:
+    """The trace as JSON-ready data: one record per sub-expression."""
+    if trace.kind == "name":
+        record: dict = {"fact": trace.text, "value": plain(trace.value)}
+        if trace.value is UNKNOWN:
+            record["missing"] = True
+        return record
+    if trace.kind == "literal":
+        shown = plain(trace.value)
+        # a folded constant (months_before(period_end, 12)) keeps the words the designer wrote
+        if trace.text and trace.text not in (str(shown), f"'{shown}'", f'"{shown}"') and not _is_number_text(trace.text):
+            return {"expr": trace.text, "value": shown}
+        return {"value": shown}
+    record = {"expr": trace.text, "value": plain(trace.value)}
+    if trace.op:
+        record["op"] = trace.op
+    record["parts"] = [trace_record(c) for c in trace.children]
+    return record
+
+
+def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: dict, lang: str) -> dict:
+    outcome = ev.decided.outcomes[key] if ev.decided else None
+    trace = ev.traces.get(key)
+    record = {"id": ident, "label": label[lang], "require": plan.by_key[key].source,
+              "outcome": OUTCOME_WORDS[outcome]}
+    if trace is not None:
+        record["trace"] = trace_record(trace)
+        missing = trace.missing()
+        if missing and outcome is None:
+            record["missing_facts"] = missing
+    return record
+
+
+def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
+    """The full decision for one unit, built from the evaluation that made it."""
+    rs = plan.ruleset
+    out: dict = {"unit_id": ev.unit.unit_id, "status": ev.status}
+    if ev.decided is None:
+        out["problems"] = [p.render() for p in ev.problems]
+        return out
+    d = ev.decided
+    out["eligibility"] = {
+        "outcome": OUTCOME_WORDS[d.one.eligible],
+        "requirements": [_condition(plan, ev, f"eligibility.{r.id}", r.id, r.label.model_dump(), lang) for r in rs.eligibility],
+    }
+    criteria = []
+    for crit_model, crit in zip(rs.criteria, d.one.criteria):
+        record: dict = {"id": crit.id, "group": crit.group, "label": crit_model.label.model_dump()[lang],
+                        "applies": crit.max_points is not None, "max_points": crit.max_points,
+                        "points": number(crit.points) if crit.points is not None else None,
+                        "tier": crit.tier}
+        if crit.max_points is not None:
+            record["tiers"] = [
+                {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
+                 "trace": trace_record(ev.traces[key])}
+                for tier, key in zip(crit_model.tiers, plan.criteria[[c.id for c in plan.criteria].index(crit.id)].tier_keys)]
+        criteria.append(record)
+    out["criteria"] = criteria
+    out["groups"] = [
+        {"id": g, "label": spec.label.model_dump()[lang], "score": number(d.one.group_scores[g]) if d.one.group_scores[g] is not None else None,
+         "max_points": sum(c.max_points or 0 for c in d.one.criteria if c.group == g)}
+        for g, spec in plan.catalogue.groups.items()]
+    out["score"] = number(d.one.score) if d.one.score is not None else None
+    out["vetoes"] = [dict(_condition(plan, ev, f"veto.{v.id}", v.id, v.label.model_dump(), lang), cap=v.cap, when=v.when)
+                     for v in rs.vetoes]
+    for v in out["vetoes"]:
+        del v["require"]
+    levels = []
+    for level in rs.levels:
+        conditions = []
+        if level.min_score is not None:
+            conditions.append(_condition(plan, ev, f"level.{level.id}.band", "band",
+                                         {"vi": f"Đạt từ {number(Fraction(level.min_score))} điểm", "en": f"At least {number(Fraction(level.min_score))} points"}, lang))
+        conditions += [_condition(plan, ev, f"level.{level.id}.{c.id}", c.id, c.label.model_dump(), lang) for c in level.conditions]
+        levels.append({"id": level.id, "label": GRADE_LABELS[level.id][lang],
+                       "min_score": number(Fraction(level.min_score)) if level.min_score is not None else None,
+                       "qualifies": OUTCOME_WORDS[d.choice.qualifies[level.id]], "conditions": conditions})
+    out["levels"] = levels
+    out["caps"] = {"veto": d.choice.veto_cap, "quota": d.choice.quota_cap}
+    out["grade"] = d.choice.grade
+    if d.choice.undecided:
+        out["undecided_by"] = d.choice.undecided
+    out["finance"] = {"verdict": verdict(d.one.finance_passed), "checks": [
+        dict(_condition(plan, ev, f"check.{c.id}", c.id, c.label.model_dump(), lang), severity=c.severity)
+        for c in rs.finance.checks]}
+    out["titles"] = [
+        {"id": t.id, "label": t.label.model_dump()[lang], "awarded": d.titles[t.id],
+         "conditions": [_condition(plan, ev, f"title.{t.id}.{c.id}", c.id, c.label.model_dump(), lang) for c in t.conditions]}
+        for t in rs.titles]
+    out["quota"] = quota_record(ev)
+    out["next_grade"] = next_grade(plan, ev, lang)
+    out["missing_facts"] = missing_facts(ev)
+    out["defaulted_facts"] = sorted(ev.unit.defaulted)
+    return out
+
+
+def verdict(passed: Optional[bool]) -> Optional[str]:
+    return None if passed is None else ("pass" if passed else "fail")
+
+
+def quota_record(ev: UnitEvaluation) -> Optional[dict]:
+    q = ev.quota
+    if q is None:
+        return None
+    return {"cohort": q.cohort, "level": q.level, "base_levels": list(q.base_levels), "base_count": q.base_count,
+            "share_pct": q.share_pct, "allowed": q.allowed, "candidates": q.candidates, "rank": q.rank,
+            "kept": q.kept, "demoted_to": q.demote_to,
+            "rank_by": [{"key": k, "order": o, "value": number(v) if isinstance(v, Fraction) else v} for k, o, v in q.rank_by]}
+
+
+def missing_facts(ev: UnitEvaluation) -> list[str]:
+    """Facts whose absence left some decision unknown, in rule-set order."""
+    found: list[str] = []
+    if ev.decided is None:
+        return found
+    for key, trace in ev.traces.items():
+        if ev.decided.outcomes.get(key) is None:
+            for name in trace.missing():
+                if name not in found and "." not in name and name not in ("score", "grade", "finance_passed"):
+                    found.append(name)
+    return found
+
+
+def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
+    """What keeps a graded unit from the grade above its own."""
+    d = ev.decided
+    if d is None or d.choice.grade is None or d.choice.grade == GRADES[0]:
+        return None
+    above = GRADES[GRADES.index(d.choice.grade) - 1]
+    level = next(lv for lv in plan.ruleset.levels if lv.id == above)
+    record: dict = {"level": above, "label": GRADE_LABELS[above][lang]}
+    if level.min_score is not None and d.one.score is not None:
+        short = Fraction(level.min_score) - d.one.score
+        record["points_short"] = number(short) if short > 0 else 0
+    unmet = []
+    keys = ([("band", f"level.{above}.band")] if level.min_score is not None else []) + \
+           [(c.id, f"level.{above}.{c.id}") for c in level.conditions]
+    labels = {c.id: c.label.model_dump()[lang] for c in level.conditions}
+    labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
+    for ident, key in keys:
+        if d.outcomes[key] is not True:
+            record_ = {"id": ident, "label": labels[ident], "require": plan.by_key[key].source,
+                       "outcome": OUTCOME_WORDS[d.outcomes[key]], "trace": trace_record(ev.traces[key])}
+            unmet.append(record_)
+    record["unmet"] = unmet
+    blocked = []
+    if d.choice.veto_cap is not None and GRADES.index(d.choice.veto_cap) > GRADES.index(above):
+        blocked.append({"by": "veto", "vetoes": list(d.one.vetoes_held), "cap": d.choice.veto_cap})
+    if d.choice.quota_cap is not None and GRADES.index(d.choice.quota_cap) > GRADES.index(above):
+        blocked.append({"by": "quota", "cap": d.choice.quota_cap})
+    record["blocked_by"] = blocked
+    return record
+
+
+def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
+    """Why the unit got its result, most decisive first; the first is the table's one-liner."""
+    rs = plan.ruleset
+    vi = lang == "vi"
+    out: list[dict] = []
+    if ev.decided is None:
+        for p in ev.problems:
+            out.append({"code": "invalid_facts", "rule": None, "message": p.render()})
+        return out
+    d = ev.decided
+    if d.one.eligible is False:
+        for r in rs.eligibility:
+            if d.outcomes[f"eligibility.{r.id}"] is False:
+                out.append({"code": "not_eligible", "rule": f"eligibility.{r.id}",
+                            "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + r.label.model_dump()[lang]})
+    elif d.choice.status == "invalid":
+        missing = missing_facts(ev)
+        out.append({"code": "insufficient_data", "rule": ", ".join(d.choice.undecided) or None,
+                    "message": ("Thiếu dữ liệu: " if vi else "Insufficient data: ") + ", ".join(missing or d.choice.undecided)})
+    for v in rs.vetoes:
+        if v.id in d.one.vetoes_held:
+            out.append({"code": "veto", "rule": f"veto.{v.id}",
+                        "message": ("Vi phạm: " if vi else "Veto: ") + v.label.model_dump()[lang] +
+                        (f" (tối đa: {GRADE_LABELS[v.cap][lang]})" if vi else f" (at most {GRADE_LABELS[v.cap][lang]})")})
+    if ev.quota is not None and not ev.quota.kept:
+        q = ev.quota
+        out.append({"code": "quota_demoted", "rule": "quota",
+                    "message": (f"Vượt hạn mức xuất sắc: xếp thứ {q.rank}/{q.candidates}, chỉ {q.allowed} suất ({q.share_pct}% của {q.base_count})"
+                                if vi else f"Excellent quota: ranked {q.rank} of {q.candidates}, only {q.allowed} allowed ({q.share_pct}% of {q.base_count})")})
+    if d.choice.status == "graded":
+        score = _fmt_score(d.one.score, lang)
+        grade_label = GRADE_LABELS[d.choice.grade][lang]
+        nxt = next_grade(plan, ev, lang)
+        if nxt is not None and not out:
+            misses = []
+            if nxt.get("points_short"):
+                misses.append((f"thiếu {_fmt_score(Fraction(str(nxt['points_short'])), lang)} điểm" if vi
+                               else f"{_fmt_score(Fraction(str(nxt['points_short'])), lang)} points short"))
+            misses += [u["label"] for u in nxt["unmet"] if u["id"] != "band"]
+            head = f"{score} điểm; chưa đạt {nxt['label']}: " if vi else f"{score} points; not {nxt['label']}: "
+            out.append({"code": "next_grade_missed", "rule": f"level.{nxt['level']}", "message": head + "; ".join(misses)})
+        elif not out:
+            out.append({"code": "grade_reached", "rule": f"level.{d.choice.grade}",
+                        "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})
+    for c in rs.finance.checks:
+        if d.one.checks[c.id] is False:
+            out.append({"code": "finance_finding", "rule": f"check.{c.id}", "message": c.finding.model_dump()[lang]})
+    return out
+
+
+def _fmt_score(value: Optional[Fraction], lang: str) -> str:
+    if value is None:
+        return "?"
+    text = str(number(value))
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def facts_used(ev: UnitEvaluation) -> dict:
+    """The unit's facts exactly as the evaluation used them, with where they came from."""
+    return {"source": ev.unit.source, "record": ev.unit.record,
+            "values": {k: plain(v) for k, v in sorted(ev.unit.values.items())},
+            "defaulted": sorted(ev.unit.defaulted)}
+
+
+def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
+    """One unit's result: the stable fields other tools read, then the full explanation."""
+    values = ev.unit.values
+    d = ev.decided
+    findings = []
+    if d is not None:
+        for c in plan.ruleset.finance.checks:
+            outcome = d.one.checks[c.id]
+            if outcome is not True:
+                findings.append({"check": c.id, "severity": c.severity, "outcome": OUTCOME_WORDS[outcome],
+                                 "message": c.finding.model_dump()[lang] if outcome is False
+                                 else ("Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: ") + c.label.model_dump()[lang]})
+    return {
+        "unit_id": ev.unit.unit_id,
+        "name": values.get("name"),
+        "year": values.get("year"),
+        "workplace_type": values.get("workplace_type"),
+        "status": ev.status,
+        "grade": d.choice.grade if d else None,
+        "score": number(d.one.score) if d and d.one.score is not None else None,
+        "titles": {t.id: (d.titles[t.id] if d else None) for t in plan.ruleset.titles},
+        "financial_audit": {"verdict": verdict(d.one.finance_passed) if d else None, "findings": findings},
+        "quota": quota_record(ev),
+        "reasons": reasons(plan, ev, lang),
+        "facts": facts_used(ev),
+        "explanation": explanation(plan, ev, lang),
+    }
+
+
+def ruleset_record(plan: Plan) -> dict:
+    rs = plan.ruleset
+    return {"id": rs.id, "version": rs.version, "year": rs.year, "sha256": plan.loaded.sha256,
+            "catalogue": {"id": plan.catalogue.id, "version": plan.catalogue.version}}
+
+
+def document(plan: Plan, evaluations: list[UnitEvaluation], lang: str = "vi") -> dict:
+    """The whole run as one JSON-ready document (no clock, no host: byte-identical on re-run)."""
+    from engine import __version__
+
+    return {"ruleset": ruleset_record(plan), "engine": {"version": __version__}, "lang": lang,
+            "results": [result(plan, ev, lang) for ev in evaluations]}

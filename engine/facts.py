@@ -1,0 +1,375 @@
+"""Facts files (CSV, XLSX, YAML, JSON) → typed facts per unit, with cell positions.
+
+A malformed cell makes that one unit invalid (its problems travel with it) and never
+stops the others; a file-level problem (unreadable file, unknown column) stops the
+whole file, because the column mapping itself cannot be trusted.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Optional
+
+from engine import yamlpos
+from engine.errors import FactsError, Problem, did_you_mean
+from engine.loading import display_path
+from engine.model import Catalogue, FactSpec
+
+TRUE_WORDS = {"true", "yes", "1", "có", "co", "x", "đúng", "đã"}
+FALSE_WORDS = {"false", "no", "0", "không", "khong", "sai", "chưa"}
+FORMATS = ("csv", "xlsx", "yaml", "yml", "json")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a value came from: 1-based row (or record) and column."""
+
+    line: Optional[int]
+    column: Optional[int]
+
+
+@dataclass
+class UnitFacts:
+    """One unit's facts as used: typed values, what was defaulted, and any problems."""
+
+    unit_id: str
+    record: int  # 1-based position of the unit in its file
+    source: str
+    values: dict[str, Any] = field(default_factory=dict)
+    defaulted: list[str] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class FactsFile:
+    path: str
+    units: list[UnitFacts]
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for u in self.units for p in u.problems]
+
+
+def load_facts(path: Path, catalogue: Catalogue) -> FactsFile:
+    """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems."""
+    shown = display_path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
+    if not path.exists():
+        raise FactsError([Problem(shown, "no such file")])
+    if path.is_dir():
+        raise FactsError([Problem(shown, "this is a folder, not a facts file")])
+    try:
+        columns, records = _READERS[suffix](path, shown)
+    except OSError as exc:
+        raise FactsError([Problem(shown, f"cannot read the file: {exc.strerror or exc}")]) from None
+    header_problems = _check_columns(columns, records, catalogue, shown)
+    if header_problems:
+        raise FactsError(header_problems)
+    units = [unit_from_record(i + 1, rec, cells, catalogue, shown) for i, (rec, cells) in enumerate(records)]
+    _flag_duplicates(units)
+    return FactsFile(shown, units)
+
+
+# --- readers: each returns (header columns, [(raw record, {column: Cell})]) ---------------
+
+def _read_csv(path: Path, shown: str):
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = list(reader)
+    if not rows:
+        raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
+    header = [yamlpos.nfc(h.strip()) for h in rows[0]]
+    records = []
+    for n, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header):
+            raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns", n, len(header) + 1)])
+        rec = {h: yamlpos.nfc(c) for h, c in zip(header, row)}
+        records.append((rec, {h: Cell(n, i + 1) for i, h in enumerate(header)}))
+    return header, records
+
+
+def _read_xlsx(path: Path, shown: str):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FactsError([Problem(shown, f"not a readable .xlsx workbook ({type(exc).__name__})")]) from None
+    sheet = book["units"] if "units" in book.sheetnames else book.worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    book.close()
+    if not rows:
+        raise FactsError([Problem(shown, "the workbook's first sheet is empty; expected a header row of fact names")])
+    header = [yamlpos.nfc(str(h).strip()) if h is not None else "" for h in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    records = []
+    for n, row in enumerate(rows[1:], start=2):
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+            continue
+        rec = {h: yamlpos.nfc(c) for h, c in zip(header, row) if h}
+        records.append((rec, {h: Cell(n, i + 1) for i, h in enumerate(header)}))
+    return header, records
+
+
+def _read_yaml(path: Path, shown: str):
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
+    located, problems = yamlpos.load(text, shown)
+    if located is None or problems:
+        raise FactsError(problems)
+    data, prefix = located.data, ()
+    if isinstance(data, dict) and "units" in data:
+        data, prefix = data["units"], ("units",)
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise FactsError([located.problem(prefix, "expected a list of units (one mapping of fact names per unit), or 'units:' holding one")])
+    records = [({str(k): v for k, v in rec.items()}, {k: Cell(*located.position(prefix + (i, k))) for k in rec})
+               for i, rec in enumerate(data)]
+    return _columns_of(records), records
+
+
+def _read_json(path: Path, shown: str):
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
+    except json.JSONDecodeError as exc:
+        raise FactsError([Problem(shown, f"this is not valid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+    if isinstance(data, dict) and "units" in data:
+        data = data["units"]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise FactsError([Problem(shown, "expected a list of units (one object of fact names per unit), or {\"units\": [...]}")])
+    records = [({yamlpos.nfc(k): yamlpos.nfc(v) for k, v in rec.items()}, {k: Cell(None, None) for k in rec}) for rec in data]
+    return _columns_of(records), records
+
+
+def _columns_of(records) -> list[str]:
+    columns: dict[str, None] = {}
+    for rec, _ in records:
+        columns.update(dict.fromkeys(rec))
+    return list(columns)
+
+
+_READERS = {"csv": _read_csv, "xlsx": _read_xlsx, "yaml": _read_yaml, "yml": _read_yaml, "json": _read_json}
+
+
+def _check_columns(columns: list[str], records, catalogue: Catalogue, shown: str) -> list[Problem]:
+    problems = []
+    seen = set()
+    for i, name in enumerate(columns):
+        if name in seen:
+            problems.append(Problem(shown, f"column '{name}' appears twice", 1, i + 1))
+        seen.add(name)
+        if name == "":
+            problems.append(Problem(shown, "a column has no name in the header", 1, i + 1))
+        elif name not in catalogue.facts:
+            problems.append(Problem(shown, f"unknown fact '{name}'.{did_you_mean(name, catalogue.facts)} "
+                                    "Columns must be fact names from the catalogue", 1, i + 1))
+    for name, spec in catalogue.facts.items():
+        if spec.on_missing == "required" and name not in seen:
+            problems.append(Problem(shown, f"missing column '{name}': every unit must report it", 1, None))
+    return problems
+
+
+def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str) -> UnitFacts:
+    unit_id = str(rec.get("unit_id") or "").strip() or f"#{index}"
+    unit = UnitFacts(unit_id=unit_id, record=index, source=shown, raw={k: _jsonable(v) for k, v in rec.items()})
+    for name, spec in catalogue.facts.items():
+        raw = rec.get(name)
+        cell = cells.get(name, Cell(None, None))
+        if _blank(raw):
+            if spec.on_missing == "required":
+                unit.problems.append(_problem(shown, index, cell, name, f"missing value; every unit must report '{name}'"))
+            elif spec.on_missing == "default":
+                if spec.default is not None:
+                    unit.values[name] = parse_value(spec.default, spec)
+                unit.defaulted.append(name)
+            continue
+        try:
+            unit.values[name] = parse_value(raw, spec)
+        except ValueError as exc:
+            unit.problems.append(_problem(shown, index, cell, name, f"{raw!r}: {exc}"))
+    return unit
+
+
+def _problem(shown: str, index: int, cell: Cell, name: str, message: str) -> Problem:
+    if cell.line is None:
+        return Problem(shown, f"unit {index}, fact '{name}': {message}")
+    return Problem(shown, f"column '{name}': {message}", cell.line, cell.column)
+
+
+def _flag_duplicates(units: list[UnitFacts]) -> None:
+    first: dict[str, UnitFacts] = {}
+    for unit in units:
+        if unit.unit_id in first:
+            unit.problems.append(Problem(unit.source, f"unit_id '{unit.unit_id}' is given twice (first in unit {first[unit.unit_id].record}); "
+                                         "each unit is graded once a year"))
+        else:
+            first[unit.unit_id] = unit
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def parse_value(raw: Any, spec: FactSpec) -> Any:
+    """One raw cell → the fact's typed value; ``ValueError`` says what was expected."""
+    kind = spec.type
+    if kind == "string":
+        return unicodedata.normalize("NFC", str(raw).strip())
+    if kind == "bool":
+        return _bool(raw)
+    if kind == "enum":
+        return _enum(raw, spec)
+    if kind == "date":
+        return _date(raw)
+    if kind in ("int", "vnd"):
+        value: Any = _integer(raw, kind)
+    else:
+        value = _decimal(raw, spec)
+    low, high = spec.bounds
+    if low is not None and value < low:
+        raise ValueError(f"below the allowed range; expected at least {_plain(low)}")
+    if high is not None and value > high:
+        raise ValueError(f"above the allowed range; expected at most {_plain(high)}")
+    return value
+
+
+def _plain(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d == d.to_integral() else str(d)
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return bool(raw)
+    word = str(raw).strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("expected true or false (also yes/no, 1/0, có/không)")
+
+
+def _enum(raw: Any, spec: FactSpec) -> str:
+    values = spec.values or {}
+    text = unicodedata.normalize("NFC", str(raw).strip())
+    if text in values:
+        return text
+    folded = text.casefold()
+    for code, label in values.items():  # a Vietnamese or English label is accepted for its code
+        if folded in (label.vi.casefold(), label.en.casefold()):
+            return code
+    raise ValueError(f"not an allowed value.{did_you_mean(text, values)} Expected one of {sorted(values)}")
+
+
+def _date(raw: Any) -> datetime.date:
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    text = str(raw).strip()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)  # Vietnamese day/month/year
+    if match:
+        try:
+            return datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        except ValueError:
+            pass
+    raise ValueError("not a date; expected YYYY-MM-DD (or DD/MM/YYYY)")
+
+
+def _integer(raw: Any, kind: str) -> int:
+    what = "a whole number of VND (no decimals, no thousands separators)" if kind == "vnd" else "a whole number"
+    if isinstance(raw, bool):
+        raise ValueError(f"expected {what}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return int(raw)
+        raise ValueError(f"expected {what}")
+    text = str(raw).strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    if kind == "vnd" and re.fullmatch(r"\d{1,3}([.,  ]\d{3})+", text):
+        raise ValueError(f"expected {what}; write {re.sub(r'[^0-9]', '', text)} without separators")
+    raise ValueError(f"expected {what}")
+
+
+def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
+    if isinstance(raw, bool):
+        raise ValueError("expected a number")
+    text = repr(raw) if isinstance(raw, float) else str(raw).strip()
+    if re.fullmatch(r"[+-]?\d+,\d+", text):  # Vietnamese decimal comma
+        text = text.replace(",", ".")
+    text = text.rstrip("%").strip() if spec.type == "percentage" else text
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"expected a number{' from 0 to 100' if spec.type == 'percentage' else ''}") from None
+    if not value.is_finite():
+        raise ValueError("expected a finite number")
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > spec.scale:
+        raise ValueError(f"at most {spec.scale} decimal places are kept; round the value")
+    result = Fraction(value)
+    return int(result) if result.denominator == 1 else result
+
+
+def peek_years(path: Path) -> list[int]:
+    """The distinct years a facts file reports, read before any catalogue is chosen."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in FORMATS or not path.is_file():
+        return []
+    try:
+        _, records = _READERS[suffix](path, display_path(path))
+    except (FactsError, OSError):
+        return []
+    years = set()
+    for rec, _ in records:
+        try:
+            years.add(_integer(rec.get("year"), "int"))
+        except (ValueError, TypeError):
+            continue
+    return sorted(years)

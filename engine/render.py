@@ -1,0 +1,330 @@
+"""Result documents → what people read: a table, an explanation, CSV, XLSX, JSON.
+
+One function per format; each takes the JSON-ready document built by
+:mod:`engine.explain`, so every format shows the same decision.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from tabulate import tabulate
+
+from engine.model import GRADE_LABELS
+
+WORDS = {
+    "vi": {"unit": "Mã đơn vị", "name": "Tên", "type": "Loại hình", "score": "Điểm", "grade": "Xếp loại",
+           "cultural_unit": "Đơn vị văn hóa", "finance": "Tự kiểm tra tài chính", "reason": "Lý do chính",
+           "yes": "Đạt", "no": "Không", "unknown": "Chưa rõ", "pass": "Đạt", "fail": "Không đạt",
+           "not_graded": "Chưa xếp loại", "invalid": "Không hợp lệ", "true": "đúng", "false": "sai", "missing": "thiếu",
+           "held": "đạt", "not_held": "không đạt", "status": "Trạng thái", "findings": "Phát hiện", "quota": "Hạn mức"},
+    "en": {"unit": "Unit", "name": "Name", "type": "Type", "score": "Score", "grade": "Grade",
+           "cultural_unit": "Cultural unit", "finance": "Financial self-audit", "reason": "Main reason",
+           "yes": "Yes", "no": "No", "unknown": "Unknown", "pass": "Pass", "fail": "Fail",
+           "not_graded": "Not graded", "invalid": "Invalid", "true": "true", "false": "false", "missing": "missing",
+           "held": "held", "not_held": "not held", "status": "Status", "findings": "Findings", "quota": "Quota"},
+}
+MARK = {"held": "✓", "not_held": "✗", "unknown": "?"}
+NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def fmt(value: Any, lang: str) -> str:
+    """Numbers the way a reader of ``lang`` writes them (1.200.000 and 87,5 in Vietnamese)."""
+    w = WORDS[lang]
+    if value is None:
+        return f"({w['missing']})"
+    if isinstance(value, bool):
+        return w["true"] if value else w["false"]
+    if isinstance(value, int):
+        text = f"{value:,}"
+        return text.replace(",", ".") if lang == "vi" else text
+    if isinstance(value, float):
+        whole, _, frac = repr(value).partition(".")
+        head = fmt(int(whole), lang) if whole not in ("-0",) else "-0"
+        return head + ("," if lang == "vi" else ".") + frac
+    return str(value)
+
+
+def grade_word(result: dict, lang: str) -> str:
+    if result["status"] == "graded":
+        return GRADE_LABELS[result["grade"]][lang]
+    return WORDS[lang][result["status"]]
+
+
+def _yes_no(value: Optional[bool], lang: str) -> str:
+    w = WORDS[lang]
+    return w["unknown"] if value is None else (w["yes"] if value else w["no"])
+
+
+def _verdict(value: Optional[str], lang: str) -> str:
+    return WORDS[lang]["unknown"] if value is None else WORDS[lang][value]
+
+
+def _type_label(result: dict, catalogue_values: dict, lang: str) -> str:
+    code = result.get("workplace_type")
+    label = catalogue_values.get(code)
+    return label[lang] if label else str(code or "")
+
+
+def rows(doc: dict, lang: str, type_labels: dict) -> list[list[Any]]:
+    out = []
+    for r in doc["results"]:
+        reasons = r["reasons"]
+        out.append([r["unit_id"], r["name"] or "", _type_label(r, type_labels, lang),
+                    fmt(r["score"], lang) if r["score"] is not None else "",
+                    grade_word(r, lang), _yes_no(r["titles"].get("cultural_unit"), lang),
+                    _verdict(r["financial_audit"]["verdict"], lang),
+                    reasons[0]["message"] if reasons else ""])
+    return out
+
+
+def headers(lang: str) -> list[str]:
+    w = WORDS[lang]
+    return [w["unit"], w["name"], w["type"], w["score"], w["grade"], w["cultural_unit"], w["finance"], w["reason"]]
+
+
+def table(doc: dict, lang: str, type_labels: dict) -> str:
+    rs = doc["ruleset"]
+    title = (f"Bộ tiêu chí {rs['id']} phiên bản {rs['version']} (sha256 {rs['sha256'][:12]})" if lang == "vi"
+             else f"Rule set {rs['id']} version {rs['version']} (sha256 {rs['sha256'][:12]})")
+    body = tabulate(rows(doc, lang, type_labels), headers=headers(lang), tablefmt="simple", disable_numparse=True)
+    return f"{title}\n\n{body}\n\n{summary(doc, lang)}\n"
+
+
+def summary(doc: dict, lang: str) -> str:
+    counts: dict[str, int] = {}
+    for r in doc["results"]:
+        key = r["grade"] if r["status"] == "graded" else r["status"]
+        counts[key] = counts.get(key, 0) + 1
+    order = ["excellent", "good", "completed", "not_completed", "not_graded", "invalid"]
+    parts = []
+    for key in order:
+        if key in counts:
+            label = GRADE_LABELS[key][lang] if key in GRADE_LABELS else WORDS[lang][key]
+            parts.append(f"{label}: {counts[key]}")
+    total = len(doc["results"])
+    return (f"Tổng số {total} đơn vị — " if lang == "vi" else f"{total} units — ") + "; ".join(parts)
+
+
+def to_json(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+CSV_COLUMNS = ["unit_id", "name", "year", "workplace_type", "status", "grade", "score", "cultural_unit",
+               "financial_verdict", "findings", "quota", "main_reason"]
+
+
+def flat(doc: dict) -> list[list[Any]]:
+    out = []
+    for r in doc["results"]:
+        q = r["quota"]
+        quota = "" if q is None else (f"kept {q['rank']}/{q['candidates']} of {q['allowed']}" if q["kept"]
+                                      else f"demoted {q['rank']}/{q['candidates']} of {q['allowed']}")
+        out.append([r["unit_id"], r["name"], r["year"], r["workplace_type"], r["status"], r["grade"] or "",
+                    "" if r["score"] is None else r["score"],
+                    "" if r["titles"].get("cultural_unit") is None else str(r["titles"]["cultural_unit"]).lower(),
+                    r["financial_audit"]["verdict"] or "",
+                    "; ".join(f["check"] for f in r["financial_audit"]["findings"]), quota,
+                    r["reasons"][0]["message"] if r["reasons"] else ""])
+    return out
+
+
+def to_csv(doc: dict) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(flat(doc))
+    return buffer.getvalue()
+
+
+def write_xlsx(doc: dict, path: Path, lang: str, type_labels: dict) -> None:
+    """A workbook committees can open: results in the reader's language, the codes, the rule set."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "results"
+    sheet.append(headers(lang))
+    for row in rows(doc, lang, type_labels):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    codes = book.create_sheet("codes")
+    codes.append(CSV_COLUMNS)
+    for row in flat(doc):
+        codes.append(row)
+    meta = book.create_sheet("ruleset")
+    for key in ("id", "version", "year", "sha256"):
+        meta.append([key, doc["ruleset"][key]])
+    meta.append(["engine", doc["engine"]["version"]])
+    fixed = datetime.datetime(2000, 1, 1)  # no clock in outputs: the same run gives the same file
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    book.properties.creator = "cdcs"
+    book.save(path)
+
+
+# --- explanation as text ------------------------------------------------------------
+
+def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> str:
+    w = WORDS[lang]
+    vi = lang == "vi"
+    e = result["explanation"]
+    lines = [f"{result['unit_id']} — {result['name']} ({_type_label(result, type_labels, lang)}), {result['year']}",
+             (f"Bộ tiêu chí {ruleset['id']} phiên bản {ruleset['version']}, sha256 {ruleset['sha256']}" if vi
+              else f"Rule set {ruleset['id']} version {ruleset['version']}, sha256 {ruleset['sha256']}")]
+    score = "" if result["score"] is None else (f" — {fmt(result['score'], lang)} điểm" if vi else f" — {fmt(result['score'], lang)} points")
+    lines.append((f"Kết quả: " if vi else "Result: ") + grade_word(result, lang) + score)
+    if "problems" in e:
+        lines.append("")
+        lines += ["  " + p for p in e["problems"]]
+        return "\n".join(lines) + "\n"
+    lines.append("")
+    lines.append(("1. Điều kiện xếp loại: " if vi else "1. Eligibility: ") + w[e["eligibility"]["outcome"]] if e["eligibility"]["outcome"] != "unknown" else ("1. Điều kiện xếp loại: chưa rõ" if vi else "1. Eligibility: unknown"))
+    for req in e["eligibility"]["requirements"]:
+        lines += _condition_lines(req, lang, 3)
+    lines.append("")
+    total = fmt(e["score"], lang) if e["score"] is not None else "?"
+    lines.append((f"2. Tiêu chí: {total} điểm" if vi else f"2. Criteria: {total} points"))
+    for group in e["groups"]:
+        gscore = fmt(group["score"], lang) if group["score"] is not None else "?"
+        lines.append(f"   {group['label']}: {gscore}/{group['max_points']}")
+        for c in (c for c in e["criteria"] if c["group"] == group["id"] and c["applies"]):
+            points = fmt(c["points"], lang) if c["points"] is not None else "?"
+            mark = "?" if c["points"] is None else ("✓" if c["points"] == c["max_points"] else ("~" if c["points"] else "✗"))
+            lines.append(f"     {mark} {c['id']} {points}/{c['max_points']} — {c['label']}")
+            for n, tier in enumerate(c["tiers"], start=1):
+                if c["tier"] is not None and n > c["tier"]:
+                    break
+                lines.append(f"         {MARK[tier['outcome']]} {'mức' if vi else 'tier'} {n} ({tier['award_pct']}%): {_trace_line(tier['trace'], lang)}")
+                lines += _sub_lines(tier["trace"], lang, 13)
+        skipped = [c["id"] for c in e["criteria"] if c["group"] == group["id"] and not c["applies"]]
+        if skipped:
+            lines.append(f"     – {'không áp dụng' if vi else 'not applicable'}: {', '.join(skipped)}")
+    lines.append("")
+    held = [v for v in e["vetoes"] if v["outcome"] != "not_held"]
+    lines.append(("3. Vi phạm loại trừ: " if vi else "3. Vetoes: ") + (("không có" if vi else "none") if not held else ""))
+    for v in held:
+        lines.append(f"   {MARK[v['outcome']]} {v['id']} — {v['label']} ({'tối đa' if vi else 'at most'} {GRADE_LABELS[v['cap']][lang]})")
+        lines.append(f"       {_trace_line(v['trace'], lang)}")
+    lines.append("")
+    lines.append("4. Các mức xếp loại" if vi else "4. Grade levels")
+    for level in e["levels"]:
+        if level["id"] == "not_completed":
+            continue
+        lines.append(f"   {MARK[level['qualifies']]} {level['label']} (>= {fmt(level['min_score'], lang)}): {w[level['qualifies']] if level['qualifies'] != 'unknown' else w['unknown']}")
+        for cond in level["conditions"]:
+            lines += _condition_lines(cond, lang, 6)
+    caps = e["caps"]
+    if caps["veto"]:
+        lines.append(("   Giới hạn do vi phạm: " if vi else "   Capped by a veto at: ") + GRADE_LABELS[caps["veto"]][lang])
+    if caps["quota"]:
+        lines.append(("   Giới hạn do hạn mức: " if vi else "   Capped by the quota at: ") + GRADE_LABELS[caps["quota"]][lang])
+    if e.get("undecided_by"):
+        lines.append(("   Không xác định được do: " if vi else "   Could not be decided because of: ") + ", ".join(e["undecided_by"]))
+    lines.append("")
+    fin = e["finance"]
+    lines.append(("5. Tự kiểm tra tài chính: " if vi else "5. Financial self-audit: ") + _verdict(fin["verdict"], lang))
+    for check in fin["checks"]:
+        extra = "" if check["severity"] == "required" else (" (khuyến nghị)" if vi else " (advisory)")
+        lines += _condition_lines(check, lang, 3, extra)
+    lines.append("")
+    lines.append("6. Danh hiệu" if vi else "6. Titles")
+    for title in e["titles"]:
+        lines.append(f"   {title['label']}: {_yes_no(title['awarded'], lang)}")
+        for cond in title["conditions"]:
+            lines += _condition_lines(cond, lang, 6)
+    q = e["quota"]
+    if q is not None:
+        lines.append("")
+        base = " + ".join(GRADE_LABELS[b][lang] for b in q["base_levels"])
+        keys = ", ".join(f"{k['key']} {k['order']} = {fmt(k['value'], lang)}" for k in q["rank_by"])
+        if vi:
+            lines.append(f"7. Hạn mức {GRADE_LABELS[q['level']][lang]} (nhóm '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} đơn vị ({base}) = {q['allowed']} suất")
+            lines.append(f"   Xếp thứ {q['rank']}/{q['candidates']} theo {keys}, rồi mã đơn vị: " + ("giữ nguyên" if q["kept"] else f"hạ xuống {GRADE_LABELS[q['demoted_to']][lang]}"))
+        else:
+            lines.append(f"7. Quota for {GRADE_LABELS[q['level']][lang]} (cohort '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} units ({base}) = {q['allowed']} places")
+            lines.append(f"   Ranked {q['rank']} of {q['candidates']} by {keys}, then unit id: " + ("kept" if q["kept"] else f"demoted to {GRADE_LABELS[q['demoted_to']][lang]}"))
+    nxt = e["next_grade"]
+    if nxt is not None:
+        lines.append("")
+        lines.append((f"8. Để đạt {nxt['label']}:" if vi else f"8. To reach {nxt['label']}:"))
+        if nxt.get("points_short"):
+            lines.append((f"   thiếu {fmt(nxt['points_short'], lang)} điểm" if vi else f"   {fmt(nxt['points_short'], lang)} points short"))
+        for u in nxt["unmet"]:
+            lines += _condition_lines(u, lang, 3)
+        for b in nxt["blocked_by"]:
+            lines.append(("   bị giới hạn bởi " if vi else "   blocked by ") + ("vi phạm " + ", ".join(b["vetoes"]) if b["by"] == "veto" else ("hạn mức" if vi else "the quota")))
+    if e["missing_facts"]:
+        lines.append("")
+        lines.append(("Thiếu dữ liệu: " if vi else "Missing facts: ") + ", ".join(e["missing_facts"]))
+    if e["defaulted_facts"]:
+        lines.append(("Dùng giá trị mặc định: " if vi else "Defaults applied: ") + ", ".join(e["defaulted_facts"]))
+    return "\n".join(lines) + "\n"
+
+
+def _condition_lines(cond: dict, lang: str, indent: int, extra: str = "") -> list[str]:
+    pad = " " * indent
+    lines = [f"{pad}{MARK[cond['outcome']]} {cond['id']} — {cond['label']}{extra}"]
+    trace = cond.get("trace")
+    if trace is not None:
+        lines.append(f"{pad}    {_trace_line(trace, lang)}")
+        lines += _sub_lines(trace, lang, indent + 4)
+    return lines
+
+
+def _sub_lines(trace: dict, lang: str, indent: int) -> list[str]:
+    """For and/or/not, one line per part, so each comparison shows its own values."""
+    if trace.get("op") not in ("and", "or", "not"):
+        return []
+    out = []
+    for part in trace.get("parts", []):
+        if "expr" in part or "fact" in part:
+            mark = "?" if part.get("value") is None else ("✓" if part["value"] is True else ("✗" if part["value"] is False else "·"))
+            out.append(" " * indent + f"{mark} {_trace_line(part, lang)}")
+            out += _sub_lines(part, lang, indent + 2)
+    return out
+
+
+def _side(rec: dict, lang: str) -> str:
+    if "fact" in rec:
+        return f"{rec['fact']} = {fmt(rec['value'], lang)}"
+    if "expr" in rec:
+        return f"{rec['expr']} = {fmt(rec['value'], lang)}" if rec["value"] is not None else f"{rec['expr']} = ?"
+    return fmt(rec["value"], lang) if not isinstance(rec["value"], str) else f"'{rec['value']}'"
+
+
+def _trace_line(rec: dict, lang: str) -> str:
+    """One condition with its actual values, its relation as it actually is."""
+    op = rec.get("op")
+    parts = rec.get("parts", [])
+    if "fact" in rec:
+        return f"{rec['fact']} = {fmt(rec['value'], lang)}"
+    if op in NEGATED and len(parts) == 2:
+        relation = op if rec["value"] is not False else NEGATED[op]
+        line = f"{_side(parts[0], lang)} {relation} {_side(parts[1], lang)}"
+        return line + _ratio(parts, lang)
+    if op in ("in", "not in"):
+        items = ", ".join(_side(p, lang) for p in parts[1:])
+        word = op if rec["value"] is not False else ("not in" if op == "in" else "in")
+        return f"{_side(parts[0], lang)} {word} [{items}]"
+    if op == "present":
+        return f"{rec['expr']} = {fmt(rec['value'], lang)}"
+    return rec.get("expr", "") + f" → {fmt(rec['value'], lang) if rec['value'] is not None else '?'}"
+
+
+def _ratio(parts: list[dict], lang: str) -> str:
+    """``a >= b * 0.95`` also shows ``a / b``, the figure committees quote."""
+    left, right = parts
+    if "fact" in left and right.get("op") == "*" and left["value"] not in (None, 0) and isinstance(left["value"], (int, float)):
+        inner = right.get("parts", [])
+        base = next((p for p in inner if "fact" in p), None)
+        if base and isinstance(base["value"], (int, float)) and base["value"]:
+            ratio = round(left["value"] / base["value"], 4)
+            return f"  ({left['fact']} / {base['fact']} = {fmt(ratio, lang)})"
+    return ""
