@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional
 from durable import engine as durable_engine
 
 from engine.compile import Plan
-from engine.compile_durable import compile_stage, field_name, to_engine
+from engine.compile_durable import ZERO, compile_stage, field_name, to_engine
 
 
 class _QuietHost(durable_engine.Host):
@@ -63,7 +63,7 @@ class DurableBackend:
         """Outcome of every decision of the stage: True, False, or None (unknown)."""
         out: dict[str, Optional[bool]] = {}
         for name, sink, decisions, reads in self.stages[stage]:
-            fact: dict[str, Any] = {"kind": f"s{stage}"}
+            fact: dict[str, Any] = {"kind": f"s{stage}", ZERO: 0}
             for key in sorted(reads):
                 if key in env:
                     fact[field_name(key)] = to_engine(self.plan, key, env[key])

@@ -9,12 +9,12 @@ from typing import Optional
 import click
 
 from engine import __version__
-from engine.compile import Plan, compile_plan
+from engine.compile import Plan, compile_file
 from engine.errors import EngineDisagreement, FactsError, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
 from engine.explain import document, result as result_record, ruleset_record
 from engine.facts import FORMATS, load_facts, peek_years
-from engine.loading import RULES_DIR_NAME, load_model, load_ruleset, resolve_ruleset_path
+from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
 from engine.model import Catalogue
 from engine import render
 
@@ -47,7 +47,7 @@ def _plan(rules: Optional[str], facts: Path) -> Plan:
             raise click.UsageError(f"cannot tell the year of {facts}: it has no readable 'year' column; pass --rules")
         rules = str(years[0])
     path = resolve_ruleset_path(rules, find_rules_root())
-    return compile_plan(load_ruleset(path))
+    return compile_file(path)
 
 
 def _grade(rules: Optional[str], facts_path: Path):
@@ -169,7 +169,7 @@ def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
         load_model(path, Catalogue)
         return []
     if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
-        compile_plan(load_ruleset(path))
+        compile_file(path)
         return []
     if suffix in FORMATS:
         plan = _plan(rules, path)

@@ -14,6 +14,7 @@ choices (the grade), the same way for both back ends.
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -23,7 +24,8 @@ from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import BOOL, DATE, NUMBER, STRING, Symbol, Type, TypeProblem, check
-from engine.loading import LoadedRuleSet
+from engine.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
+from engine.yamlpos import Located
 from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 
 STAGES = (1, 2, 3)
@@ -85,118 +87,134 @@ def fact_type(spec: FactSpec) -> Type:
     return STRING
 
 
+def symbols_for(catalogue: Catalogue, year: int, check_ids: list[str]) -> dict[int, dict[str, Symbol]]:
+    """The names each stage may read; later outcomes are known but refused with a reason."""
+    base = {name: Symbol(fact_type(spec)) for name, spec in catalogue.facts.items()}
+    base["period_start"] = Symbol(DATE, datetime.date(year, 1, 1))
+    base["period_end"] = Symbol(DATE, datetime.date(year, 12, 31))
+    stage2 = {"score": Symbol(NUMBER), "finance_passed": Symbol(BOOL)}
+    stage2.update({f"check.{c}": Symbol(BOOL) for c in check_ids})
+    stage2.update({f"group_score.{g}": Symbol(NUMBER) for g in catalogue.groups})
+    stage3 = {"grade": Symbol(Type("enum", GRADE_VALUES))}
+    later2 = "it is decided after the criteria, vetoes and finance checks; use it in levels or titles"
+    later3 = "the grade is decided after the levels; use it in titles"
+    refused2 = {k: Symbol(v.type, later=later2) for k, v in stage2.items()}
+    refused3 = {k: Symbol(v.type, later=later3) for k, v in stage3.items()}
+    return {1: {**base, **refused2, **refused3}, 2: {**base, **stage2, **refused3}, 3: {**base, **stage2, **stage3}}
+
+
+def condition_sites(data: dict) -> list[tuple[str, int, tuple, str]]:
+    """Every condition of a rule set as ``(decision key, stage, path, text)``.
+
+    Works on the plain data of the file, so that conditions can be checked even
+    when other parts of the rule set are invalid.
+    """
+    def items(value):
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+    sites: list[tuple[str, int, tuple, str]] = []
+
+    def add(key, stage, path, text):
+        if isinstance(text, str):
+            sites.append((key, stage, path, text))
+
+    for i, req in items(data.get("eligibility")):
+        add(f"eligibility.{req.get('id')}", 1, ("eligibility", i, "require"), req.get("require"))
+    for i, crit in items(data.get("criteria")):
+        for t, tier in items(crit.get("tiers")):
+            add(f"criterion.{crit.get('id')}.tier{t + 1}", 1, ("criteria", i, "tiers", t, "when"), tier.get("when"))
+    for i, veto in items(data.get("vetoes")):
+        add(f"veto.{veto.get('id')}", 1, ("vetoes", i, "when"), veto.get("when"))
+    finance = data.get("finance") if isinstance(data.get("finance"), dict) else {}
+    for i, chk in items(finance.get("checks")):
+        add(f"check.{chk.get('id')}", 1, ("finance", "checks", i, "require"), chk.get("require"))
+    for i, level in items(data.get("levels")):
+        if level.get("min_score") is not None:
+            add(f"level.{level.get('id')}.band", 2, ("levels", i, "min_score"), f"score >= {level.get('min_score')}")
+        for j, cond in items(level.get("conditions")):
+            add(f"level.{level.get('id')}.{cond.get('id')}", 2, ("levels", i, "conditions", j, "require"), cond.get("require"))
+    for i, title in items(data.get("titles")):
+        for j, cond in items(title.get("conditions")):
+            add(f"title.{title.get('id')}.{cond.get('id')}", 3, ("titles", i, "conditions", j, "require"), cond.get("require"))
+    return sites
+
+
+def compile_file(path: Path) -> Plan:
+    """Load, validate and compile a rule set file, reporting every problem at once."""
+    try:
+        loaded = load_ruleset(path)
+    except RuleSetInvalid as exc:
+        problems = list(exc.problems)
+        data = exc.source.data
+        if exc.catalogue is not None and isinstance(data, dict):
+            year = data.get("year") if isinstance(data.get("year"), int) else 2000
+            finance = data.get("finance") if isinstance(data.get("finance"), dict) else {}
+            checks = [c.get("id") for c in (finance.get("checks") or []) if isinstance(c, dict)]
+            symbols = symbols_for(exc.catalogue, year, [c for c in checks if isinstance(c, str)])
+            for _, stage, site_path, text in condition_sites(data):
+                _compile_condition(text, symbols[stage], exc.source, site_path, problems)
+        raise RuleSetError(sorted(problems, key=_order)) from None
+    return compile_plan(loaded)
+
+
+def _order(problem: Problem) -> tuple:
+    return (problem.file, problem.line or 0, problem.column or 0, problem.message)
+
+
 def compile_plan(loaded: LoadedRuleSet) -> Plan:
     """Parse and type-check every condition; raises with every problem found."""
     rs, cat = loaded.ruleset, loaded.catalogue
     problems: list[Problem] = []
-    period_start, period_end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
     workplace_types = tuple(cat.facts["workplace_type"].values or {})
-    check_ids = [c.id for c in rs.finance.checks]
-    group_ids = list(cat.groups)
-
-    base = {name: Symbol(fact_type(spec)) for name, spec in cat.facts.items()}
-    base["period_start"] = Symbol(DATE, period_start)
-    base["period_end"] = Symbol(DATE, period_end)
-    stage2 = {"score": Symbol(NUMBER), "finance_passed": Symbol(BOOL)}
-    stage2.update({f"check.{c}": Symbol(BOOL) for c in check_ids})
-    stage2.update({f"group_score.{g}": Symbol(NUMBER) for g in group_ids})
-    stage3 = {"grade": Symbol(Type("enum", GRADE_VALUES))}
-    later2 = "it is decided after the criteria, vetoes and finance checks; use it in levels or titles"
-    later3 = "the grade is decided after the levels; use it in titles"
-    symbols = {
-        1: {**base, **{k: Symbol(v.type, later=later2) for k, v in stage2.items()}, **{k: Symbol(v.type, later=later3) for k, v in stage3.items()}},
-        2: {**base, **stage2, **{k: Symbol(v.type, later=later3) for k, v in stage3.items()}},
-        3: {**base, **stage2, **stage3},
-    }
-
+    symbols = symbols_for(cat, rs.year, [c.id for c in rs.finance.checks])
     decisions: list[Decision] = []
-
-    def add(key: str, stage: int, text: str, path: tuple) -> None:
-        expr = _compile_condition(text, symbols[stage], loaded, path, problems)
+    _unique_ids(loaded, problems)
+    for key, stage, path, text in condition_sites(rs.model_dump(mode="json")):
+        expr = _compile_condition(text, symbols[stage], loaded.source, path, problems)
         if expr is not None:
             decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr))))
-
-    _unique_ids(loaded, problems)
-    for i, req in enumerate(rs.eligibility):
-        add(f"eligibility.{req.id}", 1, req.require, ("eligibility", i, "require"))
     criteria: list[CriterionPlan] = []
     for i, crit in enumerate(rs.criteria):
         if crit.group not in cat.groups:
             problems.append(loaded.source.problem(("criteria", i, "group"),
                             f"criteria[{crit.id}].group: unknown group '{crit.group}'.{did_you_mean(crit.group, cat.groups)} Groups are {sorted(cat.groups)}"))
         points = _points_by_type(crit.points, workplace_types, loaded, ("criteria", i, "points"), crit.id, problems)
-        keys = []
-        for t, tier in enumerate(crit.tiers):
-            key = f"criterion.{crit.id}.tier{t + 1}"
-            keys.append(key)
-            add(key, 1, tier.when, ("criteria", i, "tiers", t, "when"))
-        criteria.append(CriterionPlan(crit.id, crit.group, points, tuple(keys), tuple(t.award_pct for t in crit.tiers)))
-    for i, veto in enumerate(rs.vetoes):
-        add(f"veto.{veto.id}", 1, veto.when, ("vetoes", i, "when"))
-    for i, chk in enumerate(rs.finance.checks):
-        add(f"check.{chk.id}", 1, chk.require, ("finance", "checks", i, "require"))
+        keys = tuple(f"criterion.{crit.id}.tier{t + 1}" for t in range(len(crit.tiers)))
+        criteria.append(CriterionPlan(crit.id, crit.group, points, keys, tuple(t.award_pct for t in crit.tiers)))
     _check_levels(loaded, problems)
-    for i, level in enumerate(rs.levels):
-        if level.min_score is not None:
-            add(f"level.{level.id}.band", 2, f"score >= {level.min_score}", ("levels", i, "min_score"))
-        for j, cond in enumerate(level.conditions):
-            add(f"level.{level.id}.{cond.id}", 2, cond.require, ("levels", i, "conditions", j, "require"))
-    for i, title in enumerate(rs.titles):
-        for j, cond in enumerate(title.conditions):
-            add(f"title.{title.id}.{cond.id}", 3, cond.require, ("titles", i, "conditions", j, "require"))
     _check_totals(loaded, criteria, workplace_types, problems)
     _check_quota(loaded, problems)
     if problems:
-        raise RuleSetError(problems)
-    plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types, period_start, period_end)
+        raise RuleSetError(sorted(problems, key=_order))
+    plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
+                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31))
     plan.by_key.update({d.key: d for d in decisions})
     return plan
 
 
-def _compile_condition(text: str, symbols: dict[str, Symbol], loaded: LoadedRuleSet, path: tuple,
+def _compile_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,
                        problems: list[Problem]) -> Optional[ast.Node]:
-    line, column = loaded.source.position(path)
-    where = _where(loaded.ruleset, path)
-    # The condition's column inside the file: after the key, plus a quote if quoted.
-    offset = _text_offset(loaded, path)
+    line, column = source.position(path)
+    where = describe(source.data, path)
+    offset = _text_offset(source, line, column)
     try:
         return check(parse(text), symbols)
     except (ExpressionSyntaxError, TypeProblem) as exc:
         col = (column + offset + exc.column - 1) if column is not None and offset is not None else column
-        problems.append(Problem(loaded.source.file, f"{where}: {exc.message}", line, col))
+        problems.append(Problem(source.file, f"{where}: {exc.message}", line, col))
         return None
 
 
-def _text_offset(loaded: LoadedRuleSet, path: tuple) -> Optional[int]:
-    """0 for a plain scalar, 1 for a quoted one, None for block scalars (column unknown)."""
-    line, column = loaded.source.position(path)
-    if line is None:
+def _text_offset(source: Located, line: Optional[int], column: Optional[int]) -> Optional[int]:
+    """Where the condition's text starts after its YAML position: 0 plain, 1 quoted, None for block scalars."""
+    if line is None or column is None or source.lines is None or line > len(source.lines):
         return None
-    try:
-        text = open(loaded.path, encoding="utf-8-sig").read().splitlines()[line - 1]
-    except (OSError, IndexError):
-        return None
-    first = text[column - 1:column] if column else ""
+    first = source.lines[line - 1][column - 1:column]
     if first in ("'", '"'):
         return 1
     if first in ("|", ">"):
         return None
     return 0
-
-
-def _where(rs: RuleSet, path: tuple) -> str:
-    """``levels[excellent].conditions[tasks_on_time].require``: ids, not indexes, for designers."""
-    out, node = "", rs.model_dump()
-    for step in path:
-        if isinstance(step, int):
-            item = node[step] if isinstance(node, list) and step < len(node) else None
-            ident = item.get("id") if isinstance(item, dict) else None
-            out += f"[{ident if ident is not None else step}]"
-            node = item
-        else:
-            out += ("." if out else "") + step
-            node = node.get(step) if isinstance(node, dict) else None
-    return out
 
 
 def _points_by_type(points, workplace_types, loaded, path, crit_id, problems) -> dict[str, Optional[int]]:

@@ -9,11 +9,12 @@ Each decision becomes up to two rules on the unit's fact:
   When every field is present and ``holds`` did not fire, the decision is false;
   the guard keeps the engine from firing a second action for every unit.
 
-Comparisons are compiled as ``field op linear-expression``: the engine compares a
-field against arithmetic on the same message.  Every number reaches the engine as
-an integer (VND, a date's day number, a decimal scaled by 10^places), and division
-appears at most once, by an integer, against an integer field, which keeps every
-comparison exact (durable-rules parses floats badly and compares in doubles).
+Comparisons are linear.  One field against constants becomes ``field op bound``
+with the bound rounded exactly; several fields become ``zero__ op Σ n·field + n0``
+in integers (the engine compares a field against arithmetic on the same message,
+and its division truncates, so nothing is ever divided).  Every number reaches the
+engine as an integer (VND, a date's day number, a decimal scaled by 10^places):
+durable-rules misreads some floats, and exact integers leave no rounding to argue.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from engine.expr import ast
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact
 ALWAYS, NEVER = "always", "never"
+ZERO = "zero__"  # a field holding 0 in every fact: the engine compares a field against an expression
 OUTCOME_SCALES = {"score": 2, "group_score": 2}
 
 
@@ -150,6 +152,8 @@ def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str) -> dict:
     value = _symbol_value(plan, right)
     if op == "$eq" and not isinstance(value, dict):
         return {field_name(left.name): value}
+    if isinstance(value, dict):  # an absent field on the right would make the comparison pass
+        return {"$and": [{"$ex": {value["$m"]: 1}}, {op: {field_name(left.name): value}}]}
     return {op: {field_name(left.name): value}}
 
 
@@ -201,30 +205,27 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
         terms[k] = terms.get(k, Fraction(0)) - v
     terms = {k: v for k, v in terms.items() if v}
     const = lc - rc
+    # now: Σ terms × field + const  op  0
     if not terms:  # the fields cancelled out: a constant comparison
         return ALWAYS if _holds(op, const, Fraction(0)) else NEVER
-    target = next(iter(terms))
-    k = terms.pop(target)
-    if k < 0:
-        op = _FLIP[op]
-    # target op (-(Σ others) - const) / k, brought over a common integer denominator
-    coeffs = {name: -v / k for name, v in terms.items()}
-    offset = -const / k
-    denominator = lcm(offset.denominator, *(c.denominator for c in coeffs.values())) if coeffs else offset.denominator
-    field = field_name(target)
-    if not coeffs:
-        return _threshold(field, op, offset)
+    if len(terms) == 1:  # field op threshold, rounded exactly to an integer bound
+        (name, k), = terms.items()
+        return _threshold(field_name(name), _FLIP[op] if k < 0 else op, -const / k)
+    # Several fields: ZERO op' (Σ n × field + n0), in integers; the engine's division
+    # truncates, so the common denominator multiplies instead of dividing.
+    denominator = lcm(const.denominator, *(c.denominator for c in terms.values()))
     expr: Any = None
-    for name, c in coeffs.items():
+    for name, c in terms.items():
         n = int(c * denominator)
         term: Any = {"$m": field_name(name)} if n == 1 else {"$mul": {"$l": {"$m": field_name(name)}, "$r": n}}
         expr = term if expr is None else {"$add": {"$l": expr, "$r": term}}
-    n0 = int(offset * denominator)
+    n0 = int(const * denominator)
     if n0:
         expr = {"$add": {"$l": expr, "$r": n0}}
-    if denominator != 1:
-        expr = {"$div": {"$l": expr, "$r": denominator}}
-    return {_OPS[op]: {field: expr}}
+    # A field referenced on the right that is absent makes the engine's comparison
+    # pass, so every referenced field must be present.
+    present = [{"$ex": {field_name(name): 1}} for name in terms]
+    return {"$and": present + [{_OPS[_FLIP[op]]: {ZERO: expr}}]}
 
 
 def _threshold(field: str, op: str, value: Fraction) -> Any:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -83,34 +84,53 @@ def load_model(path: FsPath, model: type[BaseModel]) -> tuple[Any, yamlpos.Locat
 
 def pydantic_problems(exc: ValidationError, located: yamlpos.Located, model: type[BaseModel]) -> list[Problem]:
     problems = []
+    seen = set()
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        where = dotted(loc)
+        loc = tuple(s for s in err["loc"] if not _is_union_branch(s))
+        where = describe(located.data, loc)
         kind = err["type"]
         if kind == "extra_forbidden":
             allowed = allowed_keys(model, loc[:-1])
             hint = did_you_mean(str(loc[-1]), allowed)
-            msg = f"{dotted(loc[:-1]) or 'top level'}: unexpected key '{loc[-1]}'.{hint} Allowed keys are {sorted(allowed)}"
-            problems.append(located.problem(loc, msg.replace(". Did", ". Did").replace("'. Allowed", "'. Allowed"), key=True))
+            msg = f"{describe(located.data, loc[:-1]) or 'top level'}: unexpected key '{loc[-1]}'.{hint} Allowed keys are {sorted(allowed)}"
+            problem = located.problem(loc, msg, key=True)
         elif kind == "missing":
-            problems.append(located.problem(loc[:-1], f"{where}: missing required key '{loc[-1]}'"))
+            problem = located.problem(loc[:-1], f"{describe(located.data, loc[:-1]) or 'top level'}: missing required key '{loc[-1]}'")
         else:
             value = err.get("input")
             shown = "" if isinstance(value, (dict, list)) else f" (found {value!r})"
-            problems.append(located.problem(loc, f"{where}: {err['msg']}{shown}"))
+            hint = ""
+            if kind in ("literal_error", "enum") and isinstance(value, str):
+                hint = did_you_mean(value, re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected", ""))))
+            problem = located.problem(loc, f"{where}: {err['msg']}{shown}.{hint}".rstrip(".").replace("..", "."))
+        if (problem.line, problem.column, problem.message) not in seen:  # a union reports each branch
+            seen.add((problem.line, problem.column, problem.message))
+            problems.append(problem)
     return problems
 
 
-def dotted(loc: tuple) -> str:
-    out = ""
+def describe(data: Any, loc: tuple) -> str:
+    """``levels[excellent].conditions[all_tasks_on_time].require``: ids, not indexes, for designers."""
+    out, node = "", data
     for step in loc:
         if isinstance(step, int):
-            out += f"[{step}]"
-        elif step in ("int", "dict[str,nullable[int]]", "function-after[_version_shape(), str]") or "[" in str(step) and "(" in str(step):
+            item = node[step] if isinstance(node, list) and 0 <= step < len(node) else None
+            ident = item.get("id") if isinstance(item, dict) else None
+            if ident is None and isinstance(item, dict):
+                ident = item.get("name")
+            out += f"[{ident if isinstance(ident, (str, int)) else step}]"
+            node = item
+        elif _is_union_branch(step):
             continue  # pydantic's union-branch names are noise to a designer
         else:
             out += ("." if out else "") + str(step)
+            node = node.get(step) if isinstance(node, dict) else None
     return out
+
+
+def _is_union_branch(step: Any) -> bool:
+    text = str(step)
+    return text in ("int", "str") or ("[" in text and ("(" in text or "," in text)) or text.startswith("dict[")
 
 
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
@@ -158,11 +178,35 @@ def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
     return FsPath(spec)
 
 
+class RuleSetInvalid(RuleSetError):
+    """The rule set's model is invalid; carries what could be read, so later checks can still run."""
+
+    def __init__(self, problems: list[Problem], source: yamlpos.Located, catalogue: Optional[Catalogue]):
+        super().__init__(problems)
+        self.source = source
+        self.catalogue = catalogue
+
+
 def load_ruleset(path: FsPath) -> LoadedRuleSet:
     """Load a rule set and the catalogue it names; raises with every problem of both."""
-    ruleset, source = load_model(path, RuleSet)
-    catalogue_path = (path.parent / ruleset.catalogue)
-    if not catalogue_path.is_file():
-        raise RuleSetError([source.problem(("catalogue",), f"catalogue: no such file '{ruleset.catalogue}' (looked for {display_path(catalogue_path)})")])
-    catalogue, catalogue_source = load_model(catalogue_path, Catalogue)
-    return LoadedRuleSet(ruleset, catalogue, source, catalogue_source, display_path(path))
+    shown = display_path(path)
+    located, problems = yamlpos.load(read_text(path), shown)
+    if located is None:
+        raise RuleSetError(problems)
+    if not isinstance(located.data, dict):
+        raise RuleSetError(problems + [located.problem((), "expected a rule set: a mapping with id, year, version, criteria, levels...")])
+    catalogue, catalogue_source = None, None
+    reference = located.data.get("catalogue")
+    if isinstance(reference, str):
+        catalogue_path = path.parent / reference
+        if not catalogue_path.is_file():
+            problems.append(located.problem(("catalogue",), f"catalogue: no such file '{reference}' (looked for {display_path(catalogue_path)})"))
+        else:
+            catalogue, catalogue_source = load_model(catalogue_path, Catalogue)
+    try:
+        ruleset = RuleSet.model_validate(located.data)
+    except ValidationError as exc:
+        raise RuleSetInvalid(problems + pydantic_problems(exc, located, RuleSet), located, catalogue) from None
+    if problems or catalogue is None or catalogue_source is None:
+        raise RuleSetInvalid(problems, located, catalogue)
+    return LoadedRuleSet(ruleset, catalogue, located, catalogue_source, shown)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -25,6 +25,7 @@ class Located:
     file: str
     values: dict[Path, tuple[int, int]]
     keys: dict[Path, tuple[int, int]]
+    lines: Optional[list[str]] = None  # the file's text, to place errors inside a value
 
     def position(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         """Position of the value at ``path``, or of its nearest located parent."""
@@ -61,7 +62,7 @@ def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(file, f"this is not valid YAML: {exc}")]
     if node is None:
         return None, [Problem(file, "the file is empty", 1, 1)]
-    located = Located(None, file, {}, {})
+    located = Located(None, file, {}, {}, text.splitlines())
     problems: list[Problem] = []
     constructor = yaml.SafeLoader("")
     located.data = _build(node, (), located, problems, constructor)

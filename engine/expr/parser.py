@@ -60,8 +60,11 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ExpressionSyntaxError:
     if isinstance(exc, UnexpectedEOF):
         return ExpressionSyntaxError("the condition ends too early", len(text) + 1)
     expected = sorted({_TOKEN_WORDS.get(t, t.lower()) for t in (getattr(exc, "expected", None) or ())})
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END":
+        hint = f"; expected {', '.join(expected)}" if expected else ""
+        return ExpressionSyntaxError(f"the condition ends too early{hint}", len(text) + 1)
     if isinstance(exc, UnexpectedToken):
-        found = "the end of the condition" if exc.token.type == "$END" else repr(str(exc.token))
+        found = repr(str(exc.token))
     elif isinstance(exc, UnexpectedCharacters):
         found = repr(text[exc.pos_in_stream]) if exc.pos_in_stream < len(text) else "the end"
         allowed = sorted({_TOKEN_WORDS.get(t, t.lower()) for t in (exc.allowed or ())})

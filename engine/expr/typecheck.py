@@ -205,7 +205,11 @@ def _comparable(node: ast.Node, lt: Type, rt: Type, left: ast.Node, right: ast.N
         for enum_t, other, other_t in ((lt, right, rt), (rt, left, lt)):
             if enum_t.kind == "enum" and isinstance(other, ast.Literal):
                 if not isinstance(other.value, str) or other.value not in enum_t.values:
-                    raise TypeProblem(f"{other.text} is not one of the allowed values {sorted(enum_t.values)}", other.column)
+                    from engine.errors import did_you_mean
+
+                    hint = did_you_mean(str(other.value), enum_t.values)
+                    raise TypeProblem(f"{other.text} is not one of the allowed values.{hint} Expected one of {sorted(enum_t.values)}",
+                                      other.column)
             elif enum_t.kind == "enum" and other_t.kind not in ("enum", "string"):
                 raise TypeProblem(f"cannot compare a code with a {other_t}", node.column)
         return
