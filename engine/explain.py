@@ -41,6 +41,11 @@ def plain(value: Any) -> Any:
     return number(value)
 
 
+def is_outcome(name: str) -> bool:
+    """Names the engine decides (``score``, ``check.x``) as opposed to facts a unit reports."""
+    return "." in name or name in ("score", "grade", "finance_passed")
+
+
 def _is_number_text(text: str) -> bool:
     return text.replace(".", "", 1).replace("%", "").lstrip("-").isdigit()
 
@@ -48,9 +53,9 @@ def _is_number_text(text: str) -> bool:
 def trace_record(trace: Trace) -> dict:
     """The trace as JSON-ready data: one record per sub-expression."""
     if trace.kind == "name":
-        record: dict = {"fact": trace.text, "value": plain(trace.value)}
-        if trace.value is UNKNOWN:
-            record["missing"] = True
+        record: dict = {"name": trace.text, "value": plain(trace.value)}
+        if trace.value is UNKNOWN:  # an unreported fact, or an earlier outcome that could not be decided
+            record["undecided" if is_outcome(trace.text) else "missing"] = True
         return record
     if trace.kind == "literal":
         shown = plain(trace.value)
@@ -163,7 +168,7 @@ def missing_facts(ev: UnitEvaluation) -> list[str]:
     for key, trace in ev.traces.items():
         if ev.decided.outcomes.get(key) is None:
             for name in trace.missing():
-                if name not in found and "." not in name and name not in ("score", "grade", "finance_passed"):
+                if name not in found and not is_outcome(name):
                     found.append(name)
     return found
 

@@ -284,7 +284,7 @@ def _sub_lines(trace: dict, lang: str, indent: int) -> list[str]:
         return []
     out = []
     for part in trace.get("parts", []):
-        if "expr" in part or "fact" in part:
+        if "expr" in part or "name" in part:
             mark = "?" if part.get("value") is None else ("✓" if part["value"] is True else ("✗" if part["value"] is False else "·"))
             out.append(" " * indent + f"{mark} {_trace_line(part, lang)}")
             out += _sub_lines(part, lang, indent + 2)
@@ -292,19 +292,25 @@ def _sub_lines(trace: dict, lang: str, indent: int) -> list[str]:
 
 
 def _side(rec: dict, lang: str) -> str:
-    if "fact" in rec:
-        return f"{rec['fact']} = {fmt(rec['value'], lang)}"
+    if "name" in rec:
+        return f"{rec['name']} = {_value(rec, lang)}"
     if "expr" in rec:
         return f"{rec['expr']} = {fmt(rec['value'], lang)}" if rec["value"] is not None else f"{rec['expr']} = ?"
     return fmt(rec["value"], lang) if not isinstance(rec["value"], str) else f"'{rec['value']}'"
+
+
+def _value(rec: dict, lang: str) -> str:
+    if rec.get("undecided"):
+        return "(chưa xác định)" if lang == "vi" else "(undecided)"
+    return fmt(rec["value"], lang)
 
 
 def _trace_line(rec: dict, lang: str) -> str:
     """One condition with its actual values, its relation as it actually is."""
     op = rec.get("op")
     parts = rec.get("parts", [])
-    if "fact" in rec:
-        return f"{rec['fact']} = {fmt(rec['value'], lang)}"
+    if "name" in rec:
+        return f"{rec['name']} = {_value(rec, lang)}"
     if op in NEGATED and len(parts) == 2:
         relation = op if rec["value"] is not False else NEGATED[op]
         line = f"{_side(parts[0], lang)} {relation} {_side(parts[1], lang)}"
@@ -321,10 +327,10 @@ def _trace_line(rec: dict, lang: str) -> str:
 def _ratio(parts: list[dict], lang: str) -> str:
     """``a >= b * 0.95`` also shows ``a / b``, the figure committees quote."""
     left, right = parts
-    if "fact" in left and right.get("op") == "*" and left["value"] not in (None, 0) and isinstance(left["value"], (int, float)):
+    if "name" in left and right.get("op") == "*" and left["value"] not in (None, 0) and isinstance(left["value"], (int, float)):
         inner = right.get("parts", [])
-        base = next((p for p in inner if "fact" in p), None)
+        base = next((p for p in inner if "name" in p), None)
         if base and isinstance(base["value"], (int, float)) and base["value"]:
             ratio = round(left["value"] / base["value"], 4)
-            return f"  ({left['fact']} / {base['fact']} = {fmt(ratio, lang)})"
+            return f"  ({left['name']} / {base['name']} = {fmt(ratio, lang)})"
     return ""

@@ -1,0 +1,42 @@
+"""Regenerates the golden outputs from the bundled example, through the real CLI.
+
+Run from anywhere: ``python tests/golden/make_golden.py``.  Review the diff before
+committing: a changed golden file is a changed result for real units.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+# (golden file name, cdcs arguments)
+OUTPUTS = [
+    ("province_2024.json", ["grade", "examples/province_2024.csv", "--format", "json"]),
+    ("province_2024.table.vi.txt", ["grade", "examples/province_2024.csv"]),
+    ("province_2024.table.en.txt", ["grade", "examples/province_2024.csv", "--lang", "en"]),
+    ("province_2024.results.csv", ["grade", "examples/province_2024.csv", "--format", "csv"]),
+    ("explain_HL-BV06.vi.txt", ["explain", "HL-BV06", "examples/province_2024.csv"]),
+    ("explain_HL-TTYT05.en.txt", ["explain", "HL-TTYT05", "examples/province_2024.csv", "--lang", "en"]),
+    ("explain_HL-FDI01.vi.txt", ["explain", "HL-FDI01", "examples/province_2024.csv"]),
+    ("explain_HL-TT03.en.txt", ["explain", "HL-TT03", "examples/province_2024.csv", "--lang", "en"]),
+]
+
+
+def run(args: list[str]) -> bytes:
+    done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"cdcs {' '.join(args)} failed ({done.returncode}):\n{done.stderr.decode()}")
+    return done.stdout
+
+
+def main() -> None:
+    for name, args in OUTPUTS:
+        (HERE / name).write_bytes(run(args))
+        print(f"wrote tests/golden/{name}")
+
+
+if __name__ == "__main__":
+    main()
