@@ -170,7 +170,7 @@ def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
     """``--rules`` takes a year (the newest version of that year) or a path."""
     if spec.isdigit():
         folder = rules_root / spec
-        candidates = sorted(folder.glob("ruleset*.yaml")) if folder.is_dir() else []
+        candidates = sorted(folder.glob("ruleset*.yaml"), key=_version_key) if folder.is_dir() else []
         if not candidates:
             years = sorted(p.name for p in rules_root.iterdir() if p.is_dir() and p.name.isdigit()) if rules_root.is_dir() else []
             raise RuleSetError([Problem(display_path(rules_root), f"no bundled rule set for the year {spec}; years available: {', '.join(years) or 'none'}")])
@@ -185,6 +185,12 @@ class RuleSetInvalid(RuleSetError):
         super().__init__(problems)
         self.source = source
         self.catalogue = catalogue
+
+
+def _version_key(path: FsPath) -> tuple:
+    """``ruleset-2025.10.yaml`` sorts after ``ruleset-2025.9.yaml``."""
+    numbers = re.findall(r"\d+", path.stem)
+    return tuple(int(n) for n in numbers), path.name
 
 
 def load_ruleset(path: FsPath) -> LoadedRuleSet:
