@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional
 from durable import engine as durable_engine
 
 from engine.compile import Plan
+from engine.errors import EnvironmentProblem
 from engine.compile_durable import ZERO, compile_stage, field_name, to_engine
 
 
@@ -30,8 +31,8 @@ def _host() -> _QuietHost:
     if _HOST is None:
         point = locale.localeconv()["decimal_point"]
         if point != ".":
-            raise RuntimeError(f"the numeric locale uses {point!r} as decimal point; durable-rules would misread "
-                               "numbers. Unset LC_NUMERIC / LC_ALL before grading")
+            raise EnvironmentProblem(f"the numeric locale uses {point!r} as decimal point; durable-rules would misread "
+                                     "numbers. Unset LC_NUMERIC / LC_ALL before grading")
         _HOST = _QuietHost()
     return _HOST
 

@@ -10,7 +10,7 @@ import click
 
 from engine import __version__
 from engine.compile import Plan, compile_file
-from engine.errors import EngineDisagreement, FactsError, Problem, UserInputError, did_you_mean
+from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
 from engine.explain import document, result as result_record, ruleset_record
 from engine.facts import FORMATS, load_facts, peek_years
@@ -73,6 +73,8 @@ class Cli(click.Group):
         except EngineDisagreement as exc:
             click.echo(f"internal error: the two evaluators disagree: {exc}", err=True)
             ctx.exit(3)
+        except EnvironmentProblem as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @click.group(cls=Cli)
@@ -94,7 +96,10 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     plan, facts_file, evaluations = _grade(rules, facts)
     doc = document(plan, evaluations, lang)
     if fmt == "xlsx":
-        render.write_xlsx(doc, out, lang, _type_labels(plan))
+        try:
+            render.write_xlsx(doc, out, lang, _type_labels(plan))
+        except OSError as exc:
+            raise click.ClickException(f"{out}: cannot write: {exc.strerror or exc}") from None
     else:
         text = {"table": lambda: render.table(doc, lang, _type_labels(plan)),
                 "json": lambda: render.to_json(doc), "csv": lambda: render.to_csv(doc)}[fmt]()
@@ -119,7 +124,6 @@ def _report_unit_problems(problems: list[Problem]) -> None:
     if problems:
         for problem in problems:
             click.echo(problem.render(), err=True)
-        units = len({(p.file, p.line) for p in problems})
         raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the facts; "
                                    f"those units are marked invalid, the others were graded")
 

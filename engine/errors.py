@@ -45,6 +45,10 @@ class FactsError(UserInputError):
     """A facts file cannot be read at all (unreadable, unknown column, wrong year)."""
 
 
+class EnvironmentProblem(Exception):
+    """This machine's setup would make the engine wrong (for example a decimal-comma locale)."""
+
+
 class EngineDisagreement(Exception):
     """The rule engine and the tracing evaluator decided a unit differently: a bug, never resolved silently."""
 
