@@ -72,15 +72,11 @@ class DurableBackend:
             sid = str(self._sid)
             fact["sid"] = sid
             sink.clear()
-            try:
-                state = self.host.assert_fact(name, fact)
-            except durable_engine.MessageNotHandledException:
-                state = None
-            finally:
-                self.host.delete_state(name, sid)
+            state = self.host.assert_fact(name, fact)  # a catch-all rule handles every fact
+            self.host.delete_state(name, sid)
             if isinstance(state, dict) and state.get("exception"):
                 raise RuntimeError(f"a rule action failed inside the engine: {state['exception']}")
-            fired = dict(sink)
+            fired = {i: held for i, held in sink if i >= 0}
             sink.clear()
             for i, decision in enumerate(decisions):
                 if i in fired:

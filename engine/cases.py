@@ -90,7 +90,8 @@ def run_case(plan: Plan, grader: Grader, file: CaseFile, index: int, located: ya
         for k in unknown:
             problems.append(f"unknown fact '{k}'.{did_you_mean(k, plan.catalogue.facts)}")
         units.append(unit_from_record(n, {k: v for k, v in rec.items() if k not in unknown},
-                                      {k: Cell(line, None) for k in rec}, plan.catalogue, located.file))
+                                      {k: Cell(line, None) for k in rec}, plan.catalogue, located.file,
+                                      plan.ruleset.year))
     if problems:
         raise RuleSetError([Problem(located.file, f"cases[{case.name}]: {p}", line) for p in problems])
     evaluations = grader.batch(units, cohort=case.units is not None)

@@ -52,7 +52,7 @@ def _plan(rules: Optional[str], facts: Path) -> Plan:
 
 def _grade(rules: Optional[str], facts_path: Path):
     plan = _plan(rules, facts_path)
-    facts = load_facts(facts_path, plan.catalogue)
+    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year)
     evaluations = Grader(plan).batch(facts.units)
     return plan, facts, evaluations
 
@@ -140,11 +140,16 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
     by_id = {ev.unit.unit_id: ev for ev in evaluations}
     if unit_id not in by_id:
         raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, by_id)}")
-    record = result_record(plan, by_id[unit_id], lang)
+    evaluation = by_id[unit_id]
+    record = result_record(plan, evaluation, lang)
     if fmt == "json":
         click.echo(json.dumps({"ruleset": ruleset_record(plan), "result": record}, ensure_ascii=False, indent=2))
     else:
         click.echo(render.explain_text(record, ruleset_record(plan), lang, _type_labels(plan)), nl=False)
+    if evaluation.problems:  # the unit could not be graded: say where its facts are wrong
+        for problem in evaluation.problems:
+            click.echo(problem.render(), err=True)
+        raise click.ClickException(f"unit '{unit_id}' has malformed facts and was not graded")
 
 
 @main.command()
@@ -177,7 +182,7 @@ def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
         return []
     if suffix in FORMATS:
         plan = _plan(rules, path)
-        return load_facts(path, plan.catalogue).problems
+        return load_facts(path, plan.catalogue, plan.ruleset.year).problems
     return [Problem(str(path), f"cannot tell what this is: expected a rule set or catalogue (.yaml) or a facts file (.{', .'.join(FORMATS)})")]
 
 

@@ -239,7 +239,7 @@ def _check_totals(loaded, criteria, workplace_types, problems) -> None:
         total = sum(c.points[wt] or 0 for c in criteria)
         if total != rs.scale:
             problems.append(loaded.source.problem(("criteria",),
-                            f"criteria: the points for workplace type '{wt}' add up to {total}, expected the scale {rs.scale}"))
+                            f"criteria: the points for workplace type '{wt}' add up to {total}, expected the scale {rs.scale}", key=True))
 
 
 def _check_levels(loaded, problems) -> None:
@@ -283,27 +283,27 @@ def _check_quota(loaded, problems) -> None:
 
 
 def _unique_ids(loaded, problems) -> None:
+    """Ids key explanations and audit records: each must be unique where it is used."""
     rs = loaded.ruleset
-    sections = {
-        "eligibility": [r.id for r in rs.eligibility],
-        "criteria": [c.id for c in rs.criteria],
-        "vetoes": [v.id for v in rs.vetoes],
-        "finance.checks": [c.id for c in rs.finance.checks],
-        "titles": [t.id for t in rs.titles],
-    }
-    for lv in rs.levels:
-        sections[f"levels[{lv.id}].conditions"] = [c.id for c in lv.conditions]
-    for t in rs.titles:
-        sections[f"titles[{t.id}].conditions"] = [c.id for c in t.conditions]
-    for where, ids in sections.items():
-        seen = set()
-        for ident in ids:
-            if ident in seen:
-                problems.append(loaded.source.problem(tuple(where.split(".")[:1]), f"{where}: the id '{ident}' is used twice; ids must be unique"))
-            seen.add(ident)
+    lists: list[tuple[tuple, list]] = [
+        (("eligibility",), rs.eligibility), (("criteria",), rs.criteria), (("vetoes",), rs.vetoes),
+        (("finance", "checks"), rs.finance.checks), (("titles",), rs.titles)]
+    lists += [(("levels", i, "conditions"), lv.conditions) for i, lv in enumerate(rs.levels)]
+    lists += [(("titles", i, "conditions"), t.conditions) for i, t in enumerate(rs.titles)]
+    for path, items in lists:
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in first:
+                line = loaded.source.position(path + (first[item.id], "id"))[0]
+                problems.append(loaded.source.problem(path + (i, "id"),
+                                f"{describe(loaded.source.data, path)}: the id '{item.id}' is used twice (first on line {line}); ids must be unique"))
+            else:
+                first[item.id] = i
     for i, lv in enumerate(rs.levels):
-        if "band" in [c.id for c in lv.conditions]:
-            problems.append(loaded.source.problem(("levels", i), f"levels[{lv.id}].conditions: the id 'band' is reserved for min_score"))
+        for j, cond in enumerate(lv.conditions):
+            if cond.id == "band":
+                problems.append(loaded.source.problem(("levels", i, "conditions", j, "id"),
+                                f"levels[{lv.id}].conditions: the id 'band' is reserved for min_score"))
 
 
 def as_fraction(value) -> Fraction:

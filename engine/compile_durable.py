@@ -71,7 +71,7 @@ def compile_stage(plan: Plan, stage: int) -> list[tuple[str, dict, tuple[Decisio
     decisions = plan.stage(stage)
     tag = f"s{stage}"
     out = []
-    for c in range(0, max(len(decisions), 1), CHUNK):
+    for c in range(0, len(decisions), CHUNK):
         chunk = decisions[c:c + CHUNK]
         rules: dict[str, dict] = {}
         for i, decision in enumerate(chunk):
@@ -83,8 +83,11 @@ def compile_stage(plan: Plan, stage: int) -> list[tuple[str, dict, tuple[Decisio
             if fails is not NEVER and guard:
                 cond = {"$or": guard} if fails is ALWAYS else {"$and": [fails, {"$or": guard}]}
                 rules[f"d{i}_fails"] = _rule(tag, cond, (i, False))
-        if rules:
-            out.append((ruleset_name(plan, stage, c // CHUNK), rules, chunk))
+        # Every fact must match some rule: an unmatched fact leaves a session behind that
+        # cannot be deleted (delete_state then crashes the process) and counts against the
+        # 1,024-session limit.
+        rules["handled"] = _rule(tag, ALWAYS, (-1, True))
+        out.append((ruleset_name(plan, stage, c // CHUNK), rules, chunk))
     return out
 
 
@@ -120,16 +123,43 @@ def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
         return {"$nex" if negate else "$ex": {field_name(node.args[0].name): 1}}
     if isinstance(node, ast.Member):
         eq = "$neq" if (negate != node.negated) else "$eq"
-        parts = [_equality(plan, node.needle, item, eq) for item in node.items.items]
+        if _is_symbolic(plan, node.needle):
+            parts = [_equality(plan, node.needle, item, eq) for item in node.items.items]
+        else:  # numbers and dates: scaled like any comparison
+            parts = [_linear_compare(plan, node.needle, "==" if eq == "$eq" else "!=", item) for item in node.items.items]
+        parts = [p for p in parts if p is not (NEVER if eq == "$eq" else ALWAYS)]
+        if any(p is (ALWAYS if eq == "$eq" else NEVER) for p in parts):
+            return ALWAYS if eq == "$eq" else NEVER
         if not parts:
             return NEVER if eq == "$eq" else ALWAYS
         return parts[0] if len(parts) == 1 else {("$or" if eq == "$eq" else "$and"): parts}
+    if isinstance(node, ast.Compare) and _is_condition(plan, node.left):
+        # a == b between two conditions: (a and b) or (not a and not b); != is the negation
+        both = ast.BoolOp(node.text, node.column, "and", (node.left, node.right))
+        neither = ast.BoolOp(node.text, node.column, "and", (ast.Not(node.text, node.column, node.left),
+                                                              ast.Not(node.text, node.column, node.right)))
+        same = ast.BoolOp(node.text, node.column, "or", (both, neither))
+        return nnf(plan, same, negate != (node.op == "!="))
     if isinstance(node, ast.Compare):
         op = _NEGATE[node.op] if negate else node.op
         if _is_symbolic(plan, node.left) or _is_symbolic(plan, node.right):
             return _equality(plan, node.left, node.right, _OPS[op])
         return _linear_compare(plan, node.left, op, node.right)
     raise TypeError(f"cannot compile {type(node).__name__} for the rule engine")
+
+
+def _is_condition(plan: Plan, node: ast.Node) -> bool:
+    """True for boolean-valued nodes: comparisons, logic, membership, present(), bool facts."""
+    if isinstance(node, (ast.Compare, ast.BoolOp, ast.Not, ast.Member)):
+        return True
+    if isinstance(node, ast.Call):
+        return node.func == "present"
+    if isinstance(node, ast.Literal):
+        return isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        spec = plan.fact_types.get(node.name)
+        return spec.type == "bool" if spec is not None else (node.name.startswith("check.") or node.name == "finance_passed")
+    return False
 
 
 def _is_symbolic(plan: Plan, node: ast.Node) -> bool:
@@ -205,14 +235,24 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
         terms[k] = terms.get(k, Fraction(0)) - v
     terms = {k: v for k, v in terms.items() if v}
     const = lc - rc
-    # now: Σ terms × field + const  op  0
-    if not terms:  # the fields cancelled out: a constant comparison
-        return ALWAYS if _holds(op, const, Fraction(0)) else NEVER
+    # Every field read must be present, even one that cancels out (a + b - b): the
+    # evaluator calls the comparison undecided without it.  A field on the left of the
+    # engine's comparison fails when absent by itself; any other needs an explicit guard.
+    read = sorted(ast.names(left) | ast.names(right))
+    if not terms:  # the fields cancelled out: a constant comparison, if they are present
+        if not _holds(op, const, Fraction(0)):
+            return NEVER
+        return _all_present(read) if read else ALWAYS
     if len(terms) == 1:  # field op threshold, rounded exactly to an integer bound
         (name, k), = terms.items()
-        return _threshold(field_name(name), _FLIP[op] if k < 0 else op, -const / k)
+        cmp = _threshold(field_name(name), _FLIP[op] if k < 0 else op, -const / k)
+        others = [n for n in read if n != name]
+        if cmp is NEVER or not others:
+            return cmp
+        return {"$and": [_all_present(others), cmp]}
     # Several fields: ZERO op' (Σ n × field + n0), in integers; the engine's division
-    # truncates, so the common denominator multiplies instead of dividing.
+    # truncates, so the common denominator multiplies instead of dividing.  A field on
+    # the right-hand side that is absent makes the engine's comparison pass: guard them all.
     denominator = lcm(const.denominator, *(c.denominator for c in terms.values()))
     expr: Any = None
     for name, c in terms.items():
@@ -222,10 +262,12 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
     n0 = int(const * denominator)
     if n0:
         expr = {"$add": {"$l": expr, "$r": n0}}
-    # A field referenced on the right that is absent makes the engine's comparison
-    # pass, so every referenced field must be present.
-    present = [{"$ex": {field_name(name): 1}} for name in terms]
-    return {"$and": present + [{_OPS[_FLIP[op]]: {ZERO: expr}}]}
+    return {"$and": [_all_present(read), {_OPS[_FLIP[op]]: {ZERO: expr}}]}
+
+
+def _all_present(names: list[str]) -> Any:
+    guards = [{"$ex": {field_name(n): 1}} for n in names]
+    return guards[0] if len(guards) == 1 else {"$and": guards}
 
 
 def _threshold(field: str, op: str, value: Fraction) -> Any:

@@ -92,13 +92,8 @@ class Grader:
         self.engine = DurableBackend(plan)
 
     def unit(self, unit: UnitFacts, quota_cap: Optional[str] = None) -> UnitEvaluation:
-        problems = list(unit.problems)
-        year = unit.values.get("year")
-        if not problems and year != self.plan.ruleset.year:
-            problems.append(Problem(unit.source, f"unit '{unit.unit_id}' reports year {year}, but the rule set "
-                                    f"'{self.plan.ruleset.id}' {self.plan.ruleset.version} is for {self.plan.ruleset.year}"))
-        if problems:
-            return UnitEvaluation(unit, "invalid", problems=problems)
+        if unit.problems:  # malformed facts (or another year's): the unit cannot be graded
+            return UnitEvaluation(unit, "invalid", problems=list(unit.problems))
         self.tracer.traces = {}
         traced = decide_unit(self.plan, self.tracer, unit.values, quota_cap)
         engine = decide_unit(self.plan, self.engine, unit.values, quota_cap)

@@ -43,6 +43,7 @@ class UnitFacts:
     unit_id: str
     record: int  # 1-based position of the unit in its file
     source: str
+    where: Cell = Cell(None, None)  # the unit_id cell (its row), when the format has positions
     values: dict[str, Any] = field(default_factory=dict)
     defaulted: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -63,26 +64,36 @@ class FactsFile:
         return [p for u in self.units for p in u.problems]
 
 
-def load_facts(path: Path, catalogue: Catalogue) -> FactsFile:
-    """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems."""
+def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None) -> FactsFile:
+    """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems.
+
+    With ``year`` (the rule set's), a unit reporting another year is invalid: grading
+    it under this year's rules would be wrong, whatever its facts.
+    """
+    shown = display_path(path)
+    columns, records = read_records(path)
+    header_problems = _check_columns(columns, records, catalogue, shown)
+    if header_problems:
+        raise FactsError(header_problems)
+    units = [unit_from_record(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(records)]
+    _flag_duplicates(units)
+    return FactsFile(shown, units)
+
+
+def read_records(path: Path) -> tuple[list[str], list]:
+    """The header and the raw records of a facts file, before any catalogue applies."""
     shown = display_path(path)
     suffix = path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
     if not path.exists():
         raise FactsError([Problem(shown, "no such file")])
     if path.is_dir():
         raise FactsError([Problem(shown, "this is a folder, not a facts file")])
+    if suffix not in FORMATS:
+        raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
     try:
-        columns, records = _READERS[suffix](path, shown)
+        return _READERS[suffix](path, shown)
     except OSError as exc:
         raise FactsError([Problem(shown, f"cannot read the file: {exc.strerror or exc}")]) from None
-    header_problems = _check_columns(columns, records, catalogue, shown)
-    if header_problems:
-        raise FactsError(header_problems)
-    units = [unit_from_record(i + 1, rec, cells, catalogue, shown) for i, (rec, cells) in enumerate(records)]
-    _flag_duplicates(units)
-    return FactsFile(shown, units)
 
 
 # --- readers: each returns (header columns, [(raw record, {column: Cell})]) ---------------
@@ -199,9 +210,11 @@ def _check_columns(columns: list[str], records, catalogue: Catalogue, shown: str
     return problems
 
 
-def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str) -> UnitFacts:
-    unit_id = str(rec.get("unit_id") or "").strip() or f"#{index}"
-    unit = UnitFacts(unit_id=unit_id, record=index, source=shown, raw={k: _jsonable(v) for k, v in rec.items()})
+def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str,
+                     year: Optional[int] = None) -> UnitFacts:
+    unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) or f"#{index}"
+    unit = UnitFacts(unit_id=unit_id, record=index, source=shown, where=cells.get("unit_id", Cell(None, None)),
+                     raw={k: _jsonable(v) for k, v in rec.items()})
     for name, spec in catalogue.facts.items():
         raw = rec.get(name)
         cell = cells.get(name, Cell(None, None))
@@ -217,21 +230,29 @@ def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: C
             unit.values[name] = parse_value(raw, spec)
         except ValueError as exc:
             unit.problems.append(_problem(shown, index, cell, name, f"{raw!r}: {exc}"))
+    reported = unit.values.get("year")
+    if year is not None and reported is not None and reported != year:
+        unit.problems.append(_problem(shown, index, cells.get("year", Cell(None, None)), "year",
+                                      f"{reported}: this unit reports another year than the rule set's {year}; "
+                                      "grade each year with its own rule set"))
     return unit
 
 
 def _problem(shown: str, index: int, cell: Cell, name: str, message: str) -> Problem:
     if cell.line is None:
         return Problem(shown, f"unit {index}, fact '{name}': {message}")
-    return Problem(shown, f"column '{name}': {message}", cell.line, cell.column)
+    word = "column" if shown.lower().endswith((".csv", ".xlsx")) else "fact"
+    return Problem(shown, f"{word} '{name}': {message}", cell.line, cell.column)
 
 
 def _flag_duplicates(units: list[UnitFacts]) -> None:
     first: dict[str, UnitFacts] = {}
     for unit in units:
         if unit.unit_id in first:
-            unit.problems.append(Problem(unit.source, f"unit_id '{unit.unit_id}' is given twice (first in unit {first[unit.unit_id].record}); "
-                                         "each unit is graded once a year"))
+            earlier = first[unit.unit_id]
+            where = f"row {earlier.where.line}" if earlier.where.line else f"unit {earlier.record}"
+            unit.problems.append(Problem(unit.source, f"column 'unit_id': '{unit.unit_id}' is given twice (first on {where}); "
+                                         "each unit is graded once a year", unit.where.line, unit.where.column))
         else:
             first[unit.unit_id] = unit
 
@@ -358,14 +379,12 @@ def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
 
 
 def peek_years(path: Path) -> list[int]:
-    """The distinct years a facts file reports, read before any catalogue is chosen."""
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS or not path.is_file():
-        return []
-    try:
-        _, records = _READERS[suffix](path, display_path(path))
-    except (FactsError, OSError):
-        return []
+    """The distinct years a facts file reports, read before any catalogue is chosen.
+
+    Raises the file's own problem (missing, unreadable, not a table) rather than
+    guessing: that is what the user needs to fix first.
+    """
+    _, records = read_records(path)
     years = set()
     for rec, _ in records:
         try:

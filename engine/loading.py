@@ -102,7 +102,10 @@ def pydantic_problems(exc: ValidationError, located: yamlpos.Located, model: typ
             hint = ""
             if kind in ("literal_error", "enum") and isinstance(value, str):
                 hint = did_you_mean(value, re.findall(r"'([^']+)'", str(err.get("ctx", {}).get("expected", ""))))
-            problem = located.problem(loc, f"{where}: {err['msg']}{shown}.{hint}".rstrip(".").replace("..", "."))
+            message = err["msg"].removeprefix("Value error, ")
+            if kind == "value_error":
+                shown = ""  # our own validators already quote the value
+            problem = located.problem(loc, f"{where}: {message}{shown}.{hint}".rstrip(".").replace("..", "."))
         if (problem.line, problem.column, problem.message) not in seen:  # a union reports each branch
             seen.add((problem.line, problem.column, problem.message))
             problems.append(problem)
@@ -201,6 +204,8 @@ def load_ruleset(path: FsPath) -> LoadedRuleSet:
         raise RuleSetError(problems)
     if not isinstance(located.data, dict):
         raise RuleSetError(problems + [located.problem((), "expected a rule set: a mapping with id, year, version, criteria, levels...")])
+    if "facts" in located.data and "groups" in located.data and "criteria" not in located.data:
+        raise RuleSetError([located.problem((), "this is a catalogue of facts, not a rule set; pass a rules/<year>/ruleset-*.yaml file")])
     catalogue, catalogue_source = None, None
     reference = located.data.get("catalogue")
     if isinstance(reference, str):

@@ -23,6 +23,8 @@ GRADE_LABELS: dict[str, dict[str, str]] = {
     "not_graded": {"vi": "Chưa xếp loại", "en": "Not graded"},
 }
 
+MAX_MAGNITUDE = 10 ** 15  # one quadrillion: above any union's money in VND, inside int64 after scaling
+
 Id = str
 GradeId = Literal["excellent", "good", "completed", "not_completed"]
 FactType = Literal["bool", "int", "decimal", "vnd", "percentage", "date", "enum", "string"]
@@ -79,6 +81,11 @@ class FactSpec(Strict):
             high = Decimal(100) if high is None else high
         if self.type == "vnd" and low is None:
             low = Decimal(0)
+        # The rule engine computes in 64-bit integers (scaled by 10^places and by the
+        # constants of a condition): keep every number far inside that range.
+        limit = Decimal(MAX_MAGNITUDE)
+        low = -limit if low is None else max(low, -limit)
+        high = limit if high is None else min(high, limit)
         return low, high
 
 

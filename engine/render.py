@@ -162,11 +162,34 @@ def write_xlsx(doc: dict, path: Path, lang: str, type_labels: dict) -> None:
     for key in ("id", "version", "year", "sha256"):
         meta.append([key, doc["ruleset"][key]])
     meta.append(["engine", doc["engine"]["version"]])
-    fixed = datetime.datetime(2000, 1, 1)  # no clock in outputs: the same run gives the same file
-    book.properties.created = fixed
-    book.properties.modified = fixed
     book.properties.creator = "cdcs"
-    book.save(path)
+    path.write_bytes(workbook_bytes(book, datetime.datetime(2000, 1, 1)))
+
+
+def workbook_bytes(book, stamp: datetime.datetime) -> bytes:
+    """The workbook as bytes that depend on its content only.
+
+    openpyxl's ``save()`` stamps "modified" with the clock and every zip entry carries
+    the time it was written; write through ``ExcelWriter``, then re-pack the archive
+    with one fixed timestamp, so the same content always gives the same file.
+    """
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    book.properties.created = stamp
+    book.properties.modified = stamp
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=stamp.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(item.filename))
+    return packed.getvalue()
 
 
 # --- explanation as text ------------------------------------------------------------
@@ -175,6 +198,11 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
     w = WORDS[lang]
     vi = lang == "vi"
     e = result["explanation"]
+    counter = iter(range(1, 100))
+
+    def _n() -> str:  # sections are numbered as they appear: some units have no quota section
+        return f"{next(counter)}. "
+
     lines = [f"{result['unit_id']} — {result['name']} ({_type_label(result, type_labels, lang)}), {result['year']}",
              (f"Bộ tiêu chí {ruleset['id']} phiên bản {ruleset['version']}, sha256 {ruleset['sha256']}" if vi
               else f"Rule set {ruleset['id']} version {ruleset['version']}, sha256 {ruleset['sha256']}")]
@@ -185,12 +213,12 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         lines += ["  " + p for p in e["problems"]]
         return "\n".join(lines) + "\n"
     lines.append("")
-    lines.append(("1. Điều kiện xếp loại: " if vi else "1. Eligibility: ") + w[e["eligibility"]["outcome"]] if e["eligibility"]["outcome"] != "unknown" else ("1. Điều kiện xếp loại: chưa rõ" if vi else "1. Eligibility: unknown"))
+    lines.append((_n() + "Điều kiện xếp loại: " if vi else _n() + "Eligibility: ") + w[e["eligibility"]["outcome"]] if e["eligibility"]["outcome"] != "unknown" else (_n() + "Điều kiện xếp loại: chưa rõ" if vi else _n() + "Eligibility: unknown"))
     for req in e["eligibility"]["requirements"]:
         lines += _condition_lines(req, lang, 3)
     lines.append("")
     total = fmt(e["score"], lang) if e["score"] is not None else "?"
-    lines.append((f"2. Tiêu chí: {total} điểm" if vi else f"2. Criteria: {total} points"))
+    lines.append((_n() + f"Tiêu chí: {total} điểm" if vi else _n() + f"Criteria: {total} points"))
     for group in e["groups"]:
         gscore = fmt(group["score"], lang) if group["score"] is not None else "?"
         lines.append(f"   {group['label']}: {gscore}/{group['max_points']}")
@@ -208,12 +236,12 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
             lines.append(f"     – {'không áp dụng' if vi else 'not applicable'}: {', '.join(skipped)}")
     lines.append("")
     held = [v for v in e["vetoes"] if v["outcome"] != "not_held"]
-    lines.append(("3. Vi phạm loại trừ: " if vi else "3. Vetoes: ") + (("không có" if vi else "none") if not held else ""))
+    lines.append((_n() + "Vi phạm loại trừ: " if vi else _n() + "Vetoes: ") + (("không có" if vi else "none") if not held else ""))
     for v in held:
         lines.append(f"   {MARK[v['outcome']]} {v['id']} — {v['label']} ({'tối đa' if vi else 'at most'} {GRADE_LABELS[v['cap']][lang]})")
         lines.append(f"       {_trace_line(v['trace'], lang)}")
     lines.append("")
-    lines.append("4. Các mức xếp loại" if vi else "4. Grade levels")
+    lines.append(_n() + "Các mức xếp loại" if vi else _n() + "Grade levels")
     for level in e["levels"]:
         if level["id"] == "not_completed":
             continue
@@ -229,12 +257,12 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         lines.append(("   Không xác định được do: " if vi else "   Could not be decided because of: ") + ", ".join(e["undecided_by"]))
     lines.append("")
     fin = e["finance"]
-    lines.append(("5. Tự kiểm tra tài chính: " if vi else "5. Financial self-audit: ") + _verdict(fin["verdict"], lang))
+    lines.append((_n() + "Tự kiểm tra tài chính: " if vi else _n() + "Financial self-audit: ") + _verdict(fin["verdict"], lang))
     for check in fin["checks"]:
         extra = "" if check["severity"] == "required" else (" (khuyến nghị)" if vi else " (advisory)")
         lines += _condition_lines(check, lang, 3, extra)
     lines.append("")
-    lines.append("6. Danh hiệu" if vi else "6. Titles")
+    lines.append(_n() + "Danh hiệu" if vi else _n() + "Titles")
     for title in e["titles"]:
         lines.append(f"   {title['label']}: {_yes_no(title['awarded'], lang)}")
         for cond in title["conditions"]:
@@ -245,15 +273,15 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         base = " + ".join(GRADE_LABELS[b][lang] for b in q["base_levels"])
         keys = ", ".join(f"{k['key']} {k['order']} = {fmt(k['value'], lang)}" for k in q["rank_by"])
         if vi:
-            lines.append(f"7. Hạn mức {GRADE_LABELS[q['level']][lang]} (nhóm '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} đơn vị ({base}) = {q['allowed']} suất")
+            lines.append(_n() + f"Hạn mức {GRADE_LABELS[q['level']][lang]} (nhóm '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} đơn vị ({base}) = {q['allowed']} suất")
             lines.append(f"   Xếp thứ {q['rank']}/{q['candidates']} theo {keys}, rồi mã đơn vị: " + ("giữ nguyên" if q["kept"] else f"hạ xuống {GRADE_LABELS[q['demoted_to']][lang]}"))
         else:
-            lines.append(f"7. Quota for {GRADE_LABELS[q['level']][lang]} (cohort '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} units ({base}) = {q['allowed']} places")
+            lines.append(_n() + f"Quota for {GRADE_LABELS[q['level']][lang]} (cohort '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} units ({base}) = {q['allowed']} places")
             lines.append(f"   Ranked {q['rank']} of {q['candidates']} by {keys}, then unit id: " + ("kept" if q["kept"] else f"demoted to {GRADE_LABELS[q['demoted_to']][lang]}"))
     nxt = e["next_grade"]
     if nxt is not None:
         lines.append("")
-        lines.append((f"8. Để đạt {nxt['label']}:" if vi else f"8. To reach {nxt['label']}:"))
+        lines.append((_n() + f"Để đạt {nxt['label']}:" if vi else _n() + f"To reach {nxt['label']}:"))
         if nxt.get("points_short"):
             lines.append((f"   thiếu {fmt(nxt['points_short'], lang)} điểm" if vi else f"   {fmt(nxt['points_short'], lang)} points short"))
         for u in nxt["unmet"]:

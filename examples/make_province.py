@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
-import zipfile
 from pathlib import Path
 
 import yaml
 from openpyxl import Workbook
-from openpyxl.writer.excel import ExcelWriter
+
+from engine.render import workbook_bytes
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE = HERE.parent / "criteria" / "catalogue.yaml"
@@ -543,23 +542,7 @@ def write_xlsx(columns: list[str]) -> None:
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "C2"
     book.properties.creator = "examples/make_province.py"
-    book.properties.created = FIXED_TIME
-    book.properties.modified = FIXED_TIME
-    # openpyxl's save() stamps "modified" with the current time, and zip entries carry
-    # the time they were written: write through ExcelWriter, then re-pack the archive
-    # with one fixed timestamp so the same script always gives the same bytes.
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
-    stamp = FIXED_TIME.timetuple()[:6]
-    packed = io.BytesIO()
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
-    XLSX_OUT.write_bytes(packed.getvalue())
+    XLSX_OUT.write_bytes(workbook_bytes(book, FIXED_TIME))  # the same rows always give the same bytes
 
 
 def check_units(columns: list[str]) -> None:

@@ -120,6 +120,8 @@ def _check(node: ast.Node, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, 
         needle, nt, _ = _check(node.needle, symbols)
         if nt.kind not in ("enum", "string", "number"):
             raise TypeProblem(f"'in' needs a code, text or number on its left, not a {nt}", node.column)
+        if not node.items.items:
+            raise TypeProblem("the list after 'in' is empty", node.items.column)
         items = []
         for item in node.items.items:
             folded, it, ic = _check(item, symbols)

@@ -1,0 +1,131 @@
+"""Write tests/errors/facts/: a small valid facts file and broken variants of it.
+
+Run from anywhere:  python tests/errors/make_broken_facts.py
+
+``valid.csv`` holds three complete units built from the ``base`` unit of
+rules/2024/cases/grading.yaml.  Each broken variant changes one thing; for a cell
+defect it is always the second unit (line 3 of a CSV), so that units on both sides
+show they are still graded.  Each unit reports to its own upper union, so that the
+excellent quota (counted per upper union) never ties one unit's result to another's.
+What each file must produce is in tests/test_facts_errors.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CASES = REPO / "rules" / "2024" / "cases" / "grading.yaml"
+OUT = HERE / "facts"
+BAD_UNIT = 1  # index of the unit a cell defect is put in (line 3 of a CSV)
+
+UNITS = [
+    {"unit_id": "T-BV01", "name": "Công đoàn Bệnh viện Đa khoa Thử nghiệm", "workplace_type": "public_service",
+     "upper_union": "Công đoàn ngành Y tế tỉnh Thử nghiệm"},
+    {"unit_id": "T-VP01", "name": "Công đoàn Văn phòng Sở Y tế Thử nghiệm", "workplace_type": "public_admin",
+     "upper_union": "Công đoàn Viên chức tỉnh Thử nghiệm",
+     "members_informed_pct": 95, "officers_trained_pct": 85, "prior_shortcomings_fixed_pct": 80,
+     "exec_meetings_held": 11, "culture_score": 80},
+    {"unit_id": "T-DN01", "name": "Công đoàn Công ty Dược Thử nghiệm", "workplace_type": "enterprise_state",
+     "upper_union": "Liên đoàn Lao động tỉnh Thử nghiệm",
+     "cba_status": "signed", "tasks_on_time": 17, "dues_collected_vnd": 90000000, "self_inspection_done": False},
+]
+
+# file name -> (column, new value) put into the second unit
+CELL_DEFECTS = {
+    "not_a_number.csv": ("workers_total", "many"),
+    "percentage_above_100.csv": ("members_informed_pct", "120"),
+    "date_wrong_format.csv": ("budget_submitted_on", "2024/01/20"),
+    "vnd_with_separators.csv": ("kpcd_due_vnd", "800.000.000"),
+    "bool_maybe.csv": ("has_operating_rules", "maybe"),
+    "enum_misspelt.csv": ("cba_status", "signd"),
+    "wrong_year.csv": ("year", "2023"),
+}
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """No &anchors / *aliases for values that happen to be the same object."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def units() -> list[dict]:
+    base = yaml.safe_load(CASES.read_text(encoding="utf-8"))["base"]
+    return [{**base, **changes} for changes in UNITS]
+
+
+def cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+def files() -> dict[str, bytes]:
+    """Every file of tests/errors/facts/, by name."""
+    records = units()
+    header = list(records[0])
+    rows = [header] + [[cell(u[c]) for c in header] for u in records]
+    out: dict[str, bytes] = {"valid.csv": to_csv(rows).encode("utf-8")}
+
+    for name, (column, value) in CELL_DEFECTS.items():
+        broken = [list(r) for r in rows]
+        broken[1 + BAD_UNIT][header.index(column)] = value
+        out[name] = to_csv(broken).encode("utf-8")
+
+    renamed = [list(r) for r in rows]
+    renamed[0][header.index("tasks_exceeded")] = "tasks_exceded"
+    out["unknown_column.csv"] = to_csv(renamed).encode("utf-8")
+
+    twice = [list(r) for r in rows]
+    twice[3][header.index("unit_id")] = twice[1][header.index("unit_id")]
+    out["duplicate_unit_id.csv"] = to_csv(twice).encode("utf-8")
+
+    gone = header.index("workplace_type")
+    out["missing_required_column.csv"] = to_csv([r[:gone] + r[gone + 1:] for r in rows]).encode("utf-8")
+
+    out["empty.csv"] = b""
+
+    # a spreadsheet saved as Windows-1252/latin-1: é is one byte, not valid UTF-8
+    latin = [list(r) for r in rows]
+    latin[1 + BAD_UNIT][header.index("name")] = "Công ty Café Thérèse"
+    latin[1][header.index("name")] = "Cong doan Benh vien"
+    latin[3][header.index("name")] = "Cong doan Cong ty"
+    for r in latin[1:]:
+        r[header.index("upper_union")] = "Cong doan nganh Y te"
+        r[header.index("emulation_bloc")] = "Khoi benh vien"
+    out["not_utf8.csv"] = to_csv(latin).encode("latin-1")
+
+    out["units.txt"] = out["valid.csv"]
+    out["not_a_workbook.xlsx"] = b"this is plain text, not a zip archive\n"
+
+    json_units = [{k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in u.items()} for u in records]
+    json_units[BAD_UNIT]["workers_total"] = "many"
+    out["bad_value.json"] = (json.dumps({"units": json_units}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    yaml_units = [dict(u) for u in records]
+    yaml_units[BAD_UNIT]["ubkt_status"] = "comittee"
+    out["bad_value.yaml"] = yaml.dump({"units": yaml_units}, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False).encode("utf-8")
+    return out
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name, data in files().items():
+        (OUT / name).write_bytes(data)
+    print(f"wrote {len(files())} files to {OUT.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()

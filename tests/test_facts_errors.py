@@ -1,0 +1,268 @@
+"""Broken facts files: a bad cell spoils only its unit; a bad file stops with one located message.
+
+The files are in tests/errors/facts/ (written by tests/errors/make_broken_facts.py from
+valid.csv's three units); a cell defect is always in the second unit, line 3 of a CSV.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli_run import ERRORS, REPO, Run, assert_no_traceback, run_cdcs
+
+FACTS = ERRORS / "facts"
+VALID = FACTS / "valid.csv"
+HEADER = VALID.read_text(encoding="utf-8").splitlines()[0].split(",")
+BAD = 1  # index of the broken unit
+
+
+def shown(path: Path) -> str:
+    return path.relative_to(REPO).as_posix() if path.is_relative_to(REPO) else str(path)
+
+
+def column(name: str) -> int:
+    return HEADER.index(name) + 1
+
+
+def comparable(result: dict) -> dict:
+    """A unit's result without the name of the file it came from."""
+    result = json.loads(json.dumps(result))
+    result["facts"].pop("source")
+    result.get("explanation", {}).pop("problems", None)
+    return result
+
+
+@pytest.fixture(scope="module")
+def valid_results() -> list[dict]:
+    run = run_cdcs("grade", shown(VALID), "--format", "json")
+    assert run.code == 0, run
+    return json.loads(run.stdout)["results"]
+
+
+def graded_json(path: str, *more: str) -> tuple[Run, list[dict]]:
+    run = run_cdcs("grade", path, "--format", "json", *more)
+    assert_no_traceback(run)
+    assert run.stdout, run
+    return run, json.loads(run.stdout)["results"]
+
+
+def assert_only_the_bad_unit_is_invalid(results: list[dict], valid_results: list[dict], bad: int = BAD) -> None:
+    assert [r["status"] for r in results] == ["invalid" if i == bad else "graded" for i in range(len(valid_results))]
+    for i, (result, valid) in enumerate(zip(results, valid_results)):
+        if i != bad:
+            assert comparable(result) == comparable(valid), f"unit {result['unit_id']} changed because of another unit's cell"
+    assert results[bad]["grade"] is None and results[bad]["score"] is None
+    assert results[bad]["reasons"][0]["code"] == "invalid_facts"
+
+
+def assert_stops_the_file(run: Run) -> None:
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    assert run.stdout == "", run
+    assert "nothing was graded" in run.stderr, run
+
+
+def test_the_valid_file_is_valid_and_graded(valid_results):
+    assert [r["status"] for r in valid_results] == ["graded"] * 3
+    run = run_cdcs("validate", shown(VALID))
+    assert (run.code, run.stderr) == (0, ""), run
+
+
+# --- one bad cell: that unit is invalid, the others are graded as if it were not there ----------
+
+CELL_CASES = [
+    ("not_a_number.csv", "workers_total", "many", ["expected a whole number"]),
+    ("percentage_above_100.csv", "members_informed_pct", "120", ["at most 100"]),
+    ("date_wrong_format.csv", "budget_submitted_on", "2024/01/20", ["not a date", "YYYY-MM-DD"]),
+    ("vnd_with_separators.csv", "kpcd_due_vnd", "800.000.000", ["write 800000000 without separators"]),
+    ("bool_maybe.csv", "has_operating_rules", "maybe", ["true or false"]),
+    ("enum_misspelt.csv", "cba_status", "signd", ["Did you mean 'signed'"]),
+]
+
+
+@pytest.mark.parametrize("name, fact, value, words", CELL_CASES, ids=[c[0].removesuffix(".csv") for c in CELL_CASES])
+def test_bad_cell_makes_only_its_unit_invalid_with_a_located_message(name, fact, value, words, valid_results):
+    path = shown(FACTS / name)
+    run, results = graded_json(path)
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    located = run.lines_at(f"{path}:3:{column(fact)}: error: ")
+    assert len(located) == 1, run
+    for word in [f"'{fact}'", f"'{value}'", *words]:
+        assert word in located[0], located[0]
+    assert "1 problem in the facts; those units are marked invalid, the others were graded" in run.stderr
+
+
+def test_duplicate_unit_id_makes_the_second_unit_invalid(valid_results):
+    path = shown(FACTS / "duplicate_unit_id.csv")
+    run, results = graded_json(path)
+    assert run.code == 1, run
+    assert [r["unit_id"] for r in results] == ["T-BV01", "T-VP01", "T-BV01"]
+    assert [r["status"] for r in results] == ["graded", "graded", "invalid"]
+    assert comparable(results[0]) == comparable(valid_results[0])
+    assert "'T-BV01' is given twice" in run.stderr, run
+
+
+def test_duplicate_unit_id_is_reported_on_its_row():
+    path = shown(FACTS / "duplicate_unit_id.csv")
+    run = run_cdcs("grade", path, "--format", "json")
+    located = run.lines_at(f"{path}:4:")
+    assert located and "given twice" in located[0], run
+
+
+def test_wrong_year_makes_the_unit_invalid_naming_both_years(valid_results):
+    path = shown(FACTS / "wrong_year.csv")
+    run, results = graded_json(path, "--rules", "2024")
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    message = results[BAD]["reasons"][0]["message"]
+    assert "2023" in message and "2024" in message, message
+
+
+def test_wrong_year_is_reported_on_stderr_and_fails_the_run():
+    path = shown(FACTS / "wrong_year.csv")
+    run = run_cdcs("grade", path, "--rules", "2024", "--format", "json")
+    assert run.code == 1, run
+    located = run.lines_at(f"{path}:3:{column('year')}:")
+    assert located and "2023" in located[0] and "2024" in located[0], run
+
+
+def test_json_facts_name_the_unit_and_fact_of_a_bad_value(valid_results):
+    path = shown(FACTS / "bad_value.json")
+    run, results = graded_json(path)
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    assert run.lines_at(f"{path}: error: unit 2, fact 'workers_total': 'many': expected a whole number"), run
+
+
+def test_yaml_facts_locate_a_bad_value_at_its_line_and_column(valid_results):
+    file = FACTS / "bad_value.yaml"
+    text = file.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, t in enumerate(text, start=1) if "comittee" in t)
+    col = text[line - 1].index("comittee") + 1
+    path = shown(file)
+    run, results = graded_json(path)
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    located = run.lines_at(f"{path}:{line}:{col}: error: ")
+    assert located and "'comittee'" in located[0] and "Did you mean 'committee'" in located[0], run
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    """valid.csv as a real workbook (numbers, booleans and dates as typed cells), with one bad cell."""
+    from openpyxl import Workbook
+
+    def typed(value: str):
+        if value in ("true", "false"):
+            return value == "true"
+        if value.lstrip("-").isdigit():
+            return int(value)
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+
+    with VALID.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "units"
+    sheet.append(rows[0])
+    for row in rows[1:]:
+        sheet.append([typed(v) for v in row])
+    sheet.cell(row=3, column=column("officers_trained_pct"), value=150)
+    path = tmp_path / "units.xlsx"
+    book.save(path)
+    return path
+
+
+def test_xlsx_facts_locate_a_bad_cell_at_its_row_and_column(workbook, valid_results):
+    run, results = graded_json(str(workbook))
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    located = run.lines_at(f"{workbook}:3:{column('officers_trained_pct')}: error: ")
+    assert located and "'officers_trained_pct'" in located[0] and "at most 100" in located[0], run
+
+
+def test_validate_reports_bad_cells_of_a_facts_file():
+    path = shown(FACTS / "enum_misspelt.csv")
+    run = run_cdcs("validate", path)
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    assert run.lines_at(f"{path}:3:{column('cba_status')}: error: "), run
+    assert "1 problem found" in run.stderr
+
+
+# --- a bad header: the column mapping cannot be trusted, so nothing is graded -------------------
+
+def test_unknown_column_stops_the_file_with_a_hint():
+    path = shown(FACTS / "unknown_column.csv")
+    run = run_cdcs("grade", path, "--format", "json")
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}:1:{column('tasks_exceeded')}: error: ")
+    assert located and "unknown fact 'tasks_exceded'" in located[0] and "Did you mean 'tasks_exceeded'" in located[0], run
+
+
+def test_missing_required_column_stops_the_file():
+    path = shown(FACTS / "missing_required_column.csv")
+    run = run_cdcs("grade", path)
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}:1: error: ")
+    assert located and "missing column 'workplace_type'" in located[0], run
+
+
+# --- files that cannot be read at all -------------------------------------------------------------
+
+UNREADABLE = [
+    ("empty.csv", ["the file is empty"]),
+    ("not_utf8.csv", ["not UTF-8", "save the CSV as UTF-8"]),
+    ("does_not_exist.csv", ["no such file"]),
+    ("<a folder>.csv", ["folder"]),
+    ("units.txt", ["unknown facts format '.txt'"]),
+    ("not_a_workbook.xlsx", ["not a readable .xlsx workbook"]),
+]
+
+UNREADABLE_IDS = [name.replace("<a folder>", "folder").replace(".", "_") for name, _ in UNREADABLE]
+
+
+def unreadable_path(name: str, tmp_path: Path) -> str:
+    if name.startswith("<a folder>"):
+        folder = tmp_path / "units.csv"
+        folder.mkdir()
+        return str(folder)
+    assert (FACTS / name).exists() != (name == "does_not_exist.csv")
+    return shown(FACTS / name)
+
+
+@pytest.mark.parametrize("name, words", UNREADABLE, ids=UNREADABLE_IDS)
+def test_unreadable_facts_file_is_named_with_its_problem(name, words, tmp_path):
+    path = unreadable_path(name, tmp_path)
+    run = run_cdcs("grade", path, "--rules", "2024")
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}: error: ")
+    assert located and all(word in located[0] for word in words), run
+
+
+@pytest.mark.parametrize("name, words", UNREADABLE, ids=UNREADABLE_IDS)
+def test_unreadable_facts_file_is_named_with_its_problem_without_rules(name, words, tmp_path):
+    path = unreadable_path(name, tmp_path)
+    run = run_cdcs("grade", path)
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    located = run.lines_at(f"{path}: error: ")
+    assert located and all(word in located[0] for word in words), run
+
+
+def test_broken_facts_are_up_to_date_with_their_generator():
+    sys.path.insert(0, str(ERRORS))
+    try:
+        from make_broken_facts import files
+    finally:
+        sys.path.remove(str(ERRORS))
+    stale = [name for name, data in files().items() if (FACTS / name).read_bytes() != data]
+    assert not stale, f"run tests/errors/make_broken_facts.py and review the diff; stale: {stale}"

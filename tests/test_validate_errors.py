@@ -1,0 +1,97 @@
+"""Broken rule sets: each is reported by ``cdcs validate`` at the right line with the right words.
+
+The files in tests/errors/rulesets/ are the real 2024 rule set with one defect each
+(written by tests/errors/make_broken_rulesets.py); expected.yaml says, per file, the
+line of the error and the words its message must contain.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli_run import ERRORS, REPO, assert_no_traceback, run_cdcs
+
+RULESETS = ERRORS / "rulesets"
+EXPECTED: dict[str, dict] = yaml.safe_load((RULESETS / "expected.yaml").read_text(encoding="utf-8"))
+
+# Files whose expectation the engine does not meet yet (see the reasons); strict, so a fix is noticed.
+KNOWN_BUGS: dict[str, str] = {}  # file name → reason, for a defect the engine does not yet locate
+
+
+def shown(path: Path) -> str:
+    """The path as a user in the repository root types it."""
+    return path.relative_to(REPO).as_posix()
+
+
+def problems_of(name: str) -> list[dict]:
+    entry = EXPECTED[name]
+    return entry["problems"] if "problems" in entry else [entry]
+
+
+def cases() -> list:
+    return [pytest.param(name, id=name.removesuffix(".yaml"),
+                         marks=[pytest.mark.xfail(reason=KNOWN_BUGS[name], strict=True)] if name in KNOWN_BUGS else [])
+            for name in sorted(EXPECTED)]
+
+
+def test_every_broken_rule_set_has_an_expectation():
+    on_disk = {p.name for p in RULESETS.glob("*.yaml")} - {"expected.yaml"}
+    assert on_disk == set(EXPECTED)
+    assert len(on_disk) >= 20
+
+
+def test_broken_rule_sets_are_up_to_date_with_their_generator():
+    sys.path.insert(0, str(ERRORS))
+    try:
+        from make_broken_rulesets import render_all
+    finally:
+        sys.path.remove(str(ERRORS))
+    stale = [name for name, text in render_all().items()
+             if (RULESETS / name).read_text(encoding="utf-8") != text]
+    assert not stale, f"run tests/errors/make_broken_rulesets.py and review the diff; stale: {stale}"
+
+
+def test_the_real_rule_set_and_catalogue_are_valid():
+    run = run_cdcs("validate", "rules/2024/ruleset-2024.1.yaml", "criteria/catalogue.yaml")
+    assert run.code == 0, run
+    assert run.stderr == "", run
+    assert "2 files valid" in run.stdout
+
+
+@pytest.mark.parametrize("name", cases())
+def test_broken_rule_set_is_reported_at_its_line_with_its_words(name: str):
+    path = shown(RULESETS / name)
+    run = run_cdcs("validate", path)
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    assert run.stdout == "", run
+    for expected in problems_of(name):
+        located = run.lines_at(f"{path}:{expected['line']}:")
+        assert located, f"no message on line {expected['line']}\n{run}"
+        matching = [line for line in located if all(word in line for word in expected["contains"])]
+        assert matching, f"line {expected['line']}: none of {located} contains all of {expected['contains']}"
+        assert all(": error: " in line for line in matching)
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run():
+    path = shown(RULESETS / "three_defects.yaml")
+    run = run_cdcs("validate", path)
+    assert run.code == 1, run
+    reported = [line for line in run.stderr.splitlines() if line.startswith(f"{path}:")]
+    assert len(reported) == 3, run
+    assert [int(line.split(":")[1]) for line in reported] == sorted(p["line"] for p in problems_of("three_defects.yaml"))
+    assert "3 problems found" in run.stderr
+
+
+def test_validate_reports_the_problems_of_every_file_given():
+    good = "rules/2024/ruleset-2024.1.yaml"
+    bad = [shown(RULESETS / "unknown_group.yaml"), shown(RULESETS / "score_used_in_veto.yaml")]
+    run = run_cdcs("validate", good, *bad)
+    assert run.code == 1, run
+    for path in bad:
+        line = EXPECTED[Path(path).name]["line"]
+        assert run.lines_at(f"{path}:{line}:"), run
+    assert not run.lines_at(good), run
