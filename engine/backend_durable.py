@@ -13,8 +13,9 @@ from typing import Any, Mapping, Optional
 from durable import engine as durable_engine
 
 from engine.compile import Plan
-from engine.errors import EnvironmentProblem
-from engine.compile_durable import ZERO, compile_stage, field_name, to_engine
+from engine.errors import EnvironmentProblem, RuleSetError
+from engine.compile_durable import (ZERO, CompileLimit, StageRuleset, combine, compile_stage, field_name, leaf_rules,
+                                     splittable, to_engine)
 
 
 class _QuietHost(durable_engine.Host):
@@ -45,25 +46,56 @@ class DurableBackend:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.host = _host()
-        self.stages: dict[int, list[tuple[str, list, tuple, frozenset]]] = {}
+        self.stages: dict[int, list[tuple[StageRuleset, list, frozenset]]] = {}
         self._sid = 0
-        for stage in (1, 2, 3):
-            compiled = []
-            for name, definition, decisions in compile_stage(plan, stage):
-                if name not in _REGISTERED:  # a ruleset name cannot be registered twice in a process
-                    sink: list[tuple[int, bool]] = []
-                    for rule in definition.values():
-                        rule["run"] = _appender(sink, *rule["run"])
-                    self.host.register_rulesets({name: definition})
-                    _REGISTERED[name] = sink
-                reads = frozenset().union(*(d.reads for d in decisions))
-                compiled.append((name, _REGISTERED[name], decisions, reads))
-            self.stages[stage] = compiled
+        try:
+            for stage in (1, 2, 3):
+                self.stages[stage] = self._register(stage)
+        except CompileLimit as exc:
+            decision = plan.by_key[exc.key]
+            raise RuleSetError([plan.loaded.source.problem(decision.path, f"{decision.where}: {exc.message}")]) from None
+
+    def _register(self, stage: int) -> list[tuple[StageRuleset, list, frozenset]]:
+        """Register the stage's rulesets, splitting conditions the engine finds too large."""
+        split: frozenset[str] = frozenset()
+        while True:
+            compiled = compile_stage(self.plan, stage, split)
+            too_large = set()
+            for ruleset in compiled:
+                if ruleset.name not in _REGISTERED and not self._try_register(ruleset.name, ruleset.definition):
+                    too_large |= self._probe(stage, ruleset)
+            if not too_large:
+                return [(r, _REGISTERED[r.name], frozenset().union(*(leaf.reads for leaf in r.leaves))) for r in compiled]
+            split = split | too_large
+
+    def _try_register(self, name: str, definition: dict) -> bool:
+        sink: list[tuple[int, bool]] = []
+        bound = {rule: dict(body, run=_appender(sink, *body["run"])) for rule, body in definition.items()}
+        try:
+            self.host.register_rulesets({name: bound})
+        except Exception as exc:  # durable-rules raises a bare Exception with an error code
+            if "error code" not in str(exc):
+                raise
+            return False
+        _REGISTERED[name] = sink
+        return True
+
+    def _probe(self, stage: int, ruleset: StageRuleset) -> set[str]:
+        """Which leaves the engine refuses, registered one by one under throwaway names."""
+        refused = set()
+        for leaf in ruleset.leaves:
+            rules = leaf_rules(self.plan, f"s{stage}", leaf)
+            if rules and not self._try_register(f"{ruleset.name}_probe{leaf.index}", rules):
+                if not splittable(leaf.expr):
+                    raise CompileLimit(leaf.key.split("#")[0], f"'{leaf.expr.text}' is too large for one rule of the "
+                                       "rule engine; split it into several conditions")
+                refused.add(leaf.key)
+        return refused
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> dict[str, Optional[bool]]:
         """Outcome of every decision of the stage: True, False, or None (unknown)."""
         out: dict[str, Optional[bool]] = {}
-        for name, sink, decisions, reads in self.stages[stage]:
+        for ruleset, sink, reads in self.stages[stage]:
             fact: dict[str, Any] = {"kind": f"s{stage}", ZERO: 0}
             for key in sorted(reads):
                 if key in env:
@@ -72,19 +104,16 @@ class DurableBackend:
             sid = str(self._sid)
             fact["sid"] = sid
             sink.clear()
-            state = self.host.assert_fact(name, fact)  # a catch-all rule handles every fact
-            self.host.delete_state(name, sid)
+            state = self.host.assert_fact(ruleset.name, fact)  # a catch-all rule handles every fact
+            self.host.delete_state(ruleset.name, sid)
             if isinstance(state, dict) and state.get("exception"):
                 raise RuntimeError(f"a rule action failed inside the engine: {state['exception']}")
             fired = {i: held for i, held in sink if i >= 0}
             sink.clear()
-            for i, decision in enumerate(decisions):
-                if i in fired:
-                    out[decision.key] = fired[i]
-                elif all(r in env for r in decision.reads):
-                    out[decision.key] = False
-                else:
-                    out[decision.key] = None
+            leaves = [fired[leaf.index] if leaf.index in fired else
+                      (False if all(r in env for r in leaf.reads) else None) for leaf in ruleset.leaves]
+            for decision, shape in zip(ruleset.decisions, ruleset.shapes):
+                out[decision.key] = combine(shape, leaves)
         return out
 
 

@@ -11,6 +11,7 @@ import click
 from engine import __version__
 from engine.compile import Plan, compile_file
 from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserInputError, did_you_mean
+from engine.backend_durable import DurableBackend
 from engine.evaluate import Grader
 from engine.explain import document, result as result_record, ruleset_record
 from engine.facts import FORMATS, load_facts, peek_years
@@ -178,7 +179,7 @@ def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
         load_model(path, Catalogue)
         return []
     if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
-        compile_file(path)
+        DurableBackend(compile_file(path))  # what the rule engine cannot run is an error now, not at grading
         return []
     if suffix in FORMATS:
         plan = _plan(rules, path)

@@ -41,6 +41,8 @@ class Decision:
     expr: ast.Node
     source: str  # the condition as written
     reads: frozenset[str]
+    path: tuple = ()  # where in the rule set file it is written
+    where: str = ""  # the same, for a designer: levels[excellent].conditions[x].require
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     for key, stage, path, text in condition_sites(rs.model_dump(mode="json")):
         expr = _compile_condition(text, symbols[stage], loaded.source, path, problems)
         if expr is not None:
-            decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr))))
+            decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr)), path,
+                                      describe(loaded.source.data, path)))
     criteria: list[CriterionPlan] = []
     for i, crit in enumerate(rs.criteria):
         if crit.group not in cat.groups:

@@ -1,6 +1,7 @@
 """Decisions → durable_rules rulesets (its JSON format, registered at run time).
 
-Each decision becomes up to two rules on the unit's fact:
+Each decision (or, when it is too large for one engine rule, each of its and/or/not
+parts) becomes up to two rules on the unit's fact:
 
 * ``holds``: the condition in negation normal form.  With negations pushed down to
   the comparisons, a condition is true in three-valued logic exactly when it
@@ -19,12 +20,15 @@ durable-rules misreads some floats, and exact integers leave no rounding to argu
 from __future__ import annotations
 
 import datetime
+import zlib
+from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
 from typing import Any
 
 from engine.compile import Decision, Plan
 from engine.expr import ast
+from engine.model import MAX_MAGNITUDE
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact
 ALWAYS, NEVER = "always", "never"
@@ -57,38 +61,151 @@ def to_engine(plan: Plan, name: str, value: Any) -> Any:
     return value
 
 
-def ruleset_name(plan: Plan, stage: int, chunk: int) -> str:
+@dataclass(frozen=True)
+class Leaf:
+    """A condition the engine decides with its own rules (a whole decision, or a part of one)."""
+
+    index: int  # position in its ruleset's action sink
+    key: str  # the decision's key, or a part's (``level.good.x#1``)
+    expr: ast.Node
+    reads: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a decision's outcome is assembled: one leaf, or and/or/not of shapes (Kleene)."""
+
+    op: str  # leaf | and | or | not
+    leaf: int = -1
+    parts: tuple["Shape", ...] = ()
+
+
+@dataclass(frozen=True)
+class StageRuleset:
+    name: str
+    definition: dict
+    decisions: tuple[Decision, ...]
+    shapes: tuple[Shape, ...]  # one per decision
+    leaves: tuple[Leaf, ...]
+
+
+class CompileLimit(Exception):
+    """A condition the rule engine cannot evaluate exactly; ``key`` names its decision."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def ruleset_name(plan: Plan, stage: int, chunk: int, split: frozenset[str]) -> str:
     rs = plan.ruleset
-    return f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_s{stage}_c{chunk}"
+    suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
+    return f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_s{stage}_c{chunk}{suffix}"
 
 
-def compile_stage(plan: Plan, stage: int) -> list[tuple[str, dict, tuple[Decision, ...]]]:
-    """The rulesets of one stage: ``[(name, definition, decisions)]``.
+def compile_stage(plan: Plan, stage: int, split: frozenset[str] = frozenset()) -> list[StageRuleset]:
+    """The rulesets of one stage.
 
-    Each rule's ``run`` is left as ``(index, held)``, the decision's position in its
-    chunk and which outcome the rule proves; the back end binds it to an action.
+    A decision whose key (or part key, ``key#0#1``) is in ``split`` is too large for
+    one engine rule (durable-rules limits the expressions of a rule): its and/or/not
+    operands become leaves of their own, and the back end combines their outcomes.
+    Each rule's ``run`` is left as ``(leaf index, held)`` for the back end to bind.
     """
     decisions = plan.stage(stage)
     tag = f"s{stage}"
     out = []
-    for c in range(0, len(decisions), CHUNK):
-        chunk = decisions[c:c + CHUNK]
-        rules: dict[str, dict] = {}
-        for i, decision in enumerate(chunk):
-            holds = nnf(plan, decision.expr, False)
-            if holds is not NEVER:
-                rules[f"d{i}_holds"] = _rule(tag, holds, (i, True))
-            fails = nnf(plan, decision.expr, True)
-            guard = [{"$nex": {field_name(n): 1}} for n in sorted(decision.reads)]
-            if fails is not NEVER and guard:
-                cond = {"$or": guard} if fails is ALWAYS else {"$and": [fails, {"$or": guard}]}
-                rules[f"d{i}_fails"] = _rule(tag, cond, (i, False))
-        # Every fact must match some rule: an unmatched fact leaves a session behind that
-        # cannot be deleted (delete_state then crashes the process) and counts against the
-        # 1,024-session limit.
-        rules["handled"] = _rule(tag, ALWAYS, (-1, True))
-        out.append((ruleset_name(plan, stage, c // CHUNK), rules, chunk))
+    chunk: list[Decision] = []
+    shapes: list[Shape] = []
+    leaves: list[Leaf] = []
+
+    def flush() -> None:
+        if chunk:
+            rules = _rules(plan, tag, leaves)
+            out.append(StageRuleset(ruleset_name(plan, stage, len(out), split), rules, tuple(chunk), tuple(shapes), tuple(leaves)))
+            chunk.clear(), shapes.clear(), leaves.clear()
+
+    for decision in decisions:
+        parts: list[Leaf] = []
+        shape = _shape(decision.key, decision.expr, split, parts)
+        for leaf in parts:  # refuse now, with the decision's name, what the engine cannot do exactly
+            try:
+                leaf_rules(plan, tag, leaf)
+            except OverflowError as exc:
+                raise CompileLimit(decision.key, str(exc)) from None
+        if len(leaves) + len(parts) > CHUNK:
+            flush()
+        base = len(leaves)
+        leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads) for i, leaf in enumerate(parts))
+        shapes.append(_offset(shape, base))
+        chunk.append(decision)
+    flush()
     return out
+
+
+def _shape(key: str, expr: ast.Node, split: frozenset[str], leaves: list[Leaf]) -> Shape:
+    if key in split and splittable(expr):
+        op = expr.op if isinstance(expr, ast.BoolOp) else "not"
+        return Shape(op, parts=tuple(_shape(k, part, split, leaves) for k, part in part_keys(key, expr)))
+    leaves.append(Leaf(len(leaves), key, expr, frozenset(ast.names(expr))))
+    return Shape("leaf", leaf=len(leaves) - 1)
+
+
+def splittable(expr: ast.Node) -> bool:
+    return isinstance(expr, (ast.BoolOp, ast.Not))
+
+
+def _offset(shape: Shape, base: int) -> Shape:
+    if shape.op == "leaf":
+        return Shape("leaf", leaf=shape.leaf + base)
+    return Shape(shape.op, parts=tuple(_offset(p, base) for p in shape.parts))
+
+
+def part_keys(key: str, expr: ast.Node) -> list[tuple[str, ast.Node]]:
+    """The keys a decision's parts take when it is split one level deeper."""
+    if isinstance(expr, ast.BoolOp):
+        return [(f"{key}#{i}", part) for i, part in enumerate(expr.operands)]
+    if isinstance(expr, ast.Not):
+        return [(f"{key}#0", expr.operand)]
+    return []
+
+
+def leaf_rules(plan: Plan, tag: str, leaf: Leaf) -> dict[str, dict]:
+    """The rules of one leaf: ``holds`` and, where a field may be absent, ``fails``."""
+    rules: dict[str, dict] = {}
+    holds = nnf(plan, leaf.expr, False)
+    if holds is not NEVER:
+        rules[f"d{leaf.index}_holds"] = _rule(tag, holds, (leaf.index, True))
+    fails = nnf(plan, leaf.expr, True)
+    guard = [{"$nex": {field_name(n): 1}} for n in sorted(leaf.reads)]
+    if fails is not NEVER and guard:
+        cond = {"$or": guard} if fails is ALWAYS else {"$and": [fails, {"$or": guard}]}
+        rules[f"d{leaf.index}_fails"] = _rule(tag, cond, (leaf.index, False))
+    return rules
+
+
+def _rules(plan: Plan, tag: str, leaves: list[Leaf]) -> dict[str, dict]:
+    rules: dict[str, dict] = {}
+    for leaf in leaves:
+        rules.update(leaf_rules(plan, tag, leaf))
+    # Every fact must match some rule: an unmatched fact leaves a session behind that
+    # cannot be deleted (delete_state then crashes the process) and counts against the
+    # 1,024-session limit.
+    rules["handled"] = _rule(tag, ALWAYS, (-1, True))
+    return rules
+
+
+def combine(shape: Shape, leaf_outcomes: list) -> Any:
+    """A decision's outcome from its leaves' outcomes, in three-valued logic."""
+    if shape.op == "leaf":
+        return leaf_outcomes[shape.leaf]
+    values = [combine(p, leaf_outcomes) for p in shape.parts]
+    if shape.op == "not":
+        return None if values[0] is None else not values[0]
+    decisive = shape.op == "or"
+    if decisive in values:
+        return decisive
+    return None if None in values else not decisive
 
 
 def _rule(tag: str, cond: Any, run: tuple[int, bool]) -> dict:
@@ -239,6 +356,7 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
     # evaluator calls the comparison undecided without it.  A field on the left of the
     # engine's comparison fails when absent by itself; any other needs an explicit guard.
     read = sorted(ast.names(left) | ast.names(right))
+    _check_magnitude(plan, terms, const, f"{left.text} {op} {right.text}")
     if not terms:  # the fields cancelled out: a constant comparison, if they are present
         if not _holds(op, const, Fraction(0)):
             return NEVER
@@ -263,6 +381,17 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
     if n0:
         expr = {"$add": {"$l": expr, "$r": n0}}
     return {"$and": [_all_present(read), {_OPS[_FLIP[op]]: {ZERO: expr}}]}
+
+
+def _check_magnitude(plan: Plan, terms: dict[str, Fraction], const: Fraction, text: str) -> None:
+    """The engine computes in signed 64-bit integers: the worst case must fit."""
+    denominator = lcm(const.denominator, *(c.denominator for c in terms.values()))
+    worst = abs(const * denominator)
+    for name, c in terms.items():
+        worst += abs(c * denominator) * MAX_MAGNITUDE * 10 ** scale_of(plan, name)
+    if worst >= 2 ** 62:
+        raise OverflowError(f"'{text}': its constants are too precise for exact 64-bit arithmetic "
+                            f"on values up to {MAX_MAGNITUDE:,}; round them to fewer decimal places")
 
 
 def _all_present(names: list[str]) -> Any:

@@ -23,7 +23,7 @@ GRADE_LABELS: dict[str, dict[str, str]] = {
     "not_graded": {"vi": "Chưa xếp loại", "en": "Not graded"},
 }
 
-MAX_MAGNITUDE = 10 ** 15  # one quadrillion: above any union's money in VND, inside int64 after scaling
+MAX_MAGNITUDE = 10 ** 13  # ten trillion: far above any union's money in VND, and exact in int64 after scaling
 
 Id = str
 GradeId = Literal["excellent", "good", "completed", "not_completed"]
