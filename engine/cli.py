@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Optional
 
@@ -138,6 +139,7 @@ def _report_unit_problems(problems: list[Problem]) -> None:
 def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
     plan, _, evaluations = _grade(rules, facts)
+    unit_id = unicodedata.normalize("NFC", unit_id.strip())
     by_id = {ev.unit.unit_id: ev for ev in evaluations}
     if unit_id not in by_id:
         raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, by_id)}")
