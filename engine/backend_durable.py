@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional
 from durable import engine as durable_engine
 
 from engine.compile import Plan
-from engine.errors import EnvironmentProblem, RuleSetError
+from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.compile_durable import (ZERO, CompileLimit, StageRuleset, combine, compile_stage, field_name, leaf_rules,
                                      splittable, to_engine)
 
@@ -100,21 +100,34 @@ class DurableBackend:
             for key in sorted(reads):
                 if key in env:
                     fact[field_name(key)] = to_engine(self.plan, key, env[key])
-            self._sid += 1
-            sid = str(self._sid)
-            fact["sid"] = sid
-            sink.clear()
-            state = self.host.assert_fact(ruleset.name, fact)  # a catch-all rule handles every fact
-            self.host.delete_state(ruleset.name, sid)
-            if isinstance(state, dict) and state.get("exception"):
-                raise RuntimeError(f"a rule action failed inside the engine: {state['exception']}")
-            fired = {i: held for i, held in sink if i >= 0}
-            sink.clear()
+            fired = self._assert(ruleset.name, fact, sink)
             leaves = [fired[leaf.index] if leaf.index in fired else
-                      (False if all(r in env for r in leaf.reads) else None) for leaf in ruleset.leaves]
+                      (leaf.usual if all(r in env for r in leaf.reads) else None) for leaf in ruleset.leaves]
             for decision, shape in zip(ruleset.decisions, ruleset.shapes):
                 out[decision.key] = combine(shape, leaves)
         return out
+
+
+    def _assert(self, name: str, fact: dict, sink: list) -> dict[int, bool]:
+        """Which leaves' rules fired for this fact; retried once if the engine cut its run short.
+
+        durable-rules stops running a fact's actions, silently, when one started more
+        than 10 seconds (wall clock) before it ended (a long pause of the process is
+        enough): it then returns 0 instead of the session state.
+        """
+        for attempt in range(2):
+            self._sid += 1
+            sid = str(self._sid)
+            sink.clear()
+            state = self.host.assert_fact(name, dict(fact, sid=sid))  # a catch-all rule handles every fact
+            self.host.delete_state(name, sid)
+            if isinstance(state, dict):
+                if state.get("exception"):
+                    raise EngineFault(f"a rule action failed inside the engine: {state['exception']}")
+                fired = {i: held for i, held in sink if i >= 0}
+                sink.clear()
+                return fired
+        raise EngineFault(f"the rule engine twice stopped running the actions of a fact of '{name}'")
 
 
 def _appender(sink: list, index: int, held: bool):

@@ -32,7 +32,7 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Trace:
     """One evaluated node: its text, its value and the traces of its parts."""
 

@@ -1,14 +1,15 @@
 """Decisions → durable_rules rulesets (its JSON format, registered at run time).
 
 Each decision (or, when it is too large for one engine rule, each of its and/or/not
-parts) becomes up to two rules on the unit's fact:
+parts) becomes up to two rules on the unit's fact, from its negation normal form:
+with negations pushed down to the comparisons, a condition is true in three-valued
+logic exactly when it matches with every absent field failing its comparison, and
+false exactly when its negation does.
 
-* ``holds``: the condition in negation normal form.  With negations pushed down to
-  the comparisons, a condition is true in three-valued logic exactly when it
-  matches with every absent field failing its comparison.
-* ``fails``: the negated condition, guarded by "some field it reads is absent".
-  When every field is present and ``holds`` did not fire, the decision is false;
-  the guard keeps the engine from firing a second action for every unit.
+* one rule proves the *unusual* outcome (a requirement failing, a veto holding);
+* one proves the usual outcome, guarded by "some field it reads is absent".
+When every field is present and neither fired, the outcome is the usual one.  Python
+actions are the engine's cost, so a typical unit fires few of them.
 
 Comparisons are linear.  One field against constants becomes ``field op bound``
 with the bound rounded exactly; several fields become ``zero__ op Σ n·field + n0``
@@ -69,6 +70,7 @@ class Leaf:
     key: str  # the decision's key, or a part's (``level.good.x#1``)
     expr: ast.Node
     reads: frozenset[str]
+    usual: bool = True  # the outcome most units get: only the other one fires an action
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def compile_stage(plan: Plan, stage: int, split: frozenset[str] = frozenset()) -
         if len(leaves) + len(parts) > CHUNK:
             flush()
         base = len(leaves)
-        leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads) for i, leaf in enumerate(parts))
+        leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads, leaf.usual) for i, leaf in enumerate(parts))
         shapes.append(_offset(shape, base))
         chunk.append(decision)
     flush()
@@ -147,8 +149,14 @@ def _shape(key: str, expr: ast.Node, split: frozenset[str], leaves: list[Leaf]) 
     if key in split and splittable(expr):
         op = expr.op if isinstance(expr, ast.BoolOp) else "not"
         return Shape(op, parts=tuple(_shape(k, part, split, leaves) for k, part in part_keys(key, expr)))
-    leaves.append(Leaf(len(leaves), key, expr, frozenset(ast.names(expr))))
+    leaves.append(Leaf(len(leaves), key, expr, frozenset(ast.names(expr)), usual_outcome(key)))
     return Shape("leaf", leaf=len(leaves) - 1)
+
+
+def usual_outcome(key: str) -> bool:
+    """Most units meet the requirements and trip no veto; Python actions are the engine's
+    cost, so the rule that fires unguarded is the one for the unusual outcome."""
+    return not key.startswith("veto.")
 
 
 def splittable(expr: ast.Node) -> bool:
@@ -171,16 +179,18 @@ def part_keys(key: str, expr: ast.Node) -> list[tuple[str, ast.Node]]:
 
 
 def leaf_rules(plan: Plan, tag: str, leaf: Leaf) -> dict[str, dict]:
-    """The rules of one leaf: ``holds`` and, where a field may be absent, ``fails``."""
+    """The rules of one leaf: one proving its unusual outcome, and one proving its usual
+    outcome guarded by "some field it reads is absent".  When every field is present
+    and neither fired, the outcome is the usual one; otherwise it is undecided."""
     rules: dict[str, dict] = {}
-    holds = nnf(plan, leaf.expr, False)
-    if holds is not NEVER:
-        rules[f"d{leaf.index}_holds"] = _rule(tag, holds, (leaf.index, True))
-    fails = nnf(plan, leaf.expr, True)
+    unusual = nnf(plan, leaf.expr, negate=leaf.usual)
+    if unusual is not NEVER:
+        rules[f"d{leaf.index}_{'fails' if leaf.usual else 'holds'}"] = _rule(tag, unusual, (leaf.index, not leaf.usual))
+    usual = nnf(plan, leaf.expr, negate=not leaf.usual)
     guard = [{"$nex": {field_name(n): 1}} for n in sorted(leaf.reads)]
-    if fails is not NEVER and guard:
-        cond = {"$or": guard} if fails is ALWAYS else {"$and": [fails, {"$or": guard}]}
-        rules[f"d{leaf.index}_fails"] = _rule(tag, cond, (leaf.index, False))
+    if usual is not NEVER and guard:
+        cond = {"$or": guard} if usual is ALWAYS else {"$and": [usual, {"$or": guard}]}
+        rules[f"d{leaf.index}_{'holds' if leaf.usual else 'fails'}"] = _rule(tag, cond, (leaf.index, leaf.usual))
     return rules
 
 

@@ -53,6 +53,10 @@ class EngineDisagreement(Exception):
     """The rule engine and the tracing evaluator decided a unit differently: a bug, never resolved silently."""
 
 
+class EngineFault(EngineDisagreement):
+    """The rule engine did not run to completion on a fact; its outcome cannot be trusted."""
+
+
 def did_you_mean(word: str, candidates) -> str:
     """A short ``Did you mean 'x'?`` hint, or nothing when no candidate is close."""
     import difflib

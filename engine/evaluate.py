@@ -6,6 +6,8 @@ sub-expression is kept: it *is* the explanation of the decision that was made.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
@@ -102,6 +104,10 @@ class Grader:
 
     def batch(self, units: list[UnitFacts], cohort: bool = True) -> list[UnitEvaluation]:
         """Grade every unit, then (``cohort``) apply the quota and re-grade the units it caps."""
+        with _no_cyclic_gc():
+            return self._batch(units, cohort)
+
+    def _batch(self, units: list[UnitFacts], cohort: bool) -> list[UnitEvaluation]:
         results = [self.unit(u) for u in units]
         quota = self.plan.ruleset.quota
         if not cohort or quota is None or not quota.enabled:
@@ -125,6 +131,20 @@ class Grader:
         keys = tuple(result.decided.one.score if k.key == "score" else values.get(k.key) for k in quota.rank_by)
         cohort = str(values.get(quota.cohort_by, "")) if quota.cohort_by else ""
         return QuotaCandidate(result.unit.unit_id, cohort, result.grade, keys)
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """A batch keeps every unit's trace; the cyclic collector would rescan them all, in
+    pauses that grow to seconds (and durable-rules abandons a fact's actions after a
+    10-second stall).  Traces hold no cycles: reference counting frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _agree(unit_id: str, traced: Decided, engine: Decided) -> None:
