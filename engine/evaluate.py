@@ -104,13 +104,17 @@ class Grader:
 
     def batch(self, units: list[UnitFacts], cohort: bool = True) -> list[UnitEvaluation]:
         """Grade every unit, then (``cohort``) apply the quota and re-grade the units it caps."""
-        with _no_cyclic_gc():
-            return self._batch(units, cohort)
+        with _frozen_as_we_go() as settle:
+            results = []
+            for n, u in enumerate(units, start=1):
+                results.append(self.unit(u))
+                if n % 1000 == 0:
+                    settle()
+            return self._cohort(results) if cohort else results
 
-    def _batch(self, units: list[UnitFacts], cohort: bool) -> list[UnitEvaluation]:
-        results = [self.unit(u) for u in units]
+    def _cohort(self, results: list[UnitEvaluation]) -> list[UnitEvaluation]:
         quota = self.plan.ruleset.quota
-        if not cohort or quota is None or not quota.enabled:
+        if quota is None or not quota.enabled:
             return results
         candidates = [self._candidate(r) for r in results if r.status == "graded"]
         effects = apply_quota(quota, candidates)
@@ -134,17 +138,19 @@ class Grader:
 
 
 @contextmanager
-def _no_cyclic_gc():
+def _frozen_as_we_go():
     """A batch keeps every unit's trace; the cyclic collector would rescan them all, in
     pauses that grow to seconds (and durable-rules abandons a fact's actions after a
-    10-second stall).  Traces hold no cycles: reference counting frees them."""
-    enabled = gc.isenabled()
-    gc.disable()
+    10-second stall).  Every thousand units, collect what is garbage and freeze the
+    rest, so each collection only looks at the newest units."""
+    def settle() -> None:
+        gc.collect()
+        gc.freeze()
+
     try:
-        yield
+        yield settle
     finally:
-        if enabled:
-            gc.enable()
+        gc.unfreeze()
 
 
 def _agree(unit_id: str, traced: Decided, engine: Decided) -> None:
