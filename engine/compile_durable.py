@@ -54,8 +54,11 @@ def to_engine(plan: Plan, name: str, value: Any) -> Any:
         return 1 if value else 0
     if isinstance(value, datetime.date):
         return value.toordinal()
-    if isinstance(value, (int, Fraction)):
-        scaled = Fraction(value) * 10 ** scale_of(plan, name)
+    if isinstance(value, int):
+        scale = scale_of(plan, name)
+        return value * 10 ** scale if scale else value
+    if isinstance(value, Fraction):
+        scaled = value * 10 ** scale_of(plan, name)
         if scaled.denominator != 1:
             raise ValueError(f"{name}={value} has more decimal places than its scale")
         return int(scaled)
