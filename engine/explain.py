@@ -242,7 +242,9 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
             if nxt.get("points_short"):
                 misses.append((f"thiếu {_fmt_score(Fraction(str(nxt['points_short'])), lang)} điểm" if vi
                                else f"{_fmt_score(Fraction(str(nxt['points_short'])), lang)} points short"))
-            misses += [u["label"] for u in nxt["unmet"] if u["id"] != "band"]
+            unmet = [u["label"] for u in nxt["unmet"] if u["id"] != "band"]
+            if unmet:
+                misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))
             head = f"{score} điểm; chưa đạt {nxt['label']}: " if vi else f"{score} points; not {nxt['label']}: "
             out.append({"code": "next_grade_missed", "rule": f"level.{nxt['level']}", "message": head + "; ".join(misses)})
         elif not out:
