@@ -17,7 +17,6 @@ import datetime
 from pathlib import Path
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Optional
 
 from engine.errors import Problem, RuleSetError, did_you_mean
@@ -28,7 +27,6 @@ from engine.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
 from engine.yamlpos import Located
 from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 
-STAGES = (1, 2, 3)
 GRADE_VALUES = frozenset(GRADES) | {"not_graded"}
 
 
@@ -307,7 +305,3 @@ def _unique_ids(loaded, problems) -> None:
             if cond.id == "band":
                 problems.append(loaded.source.problem(("levels", i, "conditions", j, "id"),
                                 f"levels[{lv.id}].conditions: the id 'band' is reserved for min_score"))
-
-
-def as_fraction(value) -> Fraction:
-    return Fraction(value) if not isinstance(value, Fraction) else value

@@ -207,7 +207,7 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
              (f"Bộ tiêu chí {ruleset['id']} phiên bản {ruleset['version']}, sha256 {ruleset['sha256']}" if vi
               else f"Rule set {ruleset['id']} version {ruleset['version']}, sha256 {ruleset['sha256']}")]
     score = "" if result["score"] is None else (f" — {fmt(result['score'], lang)} điểm" if vi else f" — {fmt(result['score'], lang)} points")
-    lines.append((f"Kết quả: " if vi else "Result: ") + grade_word(result, lang) + score)
+    lines.append(("Kết quả: " if vi else "Result: ") + grade_word(result, lang) + score)
     if "problems" in e:
         lines.append("")
         lines += ["  " + p for p in e["problems"]]

@@ -1,7 +1,6 @@
 """The rule engine's silent failure modes are detected, never turned into a grade."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import durable.engine as durable_engine
 import pytest
