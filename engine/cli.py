@@ -17,7 +17,9 @@ from engine.evaluate import Grader
 from engine.explain import document, result as result_record, ruleset_record
 from engine.facts import FORMATS, load_facts, peek_years
 from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
-from engine.model import Catalogue
+from engine.cases import load_cases, run_case
+from engine.explain import reasons
+from engine.model import Catalogue, RuleSet
 from engine import render
 
 LANGS = click.Choice(["vi", "en"])
@@ -194,6 +196,55 @@ def _looks_like(path: Path, marker: str) -> bool:
         return any(line.startswith(marker) for line in path.read_text(encoding="utf-8-sig").splitlines())
     except (OSError, UnicodeDecodeError):
         return False
+
+
+@main.command("test")
+@click.argument("ruleset", metavar="RULESET")
+@click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the reasons shown on failure.")
+def test_cases(ruleset: str, lang: str) -> None:
+    """Run the test cases kept next to RULESET (a year or a file): rules/<year>/cases/*.yaml."""
+    path = resolve_ruleset_path(ruleset, find_rules_root())
+    plan = compile_file(path)
+    grader = Grader(plan)
+    files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
+    if not files:
+        raise click.ClickException(f"no test cases for {path}: put them in {path.parent / 'cases'}/*.yaml")
+    passed = failed = 0
+    for file in files:
+        cases, located = load_cases(file)
+        for index, case in enumerate(cases.cases):
+            outcome = run_case(plan, grader, cases, index, located)
+            if outcome.passed:
+                passed += 1
+                continue
+            failed += 1
+            click.echo(f"{located.file}:{outcome.line}: FAIL {case.name}")
+            for failure in outcome.failures:
+                click.echo(f"    {failure}")
+            for ev in outcome.evaluations:
+                for reason in reasons(plan, ev, lang)[:3]:
+                    click.echo(f"    {ev.unit.unit_id}: {reason['code']}: {reason['message']}")
+    click.echo(f"{passed} passed, {failed} failed")
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def _cases_target(file: Path) -> Optional[Path]:
+    try:
+        cases, _ = load_cases(file)
+    except UserInputError:
+        return None
+    return (file.parent / cases.ruleset).resolve()
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of standard output.")
+def schema(out: Optional[Path]) -> None:
+    """Write the JSON Schema of the rule-set format, for editors that validate and complete YAML."""
+    document = RuleSet.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "CĐCS grading rule set"
+    _emit(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", out)
 
 
 if __name__ == "__main__":

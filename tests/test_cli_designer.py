@@ -1,0 +1,71 @@
+"""Designer commands through the real CLI: running a rule set's cases, the JSON Schema."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+
+from cli_run import REPO, run_cdcs
+
+
+def _copy_ruleset(tmp_path: Path) -> Path:
+    """The 2024 rule set and its cases in a scratch folder, with the catalogue beside them."""
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "rules" / "2024", tmp_path / "rules" / "2024")
+    return tmp_path / "rules" / "2024" / "ruleset-2024.1.yaml"
+
+
+def test_bundled_cases_all_pass():
+    cases = yaml.safe_load((REPO / "rules" / "2024" / "cases" / "grading.yaml").read_text(encoding="utf-8"))["cases"]
+    run = run_cdcs("test", "2024")
+    assert run.code == 0, run
+    assert run.stdout.strip().splitlines()[-1] == f"{len(cases)} passed, 0 failed", run
+
+
+def test_a_wrong_expectation_fails_with_expected_and_actual(tmp_path):
+    ruleset = _copy_ruleset(tmp_path)
+    case_file = ruleset.parent / "cases" / "grading.yaml"
+    text = case_file.read_text(encoding="utf-8")
+    wrong = text.replace("facts: {tasks_exceeded: 3}\n    expect: {grade: good, score: 100}",
+                         "facts: {tasks_exceeded: 3}\n    expect: {grade: excellent, score: 100}")
+    assert wrong != text
+    case_file.write_text(wrong, encoding="utf-8")
+    run = run_cdcs("test", str(ruleset))
+    assert run.code == 1, run
+    fail_lines = [line for line in run.stdout.splitlines() if "FAIL" in line]
+    assert len(fail_lines) == 1 and fail_lines[0].endswith("FAIL excellent_needs_20pct_tasks_exceeded"), run
+    assert fail_lines[0].startswith(f"{case_file}:"), run  # file:line of the failing case
+    assert "grade: expected 'excellent', got 'good'" in run.stdout, run
+    assert "next_grade_missed" in run.stdout, run  # the explanation of the actual result
+    assert run.stdout.strip().splitlines()[-1].endswith("1 failed"), run
+
+
+def test_a_case_naming_an_unknown_fact_is_a_located_error(tmp_path):
+    ruleset = _copy_ruleset(tmp_path)
+    case_file = ruleset.parent / "cases" / "grading.yaml"
+    text = case_file.read_text(encoding="utf-8").replace("facts: {tasks_exceeded: 4}", "facts: {tasks_exceded: 4}")
+    case_file.write_text(text, encoding="utf-8")
+    run = run_cdcs("test", str(ruleset))
+    assert run.code == 1, run
+    assert "unknown fact 'tasks_exceded'. Did you mean 'tasks_exceeded'?" in run.stderr, run
+    assert "Traceback" not in run.stderr
+
+
+def test_a_rule_set_without_cases_is_refused(tmp_path):
+    ruleset = _copy_ruleset(tmp_path)
+    shutil.rmtree(ruleset.parent / "cases")
+    run = run_cdcs("test", str(ruleset))
+    assert run.code == 1 and "no test cases" in run.stderr, run
+
+
+def test_schema_describes_the_rule_set_format_and_is_stable():
+    first, second = run_cdcs("schema"), run_cdcs("schema")
+    assert first.code == 0 and first.stdout_bytes == second.stdout_bytes
+    schema = json.loads(first.stdout)
+    assert {"id", "year", "version", "criteria", "levels", "finance", "quota"} <= set(schema["properties"])
+    assert set(schema["required"]) >= {"id", "year", "version", "criteria", "levels", "finance"}
+    assert schema["additionalProperties"] is False  # unknown keys are errors in editors too
+    tier = schema["$defs"]["Tier"]
+    assert tier["additionalProperties"] is False and tier["properties"]["award_pct"]["maximum"] == 100
