@@ -20,6 +20,9 @@ from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
 from engine.cases import load_cases, run_case
 from engine.explain import reasons
 from engine.model import Catalogue, RuleSet
+from engine.derive import derive_text
+from engine.diff import diff
+from tabulate import tabulate
 from engine import render
 
 LANGS = click.Choice(["vi", "en"])
@@ -235,6 +238,43 @@ def _cases_target(file: Path) -> Optional[Path]:
     except UserInputError:
         return None
     return (file.parent / cases.ruleset).resolve()
+
+
+@main.command("diff")
+@click.argument("old", metavar="RULESET_A")
+@click.argument("new", metavar="RULESET_B")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def diff_command(old: str, new: str, fmt: str) -> None:
+    """What changed from RULESET_A to RULESET_B (years or files), rule by rule."""
+    root = find_rules_root()
+    plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
+    changes = [c.row() for c in diff(*plans)]
+    if fmt == "json":
+        records = [ruleset_record(p) for p in plans]
+        click.echo(json.dumps({"from": records[0], "to": records[1], "changes": changes}, ensure_ascii=False, indent=2))
+        return
+    a, b = (p.ruleset for p in plans)
+    click.echo(f"{a.id} {a.version} → {b.id} {b.version}: {len(changes)} change{'s' if len(changes) != 1 else ''}\n")
+    if changes:
+        click.echo(tabulate([[c["section"], c["rule"], c["change"], c["description"]] for c in changes],
+                            headers=["section", "rule", "change", "what changed"], tablefmt="simple"))
+
+
+@main.command("new-year")
+@click.argument("year", type=int)
+@click.option("--from", "source", required=True, metavar="YEAR|PATH", help="The rule set to start from.")
+def new_year(year: int, source: str) -> None:
+    """Start YEAR's rule set as a copy of another, with version YEAR.1 and a parent reference."""
+    root = find_rules_root()
+    parent = compile_file(resolve_ruleset_path(source, root))
+    target = root / str(year) / f"ruleset-{year}.1.yaml"
+    if target.exists():
+        raise click.ClickException(f"{target} exists already; amend it as a new version instead of starting over")
+    text = derive_text(parent, year, f"{year}.1", target.parent)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    compile_file(target)  # what was written must load
+    click.echo(f"wrote {target} (parent {parent.ruleset.id} {parent.ruleset.version}); edit it, then: cdcs validate {target}")
 
 
 @main.command()

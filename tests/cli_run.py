@@ -1,6 +1,7 @@
 """Run the real ``cdcs`` command in a subprocess from the repository root, as a user would."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,10 +31,11 @@ class Run:
     __str__ = __repr__
 
 
-def run_cdcs(*args: str) -> Run:
-    """``python -m engine.cli ARGS`` with the repository root as the working folder."""
-    done = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=REPO,
-                          capture_output=True, timeout=120)
+def run_cdcs(*args: str, cwd: Path = REPO) -> Run:
+    """``python -m engine.cli ARGS``, from the repository root unless told otherwise."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))  # the engine of this checkout, from any folder
+    done = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, timeout=120, env=env)
     return Run(tuple(map(str, args)), done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8"),
                done.stdout)
 

@@ -1,0 +1,39 @@
+"""A new rule set started from an existing one: next year, or the next amendment.
+
+The designer's file is copied as text, so its comments and layout survive; only the
+identity lines change (year, version, effective date, parent, catalogue path), and
+the result must load before it is written.  Old versions are never touched.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from engine.compile import Plan
+
+
+def derive_text(parent: Plan, year: int, version: str, folder: Path) -> str:
+    """The parent's text with the identity lines of ``year`` / ``version``."""
+    source = Path(parent.loaded.path)
+    text = source.read_text(encoding="utf-8-sig")
+    catalogue = (source.parent / parent.ruleset.catalogue).resolve()
+    relative = Path(os.path.relpath(catalogue, folder.resolve())).as_posix()
+    reference = f"{parent.ruleset.id} {parent.ruleset.version} sha256:{parent.loaded.sha256}"
+    text = _set(text, "year", str(year))
+    text = _set(text, "version", f'"{version}"')
+    text = _set(text, "effective_from", f"{year}-01-01")
+    text = _set(text, "catalogue", relative)
+    if re.search(r"(?m)^parent:", text):
+        text = _set(text, "parent", f'"{reference}"')
+    else:
+        text = re.sub(r"(?m)^(version:.*)$", lambda m: f'{m.group(1)}\nparent: "{reference}"', text, count=1)
+    return text
+
+
+def _set(text: str, key: str, value: str) -> str:
+    """Replace a top-level ``key: value`` line, keeping any comment after it."""
+    pattern = re.compile(rf"(?m)^{key}:[^#\n]*(#.*)?$")
+    if not pattern.search(text):
+        raise ValueError(f"the parent rule set has no top-level '{key}:' line")
+    return pattern.sub(lambda m: f"{key}: {value}" + (f"  {m.group(1)}" if m.group(1) else ""), text, count=1)

@@ -1,0 +1,248 @@
+"""What changed between two rule sets, by rule id, in words a designer reads.
+
+Conditions are compared by their syntax trees, not their text: a change of spacing,
+quoting or redundant parentheses is no change.  Every row names the rule's
+id, because ids are permanent and explanations and audit records key on them.
+"""
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Optional
+
+from engine.compile import Plan
+from engine.expr import ast
+from engine.expr.parser import parse
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str  # criteria | eligibility | vetoes | levels | finance | titles | quota | ruleset
+    rule: str  # the rule's id, dotted: criteria.membership, levels.excellent.all_tasks_on_time
+    change: str  # added | removed | changed
+    what: str  # the field that changed (points.public_service, require, cap, ...)
+    before: Any
+    after: Any
+
+    def describe(self) -> str:
+        if self.change == "added":
+            return f"{self.rule}: added{_detail(self.what, self.after)}"
+        if self.change == "removed":
+            return f"{self.rule}: removed{_detail(self.what, self.before)}"
+        return f"{self.rule}: {self.what} {_show(self.before)} → {_show(self.after)}"
+
+    def row(self) -> Row:
+        return {"section": self.section, "rule": self.rule, "change": self.change, "what": self.what,
+                "before": _plain(self.before), "after": _plain(self.after), "description": self.describe()}
+
+
+def _detail(what: str, value: Any) -> str:
+    return f" {what} {_show(value)}" if what else (f" ({_show(value)})" if value not in (None, "") else "")
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def canonical(node: ast.Node) -> str:
+    """One spelling per tree: printed with full parentheses, whatever the layout was."""
+    if isinstance(node, ast.Literal):
+        v = node.value
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return repr(v)
+        return str(v)
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Neg):
+        return f"-({canonical(node.operand)})"
+    if isinstance(node, (ast.Arith, ast.Compare)):
+        return f"({canonical(node.left)} {node.op} {canonical(node.right)})"
+    if isinstance(node, ast.Not):
+        return f"not ({canonical(node.operand)})"
+    if isinstance(node, ast.BoolOp):
+        return "(" + f" {node.op} ".join(canonical(o) for o in node.operands) + ")"
+    if isinstance(node, ast.Member):
+        items = ", ".join(canonical(i) for i in node.items.items)
+        return f"({canonical(node.needle)} {'not in' if node.negated else 'in'} [{items}])"
+    if isinstance(node, ast.Call):
+        return f"{node.func}({', '.join(canonical(a) for a in node.args)})"
+    return node.text
+
+
+def diff(old: Plan, new: Plan) -> list[Change]:
+    """Every difference of meaning between two compiled rule sets, in rule-set order."""
+    changes: list[Change] = []
+    a, b = old.ruleset, new.ruleset
+    for field in ("id", "year", "version", "effective_from", "scale", "catalogue"):
+        if getattr(a, field) != getattr(b, field):
+            changes.append(Change("ruleset", "ruleset", "changed", field, getattr(a, field), getattr(b, field)))
+    changes += _listed("eligibility", a.eligibility, b.eligibility, lambda r: {"require": _cond(old, f"eligibility.{r.id}")},
+                       lambda r: {"require": _cond(new, f"eligibility.{r.id}")}, labelled=True)
+    changes += _criteria(old, new)
+    changes += _listed("vetoes", a.vetoes, b.vetoes, lambda v: {"when": _cond(old, f"veto.{v.id}"), "cap": v.cap},
+                       lambda v: {"when": _cond(new, f"veto.{v.id}"), "cap": v.cap}, labelled=True)
+    for level_a, level_b in zip(a.levels, b.levels):
+        rule = f"levels.{level_a.id}"
+        if level_a.min_score != level_b.min_score:
+            changes.append(Change("levels", rule, "changed", "min_score", level_a.min_score, level_b.min_score))
+        changes += _listed("levels", level_a.conditions, level_b.conditions,
+                           lambda c, lv=level_a.id: {"require": _cond(old, f"level.{lv}.{c.id}")},
+                           lambda c, lv=level_b.id: {"require": _cond(new, f"level.{lv}.{c.id}")},
+                           prefix=f"{rule}.", labelled=True, added_what="condition")
+    changes += _listed("finance", a.finance.checks, b.finance.checks,
+                       lambda c: {"require": _cond(old, f"check.{c.id}"), "severity": c.severity},
+                       lambda c: {"require": _cond(new, f"check.{c.id}"), "severity": c.severity},
+                       prefix="finance.", labelled=True, added_what="check")
+    titles_a, titles_b = {t.id: t for t in a.titles}, {t.id: t for t in b.titles}
+    for tid in _ordered(titles_a, titles_b):
+        if tid not in titles_b:
+            changes.append(Change("titles", f"titles.{tid}", "removed", "", None, None))
+        elif tid not in titles_a:
+            changes.append(Change("titles", f"titles.{tid}", "added", "", None, None))
+        else:
+            changes += _listed("titles", titles_a[tid].conditions, titles_b[tid].conditions,
+                               lambda c, t=tid: {"require": _cond(old, f"title.{t}.{c.id}")},
+                               lambda c, t=tid: {"require": _cond(new, f"title.{t}.{c.id}")},
+                               prefix=f"titles.{tid}.", labelled=True, added_what="condition")
+    changes += _quota(a.quota, b.quota)
+    return changes
+
+
+def _cond(plan: Plan, key: str) -> str:
+    decision = plan.by_key.get(key)
+    return decision.source if decision is not None else ""
+
+
+def _ordered(a: dict, b: dict) -> list[str]:
+    return list(a) + [k for k in b if k not in a]
+
+
+def _listed(section: str, items_a: Iterable, items_b: Iterable, fields_a, fields_b,
+            prefix: Optional[str] = None, labelled: bool = False, added_what: str = "") -> list[Change]:
+    """Changes between two lists of rules with ids; conditions compare by meaning."""
+    prefix = f"{section}." if prefix is None else prefix
+    by_a, by_b = {i.id: i for i in items_a}, {i.id: i for i in items_b}
+    out = []
+    for ident in _ordered(by_a, by_b):
+        rule = f"{prefix}{ident}"
+        if ident not in by_b:
+            out.append(Change(section, rule, "removed", added_what, _first(fields_a(by_a[ident])), None))
+            continue
+        if ident not in by_a:
+            out.append(Change(section, rule, "added", added_what, None, _first(fields_b(by_b[ident]))))
+            continue
+        before, after = fields_a(by_a[ident]), fields_b(by_b[ident])
+        for field in before:
+            if field in ("require", "when"):
+                if _meaning(before[field]) != _meaning(after[field]):
+                    out.append(Change(section, rule, "changed", field, before[field], after[field]))
+            elif before[field] != after[field]:
+                out.append(Change(section, rule, "changed", field, before[field], after[field]))
+        if labelled:
+            out += _labels(section, rule, by_a[ident].label, by_b[ident].label)
+    return out
+
+
+def _first(fields: dict) -> Any:
+    return next(iter(fields.values()), None)
+
+
+def _meaning(text: str) -> str:
+    try:
+        return canonical(parse(text))
+    except ValueError:
+        return text
+
+
+def _labels(section: str, rule: str, a, b) -> list[Change]:
+    return [Change(section, rule, "changed", f"label.{lang}", getattr(a, lang), getattr(b, lang))
+            for lang in ("vi", "en") if getattr(a, lang) != getattr(b, lang)]
+
+
+def _criteria(old: Plan, new: Plan) -> list[Change]:
+    out: list[Change] = []
+    plans_a = {c.id: c for c in old.criteria}
+    plans_b = {c.id: c for c in new.criteria}
+    models_a = {c.id: c for c in old.ruleset.criteria}
+    models_b = {c.id: c for c in new.ruleset.criteria}
+    for ident in _ordered(plans_a, plans_b):
+        rule = f"criteria.{ident}"
+        if ident not in plans_b:
+            out.append(Change("criteria", rule, "removed", "", None, None))
+            continue
+        if ident not in plans_a:
+            points = {t: p for t, p in plans_b[ident].points.items() if p is not None}
+            out.append(Change("criteria", rule, "added", "points", None, _points_text(points)))
+            continue
+        pa, pb = plans_a[ident], plans_b[ident]
+        if pa.group != pb.group:
+            out.append(Change("criteria", rule, "changed", "group", pa.group, pb.group))
+        for wt in _ordered(pa.points, pb.points):
+            before, after = pa.points.get(wt), pb.points.get(wt)
+            if before != after:
+                what = f"points.{wt}"
+                if before is None:
+                    out.append(Change("criteria", rule, "changed", f"applies to {wt} (points)", "no", after))
+                elif after is None:
+                    out.append(Change("criteria", rule, "changed", f"applies to {wt} (points)", before, "no"))
+                else:
+                    out.append(Change("criteria", rule, "changed", what, before, after))
+        tiers_a, tiers_b = models_a[ident].tiers, models_b[ident].tiers
+        for n in range(max(len(tiers_a), len(tiers_b))):
+            what = f"tiers[{n + 1}]"
+            if n >= len(tiers_b):
+                out.append(Change("criteria", rule, "changed", what, f"{tiers_a[n].when} ({tiers_a[n].award_pct}%)", None))
+            elif n >= len(tiers_a):
+                out.append(Change("criteria", rule, "changed", what, None, f"{tiers_b[n].when} ({tiers_b[n].award_pct}%)"))
+            else:
+                ta, tb = tiers_a[n], tiers_b[n]
+                if _meaning(ta.when) != _meaning(tb.when):
+                    out.append(Change("criteria", rule, "changed", f"{what}.when", ta.when, tb.when))
+                if ta.award_pct != tb.award_pct:
+                    out.append(Change("criteria", rule, "changed", f"{what}.award_pct", ta.award_pct, tb.award_pct))
+        out += _labels("criteria", rule, models_a[ident].label, models_b[ident].label)
+    return out
+
+
+def _points_text(points: dict) -> str:
+    values = set(points.values())
+    if len(values) == 1:
+        return f"{values.pop()} points"
+    return ", ".join(f"{t}: {p}" for t, p in points.items())
+
+
+def _quota(a, b) -> list[Change]:
+    if a is None and b is None:
+        return []
+    if a is None or b is None:
+        return [Change("quota", "quota", "added" if a is None else "removed", "", None, None)]
+    out = []
+    for field in ("enabled", "level", "share_pct", "of_levels", "demote_to", "cohort_by"):
+        if getattr(a, field) != getattr(b, field):
+            out.append(Change("quota", "quota", "changed", field, getattr(a, field), getattr(b, field)))
+    keys_a = [f"{k.key} {k.order}" for k in a.rank_by]
+    keys_b = [f"{k.key} {k.order}" for k in b.rank_by]
+    if keys_a != keys_b:
+        out.append(Change("quota", "quota", "changed", "rank_by", keys_a, keys_b))
+    return out
