@@ -8,22 +8,20 @@ from pathlib import Path
 from typing import Optional
 
 import click
+from tabulate import tabulate
 
-from engine import __version__
-from engine.compile import Plan, compile_file
-from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserInputError, did_you_mean
+from engine import __version__, render
 from engine.backend_durable import DurableBackend
-from engine.evaluate import Grader
-from engine.explain import document, result as result_record, ruleset_record
-from engine.facts import FORMATS, load_facts, peek_years
-from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
 from engine.cases import load_cases, run_case
-from engine.explain import reasons
-from engine.model import Catalogue, RuleSet
+from engine.compile import Plan, compile_file
 from engine.derive import derive_text
 from engine.diff import diff
-from tabulate import tabulate
-from engine import render
+from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserInputError, did_you_mean
+from engine.evaluate import Grader
+from engine.explain import document, reasons, result as result_record, ruleset_record
+from engine.facts import FORMATS, load_facts, read_records, years_of
+from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
+from engine.model import Catalogue, RuleSet
 
 LANGS = click.Choice(["vi", "en"])
 
@@ -41,12 +39,13 @@ def fail(problems: list[Problem]) -> None:
     for problem in problems:
         click.echo(problem.render(), err=True)
     count = sum(1 for p in problems if p.severity == "error")
-    raise click.ClickException(f"{count} error{'s' if count != 1 else ''}; nothing was graded" if count else "failed")
+    raise click.ClickException(f"{count} error{'s' if count != 1 else ''}; nothing was done" if count else "failed")
 
 
-def _plan(rules: Optional[str], facts: Path) -> Plan:
+def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> Plan:
+    """The rule set named by ``--rules``, or the bundled one for the year the facts report."""
     if rules is None:
-        years = peek_years(facts)
+        years = years_of(records if records is not None else read_records(facts)[1])
         if len(years) > 1:
             raise click.UsageError(f"{facts} reports several years ({', '.join(map(str, years))}); "
                                    "grade one year at a time or pass --rules")
@@ -58,8 +57,9 @@ def _plan(rules: Optional[str], facts: Path) -> Plan:
 
 
 def _grade(rules: Optional[str], facts_path: Path):
-    plan = _plan(rules, facts_path)
-    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year)
+    columns, records = read_records(facts_path)  # read once: for the year, then for the facts
+    plan = _plan(rules, facts_path, records)
+    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, (columns, records))
     evaluations = Grader(plan).batch(facts.units)
     return plan, facts, evaluations
 

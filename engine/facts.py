@@ -64,14 +64,15 @@ class FactsFile:
         return [p for u in self.units for p in u.problems]
 
 
-def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None) -> FactsFile:
+def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
+               read: Optional[tuple[list[str], list]] = None) -> FactsFile:
     """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems.
 
     With ``year`` (the rule set's), a unit reporting another year is invalid: grading
     it under this year's rules would be wrong, whatever its facts.
     """
     shown = display_path(path)
-    columns, records = read_records(path)
+    columns, records = read if read is not None else read_records(path)
     header_problems = _check_columns(columns, records, catalogue, shown)
     if header_problems:
         raise FactsError(header_problems)
@@ -378,13 +379,8 @@ def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
     return int(result) if result.denominator == 1 else result
 
 
-def peek_years(path: Path) -> list[int]:
-    """The distinct years a facts file reports, read before any catalogue is chosen.
-
-    Raises the file's own problem (missing, unreadable, not a table) rather than
-    guessing: that is what the user needs to fix first.
-    """
-    _, records = read_records(path)
+def years_of(records: list) -> list[int]:
+    """The distinct years some records report, read before any catalogue is chosen."""
     years = set()
     for rec, _ in records:
         try:
