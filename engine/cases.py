@@ -3,14 +3,20 @@
 A case file names its rule set, a ``base`` unit and a list of ``cases``; each case
 changes a few facts of the base (``null`` removes a fact) or lists several
 ``units`` for cohort rules such as the quota, and states what must come out.
+
+A new year's file may ``inherit`` the cases of the parent year's file: they run against
+the new rule set, moved into its year, and each one whose expected result changes
+must be approved in the file with the new expectation and a reason.  A change nobody
+approved fails; so does an approval the new rule set does not need.
 """
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine import yamlpos
 from engine.compile import Plan
@@ -44,12 +50,56 @@ class Case(BaseModel):
     expect: dict[str, Any]
 
 
+class Approval(BaseModel):
+    """A parent case whose result the new rule set changes, on purpose."""
+
+    model_config = ConfigDict(extra="forbid")
+    case: str
+    reason: str = Field(min_length=1)
+    expect: Optional[dict[str, Any]] = None  # the new expectation, or
+    drop: bool = False  # the case no longer applies to this year
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "Approval":
+        if (self.expect is None) == (not self.drop):
+            raise ValueError("an approval gives either the new 'expect' or 'drop: true'")
+        return self
+
+
+class Inherit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_: str = Field(alias="from")
+    base: dict[str, Any] = {}  # facts added to (or, null, removed from) the parent's base
+    approved: list[Approval] = []
+
+
 class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ruleset: str
     description: Optional[str] = None
+    inherit: Optional[Inherit] = None
+    base: dict[str, Any] = {}
+    cases: list[Case] = []
+
+    @model_validator(mode="after")
+    def _has_cases(self) -> "CaseFile":
+        if not self.cases and self.inherit is None:
+            raise ValueError("a case file needs 'cases', or 'inherit' to take them from the parent year")
+        if self.cases and not self.base and self.inherit is None:
+            raise ValueError("'cases' need a 'base' unit to start from")
+        return self
+
+
+@dataclass(frozen=True)
+class CaseToRun:
+    """One case as it runs: its own file's case, or a parent's case moved into this year."""
+
+    case: Case
     base: dict[str, Any]
-    cases: list[Case] = Field(min_length=1)
+    file: str
+    line: Optional[int]
+    origin: str = ""  # "" for the file's own cases; else "inherited from <file>" (+ approval)
+    parent_expect: Optional[dict[str, Any]] = None  # when an approval replaced it
 
 
 @dataclass
@@ -69,17 +119,102 @@ def load_cases(path: Path) -> tuple[CaseFile, yamlpos.Located]:
     return load_model(path, CaseFile)
 
 
+def cases_to_run(path: Path, plan: Plan) -> list[CaseToRun]:
+    """The file's inherited cases (in the parent's order), then its own."""
+    file, located = load_cases(path)
+    out: list[CaseToRun] = []
+    base = file.base
+    if file.inherit is not None:
+        inherited, inherited_base = _inherited(path, file, located, plan)
+        out += inherited
+        base = base or inherited_base  # own cases start from the inherited base unless they give one
+    out += [CaseToRun(case, base, located.file, located.position(("cases", i))[0])
+            for i, case in enumerate(file.cases)]
+    return out
+
+
+def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan) -> tuple[list[CaseToRun], dict[str, Any]]:
+    """The parent's cases as they run here, and the parent's base moved into this year."""
+    assert file.inherit is not None
+    parent_path = path.parent / file.inherit.from_
+    if not parent_path.is_file():
+        raise RuleSetError([located.problem(("inherit", "from"), f"inherit.from: no such file '{file.inherit.from_}'")])
+    parent, parent_located = load_cases(parent_path)
+    if parent.inherit is not None:
+        raise RuleSetError([located.problem(("inherit", "from"), "inherit.from: that file inherits too; "
+                                            "inherit from the file that holds the cases")])
+    names = {c.name for c in parent.cases}
+    approvals = {}
+    for i, approval in enumerate(file.inherit.approved):
+        if approval.case not in names:
+            raise RuleSetError([located.problem(("inherit", "approved", i, "case"),
+                                                f"inherit.approved[{i}].case: '{approval.case}' is not a case of "
+                                                f"{parent_located.file}.{did_you_mean(approval.case, names)}")])
+        approvals[approval.case] = (approval, located.position(("inherit", "approved", i))[0])
+    shift = plan.ruleset.year - int(parent.base.get("year", plan.ruleset.year))
+    base = {**_moved(parent.base, shift, plan), **file.inherit.base}  # inherit.base speaks of this year
+    origin = f"inherited from {parent_located.file}"
+    out = []
+    for i, case in enumerate(parent.cases):
+        line = parent_located.position(("cases", i))[0]
+        moved = case.model_copy(update={"facts": _moved(case.facts, shift, plan),
+                                        "units": None if case.units is None else [_moved(u, shift, plan) for u in case.units]})
+        if case.name not in approvals:
+            out.append(CaseToRun(moved, base, parent_located.file, line, origin))
+            continue
+        approval, approval_line = approvals[case.name]
+        if approval.drop:
+            continue
+        out.append(CaseToRun(moved.model_copy(update={"expect": approval.expect}), base,
+                             located.file, approval_line, f"{origin}, expectation changed: {approval.reason}", case.expect))
+    return out, base
+
+
+def _moved(facts: dict[str, Any], years: int, plan: Plan) -> dict[str, Any]:
+    """A parent year's facts in this year: ``year`` and every date fact move by the same number of years."""
+    if not years:
+        return dict(facts)
+    out = dict(facts)
+    for name, value in facts.items():
+        spec = plan.catalogue.facts.get(name)
+        if name == "year" and isinstance(value, int):
+            out[name] = value + years
+        elif spec is not None and spec.type == "date" and value is not None:
+            try:
+                day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
+            except ValueError:
+                continue  # left as written: the facts reader reports it
+            out[name] = _add_years(day, years)
+    return out
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
 def run_case_file(path: Path, plan: Plan, grader: Optional[Grader] = None) -> list[CaseResult]:
-    cases, located = load_cases(path)
     grader = grader or Grader(plan)
-    return [run_case(plan, grader, cases, i, located) for i in range(len(cases.cases))]
+    return [run_case(plan, grader, c) for c in cases_to_run(path, plan)]
 
 
-def run_case(plan: Plan, grader: Grader, file: CaseFile, index: int, located: yamlpos.Located) -> CaseResult:
-    case = file.cases[index]
-    line = located.position(("cases", index))[0]
-    out = CaseResult(located.file, case.name, line)
-    records = [dict(file.base, **u) for u in case.units] if case.units is not None else [dict(file.base)]
+def run_case(plan: Plan, grader: Grader, to_run: CaseToRun) -> CaseResult:
+    """Grade the case's unit(s) and compare with what it expects; an approval must be needed."""
+    out = _run(plan, grader, to_run.case, to_run.base, to_run.file, to_run.line)
+    if to_run.parent_expect is not None and out.passed:
+        before = _run(plan, grader, to_run.case.model_copy(update={"expect": to_run.parent_expect}),
+                      to_run.base, to_run.file, to_run.line)
+        if before.passed:
+            out.failures.append("the approved change is not needed: the case passes with its parent's expectation; "
+                                "remove the approval")
+    return out
+
+
+def _run(plan: Plan, grader: Grader, case: Case, base: dict[str, Any], file: str, line: Optional[int]) -> CaseResult:
+    out = CaseResult(file, case.name, line)
+    records = [dict(base, **u) for u in case.units] if case.units is not None else [dict(base)]
     if case.units is None:
         records[0].update(case.facts)
     problems = []
@@ -90,10 +225,10 @@ def run_case(plan: Plan, grader: Grader, file: CaseFile, index: int, located: ya
         for k in unknown:
             problems.append(f"unknown fact '{k}'.{did_you_mean(k, plan.catalogue.facts)}")
         units.append(unit_from_record(n, {k: v for k, v in rec.items() if k not in unknown},
-                                      {k: Cell(line, None) for k in rec}, plan.catalogue, located.file,
+                                      {k: Cell(line, None) for k in rec}, plan.catalogue, file,
                                       plan.ruleset.year))
     if problems:
-        raise RuleSetError([Problem(located.file, f"cases[{case.name}]: {p}", line) for p in problems])
+        raise RuleSetError([Problem(file, f"cases[{case.name}]: {p}", line) for p in problems])
     evaluations = grader.batch(units, cohort=case.units is not None)
     out.evaluations = evaluations
     by_id = {ev.unit.unit_id: ev for ev in evaluations}

@@ -12,7 +12,7 @@ from tabulate import tabulate
 
 from engine import __version__, render
 from engine.backend_durable import DurableBackend
-from engine.cases import load_cases, run_case
+from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
 from engine.derive import derive_text
 from engine.diff import diff
@@ -20,8 +20,8 @@ from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserI
 from engine.evaluate import Grader
 from engine.explain import document, reasons, result as result_record, ruleset_record
 from engine.facts import FORMATS, load_facts, read_records, years_of
-from engine.loading import RULES_DIR_NAME, load_model, resolve_ruleset_path
-from engine.model import Catalogue, RuleSet
+from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
+from engine.model import RuleSet
 
 LANGS = click.Choice(["vi", "en"])
 
@@ -182,8 +182,8 @@ def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
     suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
         return [Problem(str(path), "no such file")]
-    if suffix in ("yaml", "yml") and _looks_like(path, "facts:") and _looks_like(path, "groups:"):
-        load_model(path, Catalogue)
+    if suffix in ("yaml", "yml") and _looks_like(path, "facts:") and (_looks_like(path, "groups:") or _looks_like(path, "extends:")):
+        load_catalogue(path)
         return []
     if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
         DurableBackend(compile_file(path))  # what the rule engine cannot run is an error now, not at grading
@@ -212,22 +212,22 @@ def test_cases(ruleset: str, lang: str) -> None:
     files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
     if not files:
         raise click.ClickException(f"no test cases for {path}: put them in {path.parent / 'cases'}/*.yaml")
-    passed = failed = 0
+    passed = failed = inherited = 0
     for file in files:
-        cases, located = load_cases(file)
-        for index, case in enumerate(cases.cases):
-            outcome = run_case(plan, grader, cases, index, located)
+        for to_run in cases_to_run(file, plan):
+            inherited += bool(to_run.origin)
+            outcome = run_case(plan, grader, to_run)
             if outcome.passed:
                 passed += 1
                 continue
             failed += 1
-            click.echo(f"{located.file}:{outcome.line}: FAIL {case.name}")
+            click.echo(f"{outcome.file}:{outcome.line}: FAIL {to_run.case.name}" + (f" ({to_run.origin})" if to_run.origin else ""))
             for failure in outcome.failures:
                 click.echo(f"    {failure}")
             for ev in outcome.evaluations:
                 for reason in reasons(plan, ev, lang)[:3]:
                     click.echo(f"    {ev.unit.unit_id}: {reason['code']}: {reason['message']}")
-    click.echo(f"{passed} passed, {failed} failed")
+    click.echo(f"{passed} passed, {failed} failed" + (f" ({inherited} inherited from the parent year)" if inherited else ""))
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -274,7 +274,8 @@ def new_year(year: int, source: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     compile_file(target)  # what was written must load
-    click.echo(f"wrote {target} (parent {parent.ruleset.id} {parent.ruleset.version}); edit it, then: cdcs validate {target}")
+    shown = display_path(target)
+    click.echo(f"wrote {shown} (parent {parent.ruleset.id} {parent.ruleset.version}); edit it, then: cdcs validate {shown}")
 
 
 @main.command()

@@ -32,6 +32,8 @@ class Change:
             return f"{self.rule}: added{_detail(self.what, self.after)}"
         if self.change == "removed":
             return f"{self.rule}: removed{_detail(self.what, self.before)}"
+        if isinstance(self.before, dict) and isinstance(self.after, dict):
+            return f"{self.rule}: {self.what} {_per_type(self.before, self.after)}"
         return f"{self.rule}: {self.what} {_show(self.before)} → {_show(self.after)}"
 
     def row(self) -> Row:
@@ -41,6 +43,14 @@ class Change:
 
 def _detail(what: str, value: Any) -> str:
     return f" {what} {_show(value)}" if what else (f" ({_show(value)})" if value not in (None, "") else "")
+
+
+def _per_type(before: dict, after: dict) -> str:
+    """``public_admin 4 → 2, public_service 6 → 4, others 5 → 3``: types with the same move share a phrase."""
+    moves: dict[tuple, list[str]] = {}
+    for key in before:
+        moves.setdefault((before[key], after[key]), []).append(key)
+    return ", ".join(f"{'/'.join(keys)} {_show(b)} → {_show(a)}" for (b, a), keys in moves.items())
 
 
 def _show(value: Any) -> str:
@@ -126,6 +136,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
                                lambda c, t=tid: {"require": _cond(new, f"title.{t}.{c.id}")},
                                prefix=f"titles.{tid}.", labelled=True, added_what="condition")
     changes += _quota(a.quota, b.quota)
+    changes += _catalogue(old, new)
     return changes
 
 
@@ -193,21 +204,29 @@ def _criteria(old: Plan, new: Plan) -> list[Change]:
             continue
         if ident not in plans_a:
             points = {t: p for t, p in plans_b[ident].points.items() if p is not None}
-            out.append(Change("criteria", rule, "added", "points", None, _points_text(points)))
+            out.append(Change("criteria", rule, "added", "", None, f"{_points_text(points)}, group {plans_b[ident].group}"))
             continue
         pa, pb = plans_a[ident], plans_b[ident]
         if pa.group != pb.group:
             out.append(Change("criteria", rule, "changed", "group", pa.group, pb.group))
+        moved_before, moved_after = {}, {}
         for wt in _ordered(pa.points, pb.points):
             before, after = pa.points.get(wt), pb.points.get(wt)
             if before != after:
-                what = f"points.{wt}"
                 if before is None:
                     out.append(Change("criteria", rule, "changed", f"applies to {wt} (points)", "no", after))
                 elif after is None:
                     out.append(Change("criteria", rule, "changed", f"applies to {wt} (points)", before, "no"))
                 else:
-                    out.append(Change("criteria", rule, "changed", what, before, after))
+                    moved_before[wt], moved_after[wt] = before, after
+        if moved_before:  # one row per criterion: the workplace types whose points moved
+            uniform = set(moved_before) == set(pa.points) and \
+                len(set(moved_before.values())) == 1 and len(set(moved_after.values())) == 1
+            if uniform:
+                out.append(Change("criteria", rule, "changed", "points", next(iter(moved_before.values())),
+                                  next(iter(moved_after.values()))))
+            else:
+                out.append(Change("criteria", rule, "changed", "points", moved_before, moved_after))
         tiers_a, tiers_b = models_a[ident].tiers, models_b[ident].tiers
         for n in range(max(len(tiers_a), len(tiers_b))):
             what = f"tiers[{n + 1}]"
@@ -245,4 +264,22 @@ def _quota(a, b) -> list[Change]:
     keys_b = [f"{k.key} {k.order}" for k in b.rank_by]
     if keys_a != keys_b:
         out.append(Change("quota", "quota", "changed", "rank_by", keys_a, keys_b))
+    return out
+
+
+def _catalogue(old: Plan, new: Plan) -> list[Change]:
+    """Facts a new catalogue version adds, drops or redefines: new facts mean new columns to report."""
+    facts_a, facts_b = old.catalogue.facts, new.catalogue.facts
+    out = []
+    for name in _ordered(facts_a, facts_b):
+        rule = f"catalogue.{name}"
+        if name not in facts_b:
+            out.append(Change("catalogue", rule, "removed", "fact", facts_a[name].type, None))
+        elif name not in facts_a:
+            out.append(Change("catalogue", rule, "added", "fact", None, f"{facts_b[name].type}: {facts_b[name].label.en}"))
+        else:
+            before, after = facts_a[name].model_dump(mode="json"), facts_b[name].model_dump(mode="json")
+            for field in before:
+                if before[field] != after[field] and field != "label":
+                    out.append(Change("catalogue", rule, "changed", field, before[field], after[field]))
     return out

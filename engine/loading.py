@@ -35,7 +35,10 @@ class LoadedRuleSet:
 
 
 def canonical_sha256(ruleset: RuleSet, catalogue: Catalogue) -> str:
-    payload = {"ruleset": ruleset.model_dump(mode="json"), "catalogue": catalogue.model_dump(mode="json")}
+    # A catalogue that extends nothing hashes as it did before catalogues could extend:
+    # rule sets released then keep their hash.
+    exclude = {"extends"} if catalogue.extends is None else set()
+    payload = {"ruleset": ruleset.model_dump(mode="json"), "catalogue": catalogue.model_dump(mode="json", exclude=exclude)}
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -77,6 +80,35 @@ def load_model(path: FsPath, model: type[BaseModel]) -> tuple[Any, yamlpos.Locat
         value = model.model_validate(located.data)
     except ValidationError as exc:
         raise RuleSetError(problems + pydantic_problems(exc, located, model)) from None
+    if problems:
+        raise RuleSetError(problems)
+    return value, located
+
+
+def load_catalogue(path: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[Catalogue, yamlpos.Located]:
+    """A catalogue, merged over the one it ``extends`` (its facts and groups first, then this file's)."""
+    shown = display_path(path)
+    located, problems = yamlpos.load(read_text(path), shown)
+    if located is None:
+        raise RuleSetError(problems)
+    data = located.data
+    if not isinstance(data, dict):
+        raise RuleSetError(problems + [located.problem((), f"expected a catalogue: a mapping with id, version, groups and facts, found {type(data).__name__}")])
+    parent_ref = data.get("extends")
+    if isinstance(parent_ref, str):
+        parent_path = path.parent / parent_ref
+        if parent_path.resolve() in _chain or parent_path.resolve() == path.resolve():
+            raise RuleSetError([located.problem(("extends",), f"extends: '{parent_ref}' extends this catalogue again (a cycle)")])
+        if not parent_path.is_file():
+            raise RuleSetError([located.problem(("extends",), f"extends: no such file '{parent_ref}' (looked for {display_path(parent_path)})")])
+        parent, _ = load_catalogue(parent_path, _chain + (path.resolve(),))
+        inherited = parent.model_dump(mode="json", exclude_unset=True)
+        data = dict(data, groups={**inherited["groups"], **(data.get("groups") or {})},
+                    facts={**inherited["facts"], **(data.get("facts") or {})})
+    try:
+        value = Catalogue.model_validate(data)
+    except ValidationError as exc:
+        raise RuleSetError(problems + pydantic_problems(exc, located, Catalogue)) from None
     if problems:
         raise RuleSetError(problems)
     return value, located
@@ -213,7 +245,7 @@ def load_ruleset(path: FsPath) -> LoadedRuleSet:
         if not catalogue_path.is_file():
             problems.append(located.problem(("catalogue",), f"catalogue: no such file '{reference}' (looked for {display_path(catalogue_path)})"))
         else:
-            catalogue, catalogue_source = load_model(catalogue_path, Catalogue)
+            catalogue, catalogue_source = load_catalogue(catalogue_path)
     try:
         ruleset = RuleSet.model_validate(located.data)
     except ValidationError as exc:

@@ -94,8 +94,15 @@ class GroupSpec(Strict):
 
 
 class Catalogue(Strict):
+    """Facts and groups; a later version ``extends`` an earlier file and adds or redefines facts.
+
+    Extending instead of editing keeps an earlier catalogue, and so the hash of every rule
+    set that names it, unchanged when a new year needs new facts.
+    """
+
     id: Id
     version: str
+    extends: Optional[str] = None
     groups: dict[Id, GroupSpec]
     facts: dict[Id, FactSpec]
 

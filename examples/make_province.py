@@ -506,9 +506,11 @@ unit("HL-FDI04", "Công đoàn Công ty TNHH Ống thông Y tế MedTube Việt 
 
 # --- writers ---------------------------------------------------------------------------------
 
-def fact_names() -> list[str]:
-    catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
-    return list(catalogue["facts"])
+def fact_names(catalogue_path: Path = CATALOGUE) -> list[str]:
+    """The catalogue's facts, in its order, after those of the catalogue it extends."""
+    catalogue = yaml.safe_load(catalogue_path.read_text(encoding="utf-8"))
+    names = fact_names(catalogue_path.parent / catalogue["extends"]) if catalogue.get("extends") else []
+    return names + [n for n in catalogue["facts"] if n not in names]
 
 
 def csv_cell(value) -> str:
@@ -521,20 +523,21 @@ def csv_cell(value) -> str:
     return str(value)
 
 
-def write_csv(columns: list[str]) -> None:
-    with open(CSV_OUT, "w", encoding="utf-8", newline="") as out:
+def write_csv(columns: list[str], rows: list[dict] = UNITS, path: Path = CSV_OUT) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        for row in UNITS:
+        for row in rows:
             writer.writerow([csv_cell(row[c]) for c in columns])
 
 
-def write_xlsx(columns: list[str]) -> None:
+def write_xlsx(columns: list[str], rows: list[dict] = UNITS, path: Path = XLSX_OUT,
+               fixed_time: datetime.datetime = FIXED_TIME) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "units"
     sheet.append(columns)
-    for row in UNITS:
+    for row in rows:
         sheet.append([row[c] for c in columns])
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
@@ -542,13 +545,13 @@ def write_xlsx(columns: list[str]) -> None:
                 cell.number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "C2"
     book.properties.creator = "examples/make_province.py"
-    XLSX_OUT.write_bytes(workbook_bytes(book, FIXED_TIME))  # the same rows always give the same bytes
+    path.write_bytes(workbook_bytes(book, fixed_time))  # the same rows always give the same bytes
 
 
-def check_units(columns: list[str]) -> None:
+def check_units(columns: list[str], rows: list[dict] = UNITS) -> None:
     """Catch slips in the hand-written rows: ids, columns and the basic orderings."""
     seen = set()
-    for row in UNITS:
+    for row in rows:
         uid = row["unit_id"]
         assert uid not in seen, f"{uid} twice"
         seen.add(uid)

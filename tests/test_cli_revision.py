@@ -68,8 +68,8 @@ def test_diff_names_each_change_by_rule_id(workspace):
     assert run.code == 0, run
     described = [c["description"] for c in json.loads(run.stdout)["changes"] if c["section"] != "ruleset"]
     assert described == [
-        "criteria.membership: points.public_admin 6 → 8",
-        "criteria.party_referral: points.public_admin 6 → 4",
+        "criteria.membership: points public_admin 6 → 8",
+        "criteria.party_referral: points public_admin 6 → 4",
         "vetoes.fatal_accident: cap completed → not_completed",
         "levels.excellent.tasks_exceeded_20pct: require tasks_exceeded >= tasks_assigned * 0.2 → tasks_exceeded >= tasks_assigned * 0.3",
         "levels.good: min_score 70 → 75",

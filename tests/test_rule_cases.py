@@ -1,4 +1,7 @@
-"""Every rule set's YAML test cases, one pytest item per case (id ``<file>_<case>``)."""
+"""Every rule set's YAML test cases, one pytest item per case (id ``<year>/<file>_<case>``).
+
+Inherited cases run too, under the inheriting rule set, with their approved changes.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,17 +9,18 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, compiled
-from engine.cases import load_cases, run_case
+from engine.cases import cases_to_run, load_cases, run_case
 
 CASE_FILES = sorted(ROOT.glob("rules/*/cases/*.yaml"))
 
 
 def _items():
     for path in CASE_FILES:
-        cases, located = load_cases(path)
-        ruleset = (path.parent / cases.ruleset).resolve().relative_to(ROOT)
-        for index, case in enumerate(cases.cases):
-            yield pytest.param(path, str(ruleset), index, id=f"{path.parent.parent.name}/{path.stem}_{case.name}")
+        cases, _ = load_cases(path)
+        ruleset = str((path.parent / cases.ruleset).resolve().relative_to(ROOT))
+        plan, _ = compiled(ruleset)
+        for index, to_run in enumerate(cases_to_run(path, plan)):
+            yield pytest.param(path, ruleset, index, id=f"{path.parent.parent.name}/{path.stem}_{to_run.case.name}")
 
 
 def test_case_files_exist():
@@ -26,6 +30,7 @@ def test_case_files_exist():
 @pytest.mark.parametrize("path, ruleset, index", list(_items()))
 def test_rule_case(path: Path, ruleset: str, index: int):
     plan, grader = compiled(ruleset)
-    cases, located = load_cases(path)
-    result = run_case(plan, grader, cases, index, located)
-    assert result.passed, f"{path.name}:{result.line}: {cases.cases[index].name}\n  " + "\n  ".join(result.failures)
+    to_run = cases_to_run(path, plan)[index]
+    result = run_case(plan, grader, to_run)
+    assert result.passed, f"{result.file}:{result.line}: {to_run.case.name} ({to_run.origin or 'own case'})\n  " + \
+        "\n  ".join(result.failures)
