@@ -11,7 +11,6 @@ approved fails; so does an approval the new rule set does not need.
 """
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -23,7 +22,7 @@ from engine.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import missing_facts, reasons, verdict
-from engine.facts import Cell, unit_from_record
+from engine.facts import Cell, moved_record, unit_from_record
 from engine.loading import load_model
 
 
@@ -171,28 +170,7 @@ def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan)
 
 
 def _moved(facts: dict[str, Any], years: int, plan: Plan) -> dict[str, Any]:
-    """A parent year's facts in this year: ``year`` and every date fact move by the same number of years."""
-    if not years:
-        return dict(facts)
-    out = dict(facts)
-    for name, value in facts.items():
-        spec = plan.catalogue.facts.get(name)
-        if name == "year" and isinstance(value, int):
-            out[name] = value + years
-        elif spec is not None and spec.type == "date" and value is not None:
-            try:
-                day = value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value))
-            except ValueError:
-                continue  # left as written: the facts reader reports it
-            out[name] = _add_years(day, years)
-    return out
-
-
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February into a common year
-        return day.replace(year=day.year + years, day=28)
+    return moved_record(facts, years, plan.catalogue)
 
 
 def run_case_file(path: Path, plan: Plan, grader: Optional[Grader] = None) -> list[CaseResult]:

@@ -16,10 +16,11 @@ from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
 from engine.derive import derive_text
 from engine.diff import diff
-from engine.errors import EngineDisagreement, EnvironmentProblem, Problem, UserInputError, did_you_mean
+from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
+from engine.impact import impact
 from engine.explain import document, reasons, result as result_record, ruleset_record
-from engine.facts import FORMATS, load_facts, read_records, years_of
+from engine.facts import FORMATS, load_facts, moved_record, read_records, with_supplement, years_of
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
 
@@ -258,6 +259,70 @@ def diff_command(old: str, new: str, fmt: str) -> None:
     if changes:
         click.echo(tabulate([[c["section"], c["rule"], c["change"], c["description"]] for c in changes],
                             headers=["section", "rule", "change", "what changed"], tablefmt="simple"))
+
+
+@main.command("impact")
+@click.argument("facts", type=click.Path(path_type=Path))
+@click.option("--from", "old", required=True, metavar="YEAR|PATH", help="The rule set in force (a year or a file).")
+@click.option("--to", "new", required=True, metavar="YEAR|PATH", help="The rule set proposed (a year or a file).")
+@click.option("--with", "extra", type=click.Path(path_type=Path),
+              help="More facts for the same units, matched by unit_id: the facts the newer catalogue adds.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--lang", type=LANGS, default="vi", show_default=True)
+def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: str, lang: str) -> None:
+    """Grade the units of FACTS under two rule sets; list every unit whose grade, title or verdict changes, and why."""
+    root = find_rules_root()
+    plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
+    read = read_records(facts)
+    shown = display_path(facts)
+    if extra is not None:
+        read = with_supplement(read, read_records(extra), shown, display_path(extra))
+    year = _single_year(facts, read[1], plans)
+    _check_known_columns(shown, read[0], plans)
+    evaluations, sides, problems = [], [], []
+    for plan in plans:
+        moved = plan.ruleset.year - year
+        columns = [c for c in read[0] if c in plan.catalogue.facts]
+        records = [(moved_record({k: v for k, v in rec.items() if k in plan.catalogue.facts}, moved, plan.catalogue), cells)
+                   for rec, cells in read[1]]
+        facts_file = load_facts(facts, plan.catalogue, plan.ruleset.year, (columns, records))
+        evaluations.append(Grader(plan).batch(facts_file.units))
+        sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": moved})
+        problems += [p for p in facts_file.problems if p not in problems]
+    report = impact(plans[0], evaluations[0], plans[1], evaluations[1])
+    doc = {"from": ruleset_record(plans[0]), "to": ruleset_record(plans[1]),
+           "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year, "sides": sides},
+           "summary": report.summary(), "distribution": report.distribution,
+           "units": [u.record() for u in report.units]}
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.impact_table(doc, lang), nl=False)
+    _report_unit_problems(problems)
+
+
+def _single_year(facts: Path, records: list, plans: list[Plan]) -> int:
+    """Impact compares rule sets on one year's reports, from the year of one of the two."""
+    years = years_of(records)
+    wanted = sorted({p.ruleset.year for p in plans})
+    shown = display_path(facts)
+    if len(years) != 1:
+        found = ", ".join(map(str, years)) or "no readable 'year'"
+        raise FactsError([Problem(shown, f"the units report {found}; impact needs the reports of one year "
+                                         f"({' or '.join(map(str, wanted))})")])
+    if years[0] not in wanted:
+        raise FactsError([Problem(shown, f"the units report the year {years[0]}, but the rule sets compared are for "
+                                         f"{' and '.join(map(str, wanted))}; give the reports of one of those years")])
+    return years[0]
+
+
+def _check_known_columns(shown: str, columns: list[str], plans: list[Plan]) -> None:
+    """A column neither catalogue knows is a typo, not a fact of the other year."""
+    known = set(plans[0].catalogue.facts) | set(plans[1].catalogue.facts)
+    problems = [Problem(shown, f"unknown column '{c}': neither rule set's catalogue declares it.{did_you_mean(c, known)}", 1, i + 1)
+                for i, c in enumerate(columns) if c not in known]
+    if problems:
+        raise FactsError(problems)
 
 
 @main.command("new-year")

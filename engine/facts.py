@@ -270,6 +270,77 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list], shown: str,
+                    extra_shown: str) -> tuple[list[str], list]:
+    """Records joined by ``unit_id`` with a second file's columns (facts a newer catalogue adds).
+
+    Both files must hold the same units and no column twice, so that no fact is silently
+    taken from one file over the other.
+    """
+    columns, records = read
+    extra_columns, extra_records = extra
+    if "unit_id" not in extra_columns:
+        raise FactsError([Problem(extra_shown, "no 'unit_id' column: the supplement's rows are matched to units by id", 1)])
+    both = [c for c in extra_columns if c in columns and c != "unit_id"]
+    if both:
+        raise FactsError([Problem(extra_shown, f"column '{both[0]}' is in {shown} too; a fact must come from one file",
+                                  1, extra_columns.index(both[0]) + 1)])
+    by_id: dict[str, tuple[dict, dict]] = {}
+    problems = []
+    for rec, cells in extra_records:
+        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        where = cells.get("unit_id", Cell(None, None))
+        if unit_id in by_id:
+            problems.append(Problem(extra_shown, f"unit '{unit_id}' appears twice", where.line, where.column))
+        by_id[unit_id] = (rec, cells)
+    known = {unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) for rec, _ in records}
+    for unit_id, (_, cells) in by_id.items():
+        if unit_id not in known:
+            where = cells.get("unit_id", Cell(None, None))
+            problems.append(Problem(extra_shown, f"unit '{unit_id}' is not in {shown}", where.line, where.column))
+    if problems:
+        raise FactsError(problems)
+    added = [c for c in extra_columns if c != "unit_id"]
+    merged = []
+    for rec, cells in records:
+        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        extra_rec = by_id.get(unit_id, ({}, {}))[0]
+        merged.append(({**rec, **{c: extra_rec.get(c) for c in added}}, {**cells, **{c: Cell(None, None) for c in added}}))
+    return columns + added, merged
+
+
+def moved_record(rec: dict, years: int, catalogue: Catalogue) -> dict:
+    """The same report ``years`` later: its ``year`` and every date fact move, nothing else.
+
+    Used to grade one year's units under another year's rules (test cases inherited
+    from the parent year, the impact of a new rule set), where a unit established
+    "six months before the year's end" must stay so.  A value that does not read as a
+    date is left as written, for the facts reader to report.
+    """
+    if not years:
+        return dict(rec)
+    out = dict(rec)
+    for name, raw in rec.items():
+        spec = catalogue.facts.get(name)
+        if spec is None or _blank(raw):
+            continue
+        try:
+            if name == "year":
+                out[name] = parse_value(raw, spec) + years
+            elif spec.type == "date":
+                out[name] = _add_years(parse_value(raw, spec), years)
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February into a common year
+        return day.replace(year=day.year + years, day=28)
+
+
 def parse_value(raw: Any, spec: FactSpec) -> Any:
     """One raw cell → the fact's typed value; ``ValueError`` says what was expected."""
     kind = spec.type

@@ -236,7 +236,7 @@ def load_ruleset(path: FsPath) -> LoadedRuleSet:
         raise RuleSetError(problems)
     if not isinstance(located.data, dict):
         raise RuleSetError(problems + [located.problem((), "expected a rule set: a mapping with id, year, version, criteria, levels...")])
-    if "facts" in located.data and "groups" in located.data and "criteria" not in located.data:
+    if "facts" in located.data and ("groups" in located.data or "extends" in located.data) and "criteria" not in located.data:
         raise RuleSetError([located.problem((), "this is a catalogue of facts, not a rule set; pass a rules/<year>/ruleset-*.yaml file")])
     catalogue, catalogue_source = None, None
     reference = located.data.get("catalogue")

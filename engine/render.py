@@ -362,3 +362,90 @@ def _ratio(parts: list[dict], lang: str) -> str:
             ratio = round(left["value"] / base["value"], 4)
             return f"  ({left['name']} / {base['name']} = {fmt(ratio, lang)})"
     return ""
+
+
+# --- impact of a new rule set ------------------------------------------------------------
+
+IMPACT_WORDS = {
+    "vi": {"title": "Tác động khi chuyển từ {a} sang {b}", "facts": "Dữ liệu", "moved": "xét như năm {year} (năm và mọi ngày {shift})", "later": "lùi sau {n} năm", "earlier": "lùi trước {n} năm",
+           "before": "Trước", "after": "Sau", "rules": "Quy tắc gây thay đổi", "state": "Xếp loại",
+           "none": "Không đơn vị nào thay đổi.", "new": "mới", "retired": "đã bỏ", "was": "trước đây",
+           "held": "đạt", "not held": "không đạt", "undecided": "chưa rõ", "kept": "giữ", "demoted": "bị hạ",
+           "not a candidate": "không thuộc diện xét", "missing": "thiếu dữ liệu",
+           "hint": "{n} đơn vị thiếu dữ liệu mà {version} cần ({facts}): bổ sung bằng --with TỆP (theo unit_id)"},
+    "en": {"title": "Impact of moving from {a} to {b}", "facts": "Facts", "moved": "read as {year} (the year and every date {shift})", "later": "{n} year(s) later", "earlier": "{n} year(s) earlier",
+           "before": "Before", "after": "After", "rules": "Rules responsible", "state": "Grade",
+           "none": "No unit changes.", "new": "new", "retired": "retired", "was": "was",
+           "held": "held", "not held": "not held", "undecided": "undecided", "kept": "kept", "demoted": "demoted",
+           "not a candidate": "not a candidate", "missing": "missing facts",
+           "hint": "{n} units lack facts that {version} needs ({facts}): give them with --with FILE (by unit_id)"},
+}
+SUMMARY_WORDS = {
+    "vi": {"units": "đơn vị so sánh", "changed": "thay đổi", "grade_up": "lên hạng", "grade_down": "xuống hạng",
+           "status_changed": "đổi trạng thái", "titles_gained": "được danh hiệu", "titles_lost": "mất danh hiệu",
+           "verdict_changed": "đổi kết quả tài chính"},
+    "en": {"units": "units compared", "changed": "changed", "grade_up": "moved up", "grade_down": "moved down",
+           "status_changed": "changed status", "titles_gained": "titles gained", "titles_lost": "titles lost",
+           "verdict_changed": "financial verdicts changed"},
+}
+
+
+def _state_word(side: dict, lang: str) -> str:
+    return grade_word(side, lang) if side["status"] != "graded" or side["grade"] else WORDS[lang]["unknown"]
+
+
+def _arrow(before: str, after: str) -> str:
+    return before if before == after else f"{before} → {after}"
+
+
+def _rule_change(row: dict, lang: str) -> str:
+    w = IMPACT_WORDS[lang]
+    before, after = (w.get(v, v) if isinstance(v, str) else v for v in (row["before"], row["after"]))
+    if row["before"] == "absent":
+        return f"{row['rule']} ({w['new']}: {after})"
+    if row["after"] == "absent":
+        return f"{row['rule']} ({w['retired']}, {w['was']} {before})"
+    return f"{row['rule']}: {before} → {after}"
+
+
+def impact_table(doc: dict, lang: str) -> str:
+    """The units a new rule set moves, what moves them, and the distribution before and after."""
+    w, rs_a, rs_b = IMPACT_WORDS[lang], doc["from"], doc["to"]
+    lines = [w["title"].format(a=f"{rs_a['id']} {rs_a['version']}", b=f"{rs_b['id']} {rs_b['version']}")]
+    for side in doc["facts"]["sides"]:
+        if side["moved_years"]:
+            lines.append(f"{w['facts']} {doc['facts']['source']}: {side['version']} — "
+                         + w["moved"].format(year=side["year"], shift=w["later" if side["moved_years"] > 0 else "earlier"].format(
+                             n=abs(side["moved_years"]))))
+    lines.append("")
+    rows = []
+    for u in doc["units"]:
+        a, b = u["before"], u["after"]
+        titles = sorted(set(a["titles"]) | set(b["titles"]))
+        rows.append([u["unit_id"], u["name"],
+                     _arrow(_state_word(a, lang), _state_word(b, lang)),
+                     _arrow(fmt(a["score"], lang) if a["score"] is not None else "", fmt(b["score"], lang) if b["score"] is not None else ""),
+                     _arrow(_yes_no(a["titles"].get(titles[0]), lang), _yes_no(b["titles"].get(titles[0]), lang)) if titles else "",
+                     _arrow(_verdict(a["financial_audit"], lang), _verdict(b["financial_audit"], lang)),
+                     "; ".join([_rule_change(r, lang) for r in u["rules"]]
+                               + ([f"{w['missing']}: {', '.join(u['newly_missing_facts'])}"] if u["newly_missing_facts"] else []))])
+    if rows:
+        head = [WORDS[lang]["unit"], WORDS[lang]["name"], WORDS[lang]["grade"], WORDS[lang]["score"],
+                WORDS[lang]["cultural_unit"], WORDS[lang]["finance"], w["rules"]]
+        lines.append(tabulate(rows, headers=head, tablefmt="simple", disable_numparse=True))
+    else:
+        lines.append(w["none"])
+    lacking = [u for u in doc["units"] if u["newly_missing_facts"]]
+    if lacking:
+        names = sorted({f for u in lacking for f in u["newly_missing_facts"]})
+        lines += ["", w["hint"].format(n=len(lacking), version=rs_b["version"], facts=", ".join(names))]
+    lines.append("")
+    s = doc["summary"]
+    lines.append(", ".join(f"{s[k]} {SUMMARY_WORDS[lang][k]}" for k in SUMMARY_WORDS[lang]))
+    lines.append("")
+    dist = [[GRADE_LABELS[k][lang] if k in GRADE_LABELS else WORDS[lang][k], v["before"], v["after"],
+             f"{v['after'] - v['before']:+d}" if v["after"] != v["before"] else ""]
+            for k, v in doc["distribution"].items()]
+    lines.append(tabulate(dist, headers=[w["state"], f"{w['before']} ({rs_a['version']})", f"{w['after']} ({rs_b['version']})", "±"],
+                          tablefmt="simple", disable_numparse=True))
+    return "\n".join(lines) + "\n"

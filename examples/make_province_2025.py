@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-from pathlib import Path
 
 from make_province import HERE, UNITS, check_units, csv_cell, fact_names, thousand, write_csv, write_xlsx
 

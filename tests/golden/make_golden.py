@@ -22,6 +22,12 @@ OUTPUTS = [
     ("explain_HL-TTYT05.en.txt", ["explain", "HL-TTYT05", "examples/province_2024.csv", "--lang", "en"]),
     ("explain_HL-FDI01.vi.txt", ["explain", "HL-FDI01", "examples/province_2024.csv"]),
     ("explain_HL-TT03.en.txt", ["explain", "HL-TT03", "examples/province_2024.csv", "--lang", "en"]),
+    ("province_2025.table.en.txt", ["grade", "examples/province_2025.csv", "--lang", "en"]),
+    ("diff_2024_2025.txt", ["diff", "2024", "2025"]),
+    ("impact_2024_2025.province_2025.en.txt", ["impact", "examples/province_2025.csv", "--from", "2024", "--to", "2025",
+                                               "--lang", "en"]),
+    ("impact_2024_2025.province_2024.vi.txt", ["impact", "examples/province_2024.csv", "--from", "2024", "--to", "2025",
+                                               "--with", "examples/province_2024_new_facts.csv"]),
 ]
 
 

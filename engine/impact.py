@@ -1,0 +1,211 @@
+"""What a new rule set would change for real units, and which rules change it.
+
+The same units are graded under both rule sets; every unit whose status, grade, title or
+financial verdict differs is listed with the rules responsible: the conditions whose
+outcome differs (or that exist on one side only and decide against the unit), the
+criteria whose points differ, and the quota.  Units are matched by id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Optional
+
+from engine.compile import Plan
+from engine.evaluate import UnitEvaluation
+from engine.explain import missing_facts, number, verdict
+from engine.model import GRADES
+
+STATES = (*GRADES, "not_graded", "invalid")
+"""Rows of the distribution: the grades from the top down, then the units without one."""
+
+# A decision present on one side only matters when it decides against the unit there:
+# a requirement that does not hold, a veto that does.
+_AGAINST = {"veto": True}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One unit's result under one rule set, in the terms the impact compares."""
+
+    status: str
+    grade: Optional[str]
+    score: Optional[Fraction]
+    titles: dict[str, Optional[bool]]
+    verdict: Optional[str]
+    quota: Optional[str]  # kept | demoted | None
+
+    @property
+    def state(self) -> str:
+        return self.grade if self.status == "graded" and self.grade else self.status
+
+
+@dataclass
+class UnitImpact:
+    unit_id: str
+    name: str
+    before: Side
+    after: Side
+    move: str  # up | down | same | status
+    changed: list[str]  # grade, status, titles.<id>, financial_audit, score
+    rules: list[dict[str, Any]] = field(default_factory=list)  # {rule, before, after}
+    missing_after: list[str] = field(default_factory=list)  # facts the new rule set lacks that the old did not need
+
+    def record(self) -> dict[str, Any]:
+        def side(s: Side) -> dict[str, Any]:
+            return {"status": s.status, "grade": s.grade, "score": None if s.score is None else number(s.score),
+                    "titles": s.titles, "financial_audit": s.verdict, "quota": s.quota}
+
+        return {"unit_id": self.unit_id, "name": self.name, "move": self.move, "changed": self.changed,
+                "before": side(self.before), "after": side(self.after), "rules": self.rules,
+                "newly_missing_facts": self.missing_after}
+
+
+@dataclass
+class Impact:
+    units: list[UnitImpact]  # only the units that change, in the facts file's order
+    compared: int
+    distribution: dict[str, dict[str, int]]  # state → {"before": n, "after": n}
+    only_before: list[str]  # unit ids graded under one rule set only (a supplement missed them)
+    only_after: list[str]
+
+    def summary(self) -> dict[str, int]:
+        moves = [u.move for u in self.units]
+        titles = [(t, u.before.titles.get(t), u.after.titles.get(t)) for u in self.units for t in
+                  sorted(set(u.before.titles) | set(u.after.titles))]
+        return {
+            "units": self.compared,
+            "changed": len(self.units),
+            "grade_up": moves.count("up"),
+            "grade_down": moves.count("down"),
+            "status_changed": moves.count("status"),
+            "titles_gained": sum(1 for _, b, a in titles if a is True and b is not True),
+            "titles_lost": sum(1 for _, b, a in titles if b is True and a is not True),
+            "verdict_changed": sum(1 for u in self.units if "financial_audit" in u.changed),
+        }
+
+
+def side(ev: UnitEvaluation) -> Side:
+    d = ev.decided
+    quota = None if ev.quota is None else ("kept" if ev.quota.kept else "demoted")
+    if d is None:
+        return Side(ev.status, None, None, {}, None, quota)
+    return Side(ev.status, d.choice.grade, d.one.score, dict(d.titles), verdict(d.one.finance_passed), quota)
+
+
+def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitEvaluation]) -> Impact:
+    """Compare the two gradings of the same units (matched by unit id)."""
+    by_id = {ev.unit.unit_id: ev for ev in after}
+    units: list[UnitImpact] = []
+    distribution = {s: {"before": 0, "after": 0} for s in STATES}
+    compared = 0
+    for ev_a in before:
+        ev_b = by_id.get(ev_a.unit.unit_id)
+        if ev_b is None:
+            continue
+        compared += 1
+        a, b = side(ev_a), side(ev_b)
+        distribution[a.state]["before"] += 1
+        distribution[b.state]["after"] += 1
+        changed = _changed(a, b)
+        if not changed:
+            continue
+        name = str(ev_a.unit.values.get("name") or ev_b.unit.values.get("name") or "")
+        units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
+                                responsible(old, ev_a, new, ev_b, changed),
+                                [f for f in missing_facts(ev_b) if f not in missing_facts(ev_a)]))
+    ids_a = {ev.unit.unit_id for ev in before}
+    return Impact(units, compared, distribution,
+                  [ev.unit.unit_id for ev in before if ev.unit.unit_id not in by_id],
+                  [ev.unit.unit_id for ev in after if ev.unit.unit_id not in ids_a])
+
+
+def _changed(a: Side, b: Side) -> list[str]:
+    out = []
+    if a.status != b.status:
+        out.append("status")
+    if a.grade != b.grade:
+        out.append("grade")
+    for title in sorted(set(a.titles) | set(b.titles)):
+        if a.titles.get(title) != b.titles.get(title):
+            out.append(f"titles.{title}")
+    if a.verdict != b.verdict:
+        out.append("financial_audit")
+    if out and a.score != b.score:
+        out.append("score")  # a score change alone moves nobody: it is context, not an impact
+    return out
+
+
+def _move(a: Side, b: Side) -> str:
+    if a.status != "graded" or b.status != "graded":
+        return "same" if a.state == b.state else "status"
+    if a.grade == b.grade:
+        return "same"
+    return "up" if GRADES.index(b.grade) < GRADES.index(a.grade) else "down"
+
+
+def responsible(old: Plan, ev_a: UnitEvaluation, new: Plan, ev_b: UnitEvaluation, changed: list[str]) -> list[dict[str, Any]]:
+    """The rules whose outcome differs between the two gradings, limited to what changed."""
+    if ev_a.decided is None or ev_b.decided is None:
+        return []
+    sections = set()
+    if "grade" in changed or "status" in changed:
+        sections |= {"eligibility", "level", "veto", "check"}
+    if "financial_audit" in changed:
+        sections.add("check")
+    if any(c.startswith("titles.") for c in changed):
+        sections.add("title")
+    outcomes_a, outcomes_b = ev_a.decided.outcomes, ev_b.decided.outcomes
+    levels = _levels_between(side(ev_a), side(ev_b))
+    rows = []
+    for key in list(outcomes_a) + [k for k in outcomes_b if k not in outcomes_a]:
+        section = key.split(".", 1)[0]
+        if section not in sections or (section == "level" and key.split(".")[1] not in levels):
+            continue
+        before, after = outcomes_a.get(key, "absent"), outcomes_b.get(key, "absent")
+        if before == after:
+            continue
+        favourable = not _AGAINST.get(section, False)
+        if "absent" in (before, after) and favourable in (before, after):
+            continue  # on one side only, and deciding for the unit there
+        rows.append({"rule": key, "before": _held(before), "after": _held(after)})
+    if any(r["rule"].endswith(".band") for r in rows) or "status" in changed:
+        rows += _criteria(ev_a, ev_b)  # points matter only where the score crossed a band
+    qa, qb = side(ev_a).quota, side(ev_b).quota
+    if qa != qb:
+        rows.append({"rule": "quota", "before": qa or "not a candidate", "after": qb or "not a candidate"})
+    return rows
+
+
+def _levels_between(a: Side, b: Side) -> set[str]:
+    """The levels a grade change crossed: above the lower grade, up to and including the higher."""
+    if a.status != "graded" or b.status != "graded" or a.grade is None or b.grade is None:
+        return set(GRADES)
+    low, high = sorted((GRADES.index(a.grade), GRADES.index(b.grade)), reverse=True)
+    return set(GRADES[high:low]) or {a.grade}
+
+
+def _criteria(ev_a: UnitEvaluation, ev_b: UnitEvaluation) -> list[dict[str, Any]]:
+    assert ev_a.decided is not None and ev_b.decided is not None
+    points_a = {c.id: c for c in ev_a.decided.one.criteria if c.max_points is not None}
+    points_b = {c.id: c for c in ev_b.decided.one.criteria if c.max_points is not None}
+    rows = []
+    for cid in list(points_a) + [c for c in points_b if c not in points_a]:
+        a, b = points_a.get(cid), points_b.get(cid)
+        pa = None if a is None else a.points
+        pb = None if b is None else b.points
+        if pa != pb:
+            rows.append({"rule": f"criterion.{cid}", "before": _points(a), "after": _points(b)})
+    return rows
+
+
+def _points(score) -> str:
+    if score is None:
+        return "absent"
+    if score.points is None:
+        return f"?/{score.max_points}"
+    return f"{number(score.points)}/{score.max_points}"
+
+
+def _held(value: Any) -> str:
+    return {True: "held", False: "not held", None: "undecided", "absent": "absent"}[value]
