@@ -362,3 +362,22 @@ def _ratio(parts: list[dict], lang: str) -> str:
             ratio = round(left["value"] / base["value"], 4)
             return f"  ({left['name']} / {base['name']} = {fmt(ratio, lang)})"
     return ""
+
+
+# --- coverage of a rule set by its test cases -----------------------------------------
+
+def coverage_table(report: dict) -> str:
+    """One row per rule, grouped by section; the section is named on its first row only."""
+    rs = report["ruleset"]
+    body = []
+    previous = None
+    for row in report["rows"]:
+        where = f"{report['file']}:{row['line']}" if row["line"] is not None else ""
+        body.append([row["section"] if row["section"] != previous else "", row["rule"], where,
+                     *("" if row[c] is None else row[c] for c in ("held", "not_held", "undecided")), row["note"]])
+        previous = row["section"]
+    table_ = tabulate(body, headers=["section", "rule", "where", "held", "not held", "undecided", "missing"],
+                      tablefmt="simple", disable_numparse=True, colalign=("left", "left", "left", "right", "right", "right", "left"))
+    cases = f"{report['cases']} case{'s' if report['cases'] != 1 else ''}"
+    return (f"Coverage of rule set {rs['id']} version {rs['version']} by {cases} ({report['units']} units)\n\n"
+            f"{table_}\n\ncoverage: {report['exercised']} of {report['total']} outcomes exercised ({report['percent']}%)\n")
