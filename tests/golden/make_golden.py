@@ -1,4 +1,4 @@
-"""Regenerates the golden outputs from the bundled example, through the real CLI.
+"""Regenerates the golden outputs from the bundled example and rule set, through the real CLI.
 
 Run from anywhere: ``python tests/golden/make_golden.py``.  Review the diff before
 committing: a changed golden file is a changed result for real units.
@@ -22,6 +22,7 @@ OUTPUTS = [
     ("explain_HL-TTYT05.en.txt", ["explain", "HL-TTYT05", "examples/province_2024.csv", "--lang", "en"]),
     ("explain_HL-FDI01.vi.txt", ["explain", "HL-FDI01", "examples/province_2024.csv"]),
     ("explain_HL-TT03.en.txt", ["explain", "HL-TT03", "examples/province_2024.csv", "--lang", "en"]),
+    ("coverage_2024.txt", ["test", "2024", "--coverage"]),
 ]
 
 
