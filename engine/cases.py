@@ -127,8 +127,13 @@ def cases_to_run(path: Path, plan: Plan) -> list[CaseToRun]:
         inherited, inherited_base = _inherited(path, file, located, plan)
         out += inherited
         base = base or inherited_base  # own cases start from the inherited base unless they give one
-    out += [CaseToRun(case, base, located.file, located.position(("cases", i))[0])
-            for i, case in enumerate(file.cases)]
+    names = {c.case.name for c in out}
+    for i, case in enumerate(file.cases):
+        if case.name in names:
+            raise RuleSetError([located.problem(("cases", i, "name"), f"cases[{case.name}]: the name is used twice "
+                                                "(by an inherited case or another case here); names must be unique")])
+        names.add(case.name)
+        out.append(CaseToRun(case, base, located.file, located.position(("cases", i))[0]))
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
@@ -14,6 +16,7 @@ from engine import __version__, render
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
+from engine.coverage import Coverage
 from engine.derive import derive_text
 from engine.diff import diff
 from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
@@ -202,34 +205,72 @@ def _looks_like(path: Path, marker: str) -> bool:
         return False
 
 
+def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    """A percentage kept exact: coverage is compared with it, never as a float."""
+    if value is None:
+        return None
+    try:
+        pct = Decimal(value.strip().rstrip("%"))
+    except InvalidOperation:
+        raise click.BadParameter(f"'{value}' is not a percentage (for example 90 or 87.5)") from None
+    if not pct.is_finite() or not 0 <= pct <= 100:
+        raise click.BadParameter(f"{value} is outside 0..100")
+    return pct
+
+
 @main.command("test")
 @click.argument("ruleset", metavar="RULESET")
 @click.option("--lang", type=LANGS, default="en", show_default=True, help="Language of the reasons shown on failure.")
-def test_cases(ruleset: str, lang: str) -> None:
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Then report which rules and outcomes of the rule set no case exercised.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Format of the coverage report (json: the case results go to stderr).")
+@click.option("--fail-under", metavar="PCT", callback=_percent,
+              help="With --coverage: exit 1 when fewer than PCT% of the outcomes were exercised.")
+def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_under: Decimal | None) -> None:
     """Run the test cases kept next to RULESET (a year or a file): rules/<year>/cases/*.yaml."""
+    if not with_coverage and (fmt != "table" or fail_under is not None):
+        raise click.UsageError("--format and --fail-under are about the coverage report: add --coverage")
     path = resolve_ruleset_path(ruleset, find_rules_root())
     plan = compile_file(path)
     grader = Grader(plan)
     files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
     if not files:
         raise click.ClickException(f"no test cases for {path}: put them in {path.parent / 'cases'}/*.yaml")
+    coverage = Coverage(plan) if with_coverage else None
+    to_stderr = fmt == "json"  # standard output is then one JSON document
     passed = failed = inherited = 0
     for file in files:
         for to_run in cases_to_run(file, plan):
             inherited += bool(to_run.origin)
             outcome = run_case(plan, grader, to_run)
+            if coverage is not None:
+                coverage.add_case(outcome)
             if outcome.passed:
                 passed += 1
                 continue
             failed += 1
-            click.echo(f"{outcome.file}:{outcome.line}: FAIL {to_run.case.name}" + (f" ({to_run.origin})" if to_run.origin else ""))
+            click.echo(f"{outcome.file}:{outcome.line}: FAIL {to_run.case.name}" + (f" ({to_run.origin})" if to_run.origin else ""),
+                       err=to_stderr)
             for failure in outcome.failures:
-                click.echo(f"    {failure}")
+                click.echo(f"    {failure}", err=to_stderr)
             for ev in outcome.evaluations:
                 for reason in reasons(plan, ev, lang)[:3]:
-                    click.echo(f"    {ev.unit.unit_id}: {reason['code']}: {reason['message']}")
-    click.echo(f"{passed} passed, {failed} failed" + (f" ({inherited} inherited from the parent year)" if inherited else ""))
-    if failed:
+                    click.echo(f"    {ev.unit.unit_id}: {reason['code']}: {reason['message']}", err=to_stderr)
+    click.echo(f"{passed} passed, {failed} failed" + (f" ({inherited} inherited from the parent year)" if inherited else ""),
+               err=to_stderr)
+    under = False
+    if coverage is not None:
+        report = coverage.report()
+        if fmt == "json":
+            report["passed"], report["failed"] = passed, failed
+            click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        else:
+            click.echo("\n" + render.coverage_table(report), nl=False)
+        under = fail_under is not None and coverage.ratio() < Fraction(fail_under)
+        if under:
+            click.echo(f"coverage {report['percent']}% is under --fail-under {fail_under}%", err=True)
+    if failed or under:
         raise click.exceptions.Exit(1)
 
 

@@ -1,7 +1,7 @@
 """Result documents → what people read: a table, an explanation, CSV, XLSX, JSON.
 
 One function per format; each takes the JSON-ready document built by
-:mod:`engine.explain`, so every format shows the same decision.
+:mod:`engine.explain` (or :mod:`engine.coverage`), so every format shows the same thing.
 """
 from __future__ import annotations
 
@@ -449,3 +449,22 @@ def impact_table(doc: dict, lang: str) -> str:
     lines.append(tabulate(dist, headers=[w["state"], f"{w['before']} ({rs_a['version']})", f"{w['after']} ({rs_b['version']})", "±"],
                           tablefmt="simple", disable_numparse=True))
     return "\n".join(lines) + "\n"
+
+
+# --- coverage of a rule set by its test cases -----------------------------------------
+
+def coverage_table(report: dict) -> str:
+    """One row per rule, grouped by section; the section is named on its first row only."""
+    rs = report["ruleset"]
+    body = []
+    previous = None
+    for row in report["rows"]:
+        where = f"{report['file']}:{row['line']}" if row["line"] is not None else ""
+        body.append([row["section"] if row["section"] != previous else "", row["rule"], where,
+                     *("" if row[c] is None else row[c] for c in ("held", "not_held", "undecided")), row["note"]])
+        previous = row["section"]
+    table_ = tabulate(body, headers=["section", "rule", "where", "held", "not held", "undecided", "missing"],
+                      tablefmt="simple", disable_numparse=True, colalign=("left", "left", "left", "right", "right", "right", "left"))
+    cases = f"{report['cases']} case{'s' if report['cases'] != 1 else ''}"
+    return (f"Coverage of rule set {rs['id']} version {rs['version']} by {cases} ({report['units']} units)\n\n"
+            f"{table_}\n\ncoverage: {report['exercised']} of {report['total']} outcomes exercised ({report['percent']}%)\n")

@@ -15,7 +15,7 @@ LAYERS = [
     {"compile", "compile_durable"},
     {"backend_trace", "backend_durable", "aggregate", "quota"},
     {"evaluate"},
-    {"explain", "cases", "diff", "derive", "impact"},
+    {"explain", "cases", "coverage", "diff", "derive", "impact"},
     {"render"},
     {"cli"},
 ]

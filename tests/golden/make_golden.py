@@ -1,4 +1,4 @@
-"""Regenerates the golden outputs from the bundled example, through the real CLI.
+"""Regenerates the golden outputs from the bundled example and rule set, through the real CLI.
 
 Run from anywhere: ``python tests/golden/make_golden.py``.  Review the diff before
 committing: a changed golden file is a changed result for real units.
@@ -28,6 +28,7 @@ OUTPUTS = [
                                                "--lang", "en"]),
     ("impact_2024_2025.province_2024.vi.txt", ["impact", "examples/province_2024.csv", "--from", "2024", "--to", "2025",
                                                "--with", "examples/province_2024_new_facts.csv"]),
+    ("coverage_2024.txt", ["test", "2024", "--coverage"]),
 ]
 
 
