@@ -327,7 +327,7 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
         records = [(moved_record({k: v for k, v in rec.items() if k in plan.catalogue.facts}, moved, plan.catalogue), cells)
                    for rec, cells in read[1]]
         facts_file = load_facts(facts, plan.catalogue, plan.ruleset.year, (columns, records))
-        evaluations.append(Grader(plan).batch(facts_file.units))
+        evaluations.append(Grader(plan, explain=False).batch(facts_file.units))  # outcomes suffice
         sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": moved})
         problems += [p for p in facts_file.problems if p not in problems]
     report = impact(plans[0], evaluations[0], plans[1], evaluations[1])

@@ -88,8 +88,11 @@ class UnitEvaluation:
 class Grader:
     """Holds both back ends for one plan; grades units and batches."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, explain: bool = True):
+        """``explain=False`` keeps only the traces of undecided decisions (which name the
+        missing facts): for comparisons of many units that never print an explanation."""
         self.plan = plan
+        self.explain = explain
         self.tracer = TraceBackend(plan)
         self.engine = DurableBackend(plan)
 
@@ -100,7 +103,9 @@ class Grader:
         traced = decide_unit(self.plan, self.tracer, unit.values, quota_cap)
         engine = decide_unit(self.plan, self.engine, unit.values, quota_cap)
         _agree(unit.unit_id, traced, engine)
-        return UnitEvaluation(unit, traced.choice.status, traced, dict(self.tracer.traces))
+        traces = self.tracer.traces if self.explain else \
+            {k: t for k, t in self.tracer.traces.items() if traced.outcomes.get(k) is None}
+        return UnitEvaluation(unit, traced.choice.status, traced, dict(traces))
 
     def batch(self, units: list[UnitFacts], cohort: bool = True) -> list[UnitEvaluation]:
         """Grade every unit, then (``cohort``) apply the quota and re-grade the units it caps."""
