@@ -23,7 +23,7 @@ from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import missing_facts, reasons, verdict
 from engine.facts import Cell, moved_record, unit_from_record
-from engine.loading import load_model
+from engine.loading import display_path, load_model
 
 
 class Expect(BaseModel):
@@ -119,59 +119,81 @@ def load_cases(path: Path) -> tuple[CaseFile, yamlpos.Located]:
 
 
 def cases_to_run(path: Path, plan: Plan) -> list[CaseToRun]:
-    """The file's inherited cases (in the parent's order), then its own."""
+    """The file's inherited cases (in the parent's order), then its own, all in ``plan``'s year."""
+    return _expand(path, plan, ())[0]
+
+
+def _expand(path: Path, plan: Plan, chain: tuple[Path, ...]) -> tuple[list[CaseToRun], dict[str, Any]]:
+    """A file's cases as they run under ``plan``, and the base its own cases start from.
+
+    A parent may inherit in turn (an amendment's cases inherit the year's, which
+    inherit the year before's): approvals accumulate down the chain.
+    """
     file, located = load_cases(path)
     out: list[CaseToRun] = []
-    base = file.base
+    inherited_base: dict[str, Any] = {}
     if file.inherit is not None:
-        inherited, inherited_base = _inherited(path, file, located, plan)
-        out += inherited
-        base = base or inherited_base  # own cases start from the inherited base unless they give one
+        out, inherited_base = _inherited(path, file, located, plan, chain + (path.resolve(),))
+    base = _moved(file.base, _years(file.base, plan), plan) if file.base else inherited_base
     names = {c.case.name for c in out}
     for i, case in enumerate(file.cases):
         if case.name in names:
             raise RuleSetError([located.problem(("cases", i, "name"), f"cases[{case.name}]: the name is used twice "
                                                 "(by an inherited case or another case here); names must be unique")])
         names.add(case.name)
-        out.append(CaseToRun(case, base, located.file, located.position(("cases", i))[0]))
-    return out
+        shift = _years(file.base, plan) if file.base else 0
+        out.append(CaseToRun(_moved_case(case, shift, plan), base, located.file, located.position(("cases", i))[0]))
+    return out, base
 
 
-def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan) -> tuple[list[CaseToRun], dict[str, Any]]:
-    """The parent's cases as they run here, and the parent's base moved into this year."""
+def _years(base: dict[str, Any], plan: Plan) -> int:
+    """How many years a file's cases move to reach ``plan``'s year (by its base's ``year``)."""
+    try:
+        return plan.ruleset.year - int(base.get("year", plan.ruleset.year))
+    except (TypeError, ValueError):
+        return 0  # the facts reader reports the malformed year
+
+
+def _moved_case(case: Case, years: int, plan: Plan) -> Case:
+    if not years:
+        return case
+    return case.model_copy(update={"facts": _moved(case.facts, years, plan),
+                                   "units": None if case.units is None else [_moved(u, years, plan) for u in case.units]})
+
+
+def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan,
+               chain: tuple[Path, ...]) -> tuple[list[CaseToRun], dict[str, Any]]:
+    """The parent's cases as they run here (approvals applied), and the base they share."""
     assert file.inherit is not None
     parent_path = path.parent / file.inherit.from_
     if not parent_path.is_file():
         raise RuleSetError([located.problem(("inherit", "from"), f"inherit.from: no such file '{file.inherit.from_}'")])
-    parent, parent_located = load_cases(parent_path)
-    if parent.inherit is not None:
-        raise RuleSetError([located.problem(("inherit", "from"), "inherit.from: that file inherits too; "
-                                            "inherit from the file that holds the cases")])
-    names = {c.name for c in parent.cases}
+    if parent_path.resolve() in chain:
+        raise RuleSetError([located.problem(("inherit", "from"), f"inherit.from: '{file.inherit.from_}' inherits "
+                                            "from this file again (a cycle)")])
+    parents, parent_base = _expand(parent_path, plan, chain)
+    names = {r.case.name for r in parents}
     approvals = {}
     for i, approval in enumerate(file.inherit.approved):
         if approval.case not in names:
             raise RuleSetError([located.problem(("inherit", "approved", i, "case"),
                                                 f"inherit.approved[{i}].case: '{approval.case}' is not a case of "
-                                                f"{parent_located.file}.{did_you_mean(approval.case, names)}")])
+                                                f"{display_path(parent_path)}.{did_you_mean(approval.case, names)}")])
         approvals[approval.case] = (approval, located.position(("inherit", "approved", i))[0])
-    shift = plan.ruleset.year - int(parent.base.get("year", plan.ruleset.year))
-    base = {**_moved(parent.base, shift, plan), **file.inherit.base}  # inherit.base speaks of this year
-    origin = f"inherited from {parent_located.file}"
+    overlay = file.inherit.base  # written in this file's terms: not moved
     out = []
-    for i, case in enumerate(parent.cases):
-        line = parent_located.position(("cases", i))[0]
-        moved = case.model_copy(update={"facts": _moved(case.facts, shift, plan),
-                                        "units": None if case.units is None else [_moved(u, shift, plan) for u in case.units]})
-        if case.name not in approvals:
-            out.append(CaseToRun(moved, base, parent_located.file, line, origin))
+    for run in parents:
+        origin = run.origin or f"inherited from {run.file}"
+        base = {**run.base, **overlay}
+        if run.case.name not in approvals:
+            out.append(CaseToRun(run.case, base, run.file, run.line, origin, run.parent_expect))
             continue
-        approval, approval_line = approvals[case.name]
+        approval, approval_line = approvals[run.case.name]
         if approval.drop:
             continue
-        out.append(CaseToRun(moved.model_copy(update={"expect": approval.expect}), base,
-                             located.file, approval_line, f"{origin}, expectation changed: {approval.reason}", case.expect))
-    return out, base
+        out.append(CaseToRun(run.case.model_copy(update={"expect": approval.expect}), base, located.file,
+                             approval_line, f"{origin}, expectation changed: {approval.reason}", run.case.expect))
+    return out, {**parent_base, **overlay}
 
 
 def _moved(facts: dict[str, Any], years: int, plan: Plan) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
 from engine.coverage import Coverage
-from engine.derive import derive_text
+from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
 from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
@@ -257,7 +258,7 @@ def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_unde
             for ev in outcome.evaluations:
                 for reason in reasons(plan, ev, lang)[:3]:
                     click.echo(f"    {ev.unit.unit_id}: {reason['code']}: {reason['message']}", err=to_stderr)
-    click.echo(f"{passed} passed, {failed} failed" + (f" ({inherited} inherited from the parent year)" if inherited else ""),
+    click.echo(f"{passed} passed, {failed} failed" + (f" ({inherited} inherited from earlier versions)" if inherited else ""),
                err=to_stderr)
     under = False
     if coverage is not None:
@@ -368,20 +369,56 @@ def _check_known_columns(shown: str, columns: list[str], plans: list[Plan]) -> N
 
 @main.command("new-year")
 @click.argument("year", type=int)
-@click.option("--from", "source", required=True, metavar="YEAR|PATH", help="The rule set to start from.")
+@click.option("--from", "source", required=True, metavar="YEAR|VERSION|PATH", help="The rule set to start from.")
 def new_year(year: int, source: str) -> None:
     """Start YEAR's rule set as a copy of another, with version YEAR.1 and a parent reference."""
     root = find_rules_root()
     parent = compile_file(resolve_ruleset_path(source, root))
     target = root / str(year) / f"ruleset-{year}.1.yaml"
     if target.exists():
-        raise click.ClickException(f"{target} exists already; amend it as a new version instead of starting over")
-    text = derive_text(parent, year, f"{year}.1", target.parent)
+        raise click.ClickException(f"{display_path(target)} exists already; amend it (cdcs amend {year}) instead of starting over")
+    _derive(parent, target, year, f"{year}.1", effective_from=None)
+
+
+@main.command("amend")
+@click.argument("ruleset", metavar="YEAR|VERSION|PATH")
+@click.option("--effective-from", type=click.DateTime(["%Y-%m-%d"]), help="When the amendment takes effect. Default: as the version it amends.")
+def amend(ruleset: str, effective_from) -> None:
+    """Start the next version of a year's rule set (2025.1 → 2025.2); the amended version stays as it is."""
+    root = find_rules_root()
+    parent = compile_file(resolve_ruleset_path(ruleset, root))
+    year, number = parent.ruleset.year, int(parent.ruleset.version.split(".")[1])
+    folder = Path(parent.loaded.path).parent
+    taken = {int(m) for f in folder.glob(f"ruleset-{year}.*.yaml") for m in [f.stem.rsplit(".", 1)[-1]] if m.isdigit()}
+    version = f"{year}.{max(taken | {number}) + 1}"
+    day = effective_from.date() if effective_from else parent.ruleset.effective_from
+    if day.year != year:
+        raise click.UsageError(f"--effective-from {day.isoformat()} is not in {year}, the year of the rule set amended")
+    _derive(parent, folder / f"ruleset-{version}.yaml", year, version, effective_from=day)
+
+
+def _derive(parent: Plan, target: Path, year: int, version: str, effective_from) -> None:
+    """Write a derived rule set and a case file inheriting the parent's cases; both must load."""
+    text = derive_text(parent, year, version, target.parent, effective_from)
+    parent_path = Path(parent.loaded.path)
+    case_files = [f for f in sorted((parent_path.parent / "cases").glob("*.yaml")) if _cases_target(f) == parent_path.resolve()]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     compile_file(target)  # what was written must load
     shown = display_path(target)
-    click.echo(f"wrote {shown} (parent {parent.ruleset.id} {parent.ruleset.version}); edit it, then: cdcs validate {shown}")
+    click.echo(f"wrote {shown} (parent {parent.ruleset.id} {parent.ruleset.version})")
+    cases_folder = target.parent / "cases"
+    for parent_cases in case_files:
+        name = parent_cases.name if cases_folder != parent_cases.parent else f"{parent_cases.stem}-{version}.yaml"
+        out = cases_folder / name
+        if out.exists():
+            click.echo(f"kept {display_path(out)}: it exists already")
+            continue
+        relative = Path(os.path.relpath(parent_cases.resolve(), cases_folder.resolve())).as_posix()
+        cases_folder.mkdir(exist_ok=True)
+        out.write_text(inheriting_cases_text(target.name, relative, version, parent.ruleset.version), encoding="utf-8")
+        click.echo(f"wrote {display_path(out)} (inherits the cases of {display_path(parent_cases)})")
+    click.echo(f"edit it, then: cdcs validate {shown} && cdcs diff {parent.ruleset.version} {version} && cdcs test {version}")
 
 
 @main.command()

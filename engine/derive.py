@@ -6,15 +6,18 @@ the result must load before it is written.  Old versions are never touched.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from pathlib import Path
+from typing import Optional
 
 from engine.compile import Plan
 
 
-def derive_text(parent: Plan, year: int, version: str, folder: Path) -> str:
-    """The parent's text with the identity lines of ``year`` / ``version``."""
+def derive_text(parent: Plan, year: int, version: str, folder: Path,
+                effective_from: Optional[datetime.date] = None) -> str:
+    """The parent's text with the identity lines of ``year`` / ``version`` (effective from 1 January by default)."""
     source = Path(parent.loaded.path)
     text = source.read_text(encoding="utf-8-sig")
     catalogue = (source.parent / parent.ruleset.catalogue).resolve()
@@ -22,7 +25,7 @@ def derive_text(parent: Plan, year: int, version: str, folder: Path) -> str:
     reference = f"{parent.ruleset.id} {parent.ruleset.version} sha256:{parent.loaded.sha256}"
     text = _set(text, "year", str(year))
     text = _set(text, "version", f'"{version}"')
-    text = _set(text, "effective_from", f"{year}-01-01")
+    text = _set(text, "effective_from", (effective_from or datetime.date(year, 1, 1)).isoformat())
     text = _set(text, "catalogue", relative)
     if re.search(r"(?m)^parent:", text):
         text = _set(text, "parent", f'"{reference}"')
@@ -37,3 +40,20 @@ def _set(text: str, key: str, value: str) -> str:
     if not pattern.search(text):
         raise ValueError(f"the parent rule set has no top-level '{key}:' line")
     return pattern.sub(lambda m: f"{key}: {value}" + (f"  {m.group(1)}" if m.group(1) else ""), text, count=1)
+
+
+def inheriting_cases_text(ruleset_file: str, parent_cases: str, version: str, parent_version: str) -> str:
+    """A case file for a derived rule set: every case of the parent's, none approved yet.
+
+    ``cdcs test`` then shows, case by case, what the new version changes; each change
+    the designer means is approved here with its reason.
+    """
+    return (f"# Test cases for {version}: every case of {parent_version} ({parent_cases}), run against\n"
+            f"# {version}.  A case whose result {version} changes fails until it is approved below with\n"
+            "# the new expectation (or `drop: true`) and the reason; add this version's own cases\n"
+            "# under `cases:` (they start from the inherited base unless they give their own).\n"
+            f"ruleset: ../{ruleset_file}\n"
+            "inherit:\n"
+            f"  from: {parent_cases}\n"
+            "  base: {}\n"
+            "  approved: []\n")

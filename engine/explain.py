@@ -287,6 +287,7 @@ def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         "name": values.get("name"),
         "year": values.get("year"),
         "workplace_type": values.get("workplace_type"),
+        "ruleset_version": plan.ruleset.version,  # every result names the version that decided it, even alone
         "status": ev.status,
         "grade": d.choice.grade if d else None,
         "score": number(d.one.score) if d and d.one.score is not None else None,

@@ -202,7 +202,16 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
-    """``--rules`` takes a year (the newest version of that year) or a path."""
+    """``--rules`` takes a year (its newest version), a version (``2025.1``) or a path."""
+    version = re.fullmatch(r"(\d{4})\.(\d+)", spec)
+    if version and not FsPath(spec).exists():
+        path = rules_root / version.group(1) / f"ruleset-{spec}.yaml"
+        if not path.is_file():
+            folder = rules_root / version.group(1)
+            have = sorted((p.stem.removeprefix("ruleset-") for p in folder.glob("ruleset-*.yaml")), key=lambda v: _version_key(FsPath(v)))
+            raise RuleSetError([Problem(display_path(rules_root), f"no bundled rule set version {spec}; versions available "
+                                        f"for {version.group(1)}: {', '.join(have) or 'none'}")])
+        return path
     if spec.isdigit():
         folder = rules_root / spec
         candidates = sorted(folder.glob("ruleset*.yaml"), key=_version_key) if folder.is_dir() else []

@@ -115,7 +115,7 @@ def to_json(doc: dict) -> str:
 
 
 CSV_COLUMNS = ["unit_id", "name", "year", "workplace_type", "status", "grade", "score", "cultural_unit",
-               "financial_verdict", "findings", "quota", "main_reason"]
+               "financial_verdict", "findings", "quota", "main_reason", "ruleset_version"]
 
 
 def flat(doc: dict) -> list[list[Any]]:
@@ -129,7 +129,7 @@ def flat(doc: dict) -> list[list[Any]]:
                     "" if r["titles"].get("cultural_unit") is None else str(r["titles"]["cultural_unit"]).lower(),
                     r["financial_audit"]["verdict"] or "",
                     "; ".join(f["check"] for f in r["financial_audit"]["findings"]), quota,
-                    r["reasons"][0]["message"] if r["reasons"] else ""])
+                    r["reasons"][0]["message"] if r["reasons"] else "", r["ruleset_version"]])
     return out
 
 

@@ -82,3 +82,109 @@ def test_diff_names_each_change_by_rule_id(workspace):
 def test_diff_refuses_a_file_that_is_not_a_rule_set(workspace):
     run = run_cdcs("diff", "2024", "criteria/catalogue.yaml", cwd=workspace)
     assert run.code == 1 and "not a rule set" in run.stderr and "Traceback" not in run.stderr, run
+
+
+def test_an_unchanged_new_year_passes_every_inherited_case(workspace):
+    _new_year(workspace)
+    cases = workspace / "rules" / "2025" / "cases" / "grading.yaml"
+    assert "from: ../../2024/cases/grading.yaml" in cases.read_text(encoding="utf-8")
+    run = run_cdcs("test", "2025", cwd=workspace)
+    assert run.code == 0, run
+    count = sum(1 for line in (REPO / "rules/2024/cases/grading.yaml").read_text(encoding="utf-8").splitlines()
+                if line.startswith("  - name: "))
+    assert run.stdout.strip().endswith(f"{count} passed, 0 failed ({count} inherited from earlier versions)"), run
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Path:
+    """A scratch copy of every bundled rule set, catalogue and case file."""
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    return tmp_path
+
+
+def _amend(workspace: Path, *extra: str) -> Path:
+    run = run_cdcs("amend", "2025", *extra, cwd=workspace)
+    assert run.code == 0, run
+    return workspace / "rules" / "2025" / "ruleset-2025.2.yaml"
+
+
+def test_amend_writes_the_next_version_and_leaves_the_amended_one_alone(bundled):
+    before = (bundled / "rules/2025/ruleset-2025.1.yaml").read_bytes()
+    path = _amend(bundled, "--effective-from", "2025-07-01")
+    text = path.read_text(encoding="utf-8")
+    assert 'version: "2025.2"' in text and "effective_from: 2025-07-01" in text
+    assert 'parent: "cdcs_health 2025.1 sha256:' in text
+    assert (bundled / "rules/2025/ruleset-2025.1.yaml").read_bytes() == before
+    assert "from: grading.yaml" in (bundled / "rules/2025/cases/grading-2025.2.yaml").read_text(encoding="utf-8")
+    facts = str(REPO / "examples" / "province_2025.csv")
+    newest = json.loads(run_cdcs("grade", facts, "--format", "json", cwd=bundled).stdout)
+    assert newest["ruleset"]["version"] == "2025.2" and {r["ruleset_version"] for r in newest["results"]} == {"2025.2"}
+    old = run_cdcs("grade", facts, "--rules", "2025.1", "--format", "csv", cwd=bundled)
+    assert old.code == 0 and old.stdout.splitlines()[0].endswith(",ruleset_version"), old
+    assert all(line.endswith(",2025.1") for line in old.stdout.splitlines()[1:]), old
+    again = run_cdcs("amend", "2025.1", cwd=bundled)  # amending 2025.1 again takes the next free number
+    assert again.code == 0 and (bundled / "rules/2025/ruleset-2025.3.yaml").exists(), again
+
+
+def test_an_amendment_that_changes_a_result_fails_its_inherited_case_until_approved(bundled):
+    path = _amend(bundled)
+    text = path.read_text(encoding="utf-8")
+    assert '{when: "members_digital_pct >= 95", award_pct: 100}' in text
+    path.write_text(text.replace('{when: "members_digital_pct >= 95", award_pct: 100}',
+                                 '{when: "members_digital_pct >= 90", award_pct: 100}'), encoding="utf-8")
+    run = run_cdcs("test", "2025.2", cwd=bundled)
+    assert run.code == 1, run
+    assert "FAIL members_digital_under_95pct_half_points (inherited from rules/2025/cases/grading.yaml)" in run.stdout
+    assert "FAIL quota_keeps_20pct_of_good_or_better_2025 (inherited from rules/2025/cases/grading.yaml)" in run.stdout
+    assert "score: expected 97.5, got 100.0" in run.stdout
+    cases = bundled / "rules/2025/cases/grading-2025.2.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8").replace("  approved: []\n", (
+        "  approved:\n"
+        "    - case: members_digital_under_95pct_half_points\n"
+        "      reason: \"2025.2: 90% of members in the database earns the full points\"\n"
+        "      expect: {grade: excellent, score: 100}\n"
+        "    - case: quota_keeps_20pct_of_good_or_better_2025\n"  # Q03 reports 90%: a knock-on change
+        "      reason: \"2025.2: Q03's 90% of members in the database earns the full points\"\n"
+        "      expect: {Q01: {grade: excellent, quota: kept}, Q02: {grade: good, quota: demoted},\n"
+        "               Q03: {grade: excellent, score: 100, quota: kept}}\n")), encoding="utf-8")
+    assert run_cdcs("test", "2025.2", cwd=bundled).code == 0
+    assert run_cdcs("test", "2025.1", cwd=bundled).code == 0  # the amended version keeps its own expectations
+
+
+def test_an_approval_the_rules_do_not_need_fails(bundled):
+    _amend(bundled)
+    cases = bundled / "rules/2025/cases/grading-2025.2.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8").replace("  approved: []\n", (
+        "  approved:\n"
+        "    - case: social_activities_weigh_4_for_a_hospital\n"
+        "      reason: \"approved by mistake\"\n"
+        "      expect: {grade: excellent, score: 96}\n")), encoding="utf-8")
+    run = run_cdcs("test", "2025.2", cwd=bundled)
+    assert run.code == 1 and "the approved change is not needed" in run.stdout, run
+
+
+def test_approving_a_case_the_parent_does_not_have_is_located_with_a_suggestion(bundled):
+    _amend(bundled)
+    cases = bundled / "rules/2025/cases/grading-2025.2.yaml"
+    cases.write_text(cases.read_text(encoding="utf-8").replace("  approved: []\n", (
+        "  approved:\n"
+        "    - case: social_activities_weigh_4_for_hospital\n"
+        "      reason: \"typo\"\n"
+        "      drop: true\n")), encoding="utf-8")
+    run = run_cdcs("test", "2025.2", cwd=bundled)
+    assert run.code == 1, run
+    assert run.lines_at("rules/2025/cases/grading-2025.2.yaml:10:13: error: inherit.approved[0].case:"), run
+    assert "is not a case of rules/2025/cases/grading.yaml. Did you mean 'social_activities_weigh_4_for_a_hospital'?" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_an_effective_date_outside_the_year_is_refused(bundled):
+    run = run_cdcs("amend", "2025", "--effective-from", "2026-01-01", cwd=bundled)
+    assert run.code == 2 and "is not in 2025" in run.stderr, run
+    assert not (bundled / "rules/2025/ruleset-2025.2.yaml").exists()
+
+
+def test_an_unknown_version_lists_the_versions_there_are(bundled):
+    run = run_cdcs("grade", str(REPO / "examples/province_2025.csv"), "--rules", "2025.9", cwd=bundled)
+    assert run.code == 1 and "no bundled rule set version 2025.9; versions available for 2025: 2025.1" in run.stderr, run
