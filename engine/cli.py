@@ -13,7 +13,7 @@ from typing import Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, render
+from engine import __version__, lint, render
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
@@ -168,22 +168,39 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rules", metavar="YEAR|PATH", help="For facts files: the rule set whose catalogue checks them.")
-def validate(paths: tuple[Path, ...], rules: Optional[str]) -> None:
-    """Check rule sets, catalogues and facts files; report every problem with file:line:column."""
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), as errors do.")
+@click.option("--ignore", "ignored", multiple=True, metavar="CHECK",
+              help=f"Skip a static-analysis check of rule sets (repeatable): {', '.join(sorted(lint.REGISTRY))}.")
+def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignored: tuple[str, ...]) -> None:
+    """Check rule sets, catalogues and facts files; report every problem with file:line:column.
+
+    Rule sets that load are also analysed: warnings name rules that grade, but probably
+    not as meant (see the README, "Static analysis").
+    """
+    for check_id in ignored:
+        try:
+            lint.get(check_id)
+        except KeyError as exc:
+            raise click.UsageError(f"--ignore: {exc.args[0]}") from None
     problems: list[Problem] = []
     for path in paths:
         try:
-            problems += _validate_one(path, rules)
+            problems += _validate_one(path, rules, frozenset(ignored))
         except UserInputError as exc:
             problems += exc.problems
-    if problems:
-        for problem in problems:
-            click.echo(problem.render(), err=True)
-        raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found")
-    click.echo(f"{len(paths)} file{'s' if len(paths) != 1 else ''} valid")
+    for problem in problems:
+        click.echo(problem.render(), err=True)
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    counted = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+    if errors:
+        raise click.ClickException(f"{errors} problem{'s' if errors != 1 else ''} found{counted}")
+    if warnings and strict:
+        raise click.ClickException(f"{warnings} warning{'s' if warnings != 1 else ''}, which --strict counts as failures")
+    click.echo(f"{len(paths)} file{'s' if len(paths) != 1 else ''} valid{counted}")
 
 
-def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
+def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> list[Problem]:
     suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
         return [Problem(str(path), "no such file")]
@@ -191,8 +208,9 @@ def _validate_one(path: Path, rules: Optional[str]) -> list[Problem]:
         load_catalogue(path)
         return []
     if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
-        DurableBackend(compile_file(path))  # what the rule engine cannot run is an error now, not at grading
-        return []
+        plan = compile_file(path)
+        DurableBackend(plan)  # what the rule engine cannot run is an error now, not at grading
+        return lint.lint(plan, ignored)
     if suffix in FORMATS:
         plan = _plan(rules, path)
         return load_facts(path, plan.catalogue, plan.ruleset.year).problems

@@ -195,15 +195,25 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
 
 def _compile_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,
                        problems: list[Problem]) -> Optional[ast.Node]:
-    line, column = source.position(path)
     where = describe(source.data, path)
-    offset = _text_offset(source, line, column)
     try:
         return check(parse(text), symbols)
     except (ExpressionSyntaxError, TypeProblem) as exc:
-        col = (column + offset + exc.column - 1) if column is not None and offset is not None else column
+        line, col = condition_position(source, path, exc.column)
         problems.append(Problem(source.file, f"{where}: {exc.message}", line, col))
         return None
+
+
+def condition_position(source: Located, path: tuple, column: int = 1) -> tuple[Optional[int], Optional[int]]:
+    """File line and column of ``column`` (1-based) inside the condition written at ``path``.
+
+    Falls back to the value's own position when the text's start is unknown (block scalars).
+    """
+    line, start = source.position(path)
+    offset = _text_offset(source, line, start)
+    if start is None or offset is None:
+        return line, start
+    return line, start + offset + column - 1
 
 
 def _text_offset(source: Located, line: Optional[int], column: Optional[int]) -> Optional[int]:

@@ -101,7 +101,7 @@ def load_catalogue(path: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[Catal
             raise RuleSetError([located.problem(("extends",), f"extends: '{parent_ref}' extends this catalogue again (a cycle)")])
         if not parent_path.is_file():
             raise RuleSetError([located.problem(("extends",), f"extends: no such file '{parent_ref}' (looked for {display_path(parent_path)})")])
-        parent, _ = load_catalogue(parent_path, _chain + (path.resolve(),))
+        parent, located.extends = load_catalogue(parent_path, _chain + (path.resolve(),))
         inherited = parent.model_dump(mode="json", exclude_unset=True)
         data = dict(data, groups={**inherited["groups"], **(data.get("groups") or {})},
                     facts={**inherited["facts"], **(data.get("facts") or {})})

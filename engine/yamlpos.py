@@ -26,6 +26,14 @@ class Located:
     values: dict[Path, tuple[int, int]]
     keys: dict[Path, tuple[int, int]]
     lines: Optional[list[str]] = None  # the file's text, to place errors inside a value
+    extends: Optional["Located"] = None  # the file this one extends (a catalogue's earlier version)
+
+    def declaring(self, path: Path) -> "Located":
+        """The file that writes ``path`` itself: this one, or the one it extends."""
+        if tuple(path) in self.keys or tuple(path) in self.values or self.extends is None:
+            return self
+        found = self.extends.declaring(path)
+        return found if tuple(path) in found.keys or tuple(path) in found.values else self
 
     def position(self, path: Path, key: bool = False) -> tuple[int | None, int | None]:
         """Position of the value at ``path``, or of its nearest located parent."""

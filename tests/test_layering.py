@@ -15,7 +15,8 @@ LAYERS = [
     {"compile", "compile_durable"},
     {"backend_trace", "backend_durable", "aggregate", "quota"},
     {"evaluate"},
-    {"explain", "cases", "coverage", "diff", "derive", "impact"},
+    {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
+     "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
     {"render"},
     {"cli"},
 ]

@@ -57,7 +57,7 @@ def test_broken_rule_sets_are_up_to_date_with_their_generator():
 def test_the_real_rule_set_and_catalogue_are_valid():
     run = run_cdcs("validate", "rules/2024/ruleset-2024.1.yaml", "criteria/catalogue.yaml")
     assert run.code == 0, run
-    assert run.stderr == "", run
+    assert ": error: " not in run.stderr, run  # warnings of static analysis: tests/test_lint.py
     assert "2 files valid" in run.stdout
 
 
