@@ -181,6 +181,10 @@ def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan,
                                                 f"{display_path(parent_path)}.{did_you_mean(approval.case, names)}")])
         approvals[approval.case] = (approval, located.position(("inherit", "approved", i))[0])
     overlay = file.inherit.base  # written in this file's terms: not moved
+    unknown = [k for k in overlay if k not in plan.catalogue.facts]
+    if unknown:
+        raise RuleSetError([located.problem(("inherit", "base", k), f"inherit.base: unknown fact '{k}'."
+                                            f"{did_you_mean(k, plan.catalogue.facts)}", key=True) for k in unknown])
     out = []
     for run in parents:
         origin = run.origin or f"inherited from {run.file}"

@@ -188,3 +188,15 @@ def test_an_effective_date_outside_the_year_is_refused(bundled):
 def test_an_unknown_version_lists_the_versions_there_are(bundled):
     run = run_cdcs("grade", str(REPO / "examples/province_2025.csv"), "--rules", "2025.9", cwd=bundled)
     assert run.code == 1 and "no bundled rule set version 2025.9; versions available for 2025: 2025.1" in run.stderr, run
+
+
+def test_an_unknown_fact_in_the_inherited_base_is_located_in_the_inheriting_file(bundled):
+    cases = bundled / "rules/2025/cases/grading.yaml"
+    text = cases.read_text(encoding="utf-8")
+    assert "    members_digital_pct: 100\n" in text
+    cases.write_text(text.replace("    members_digital_pct: 100\n", "    members_digtal_pct: 100\n"), encoding="utf-8")
+    line = next(n for n, row in enumerate(cases.read_text(encoding="utf-8").splitlines(), start=1) if "members_digtal_pct" in row)
+    run = run_cdcs("test", "2025", cwd=bundled)
+    assert run.code == 1, run
+    assert run.lines_at(f"rules/2025/cases/grading.yaml:{line}:5: error: inherit.base: unknown fact 'members_digtal_pct'. "
+                        "Did you mean 'members_digital_pct'?"), run
