@@ -179,11 +179,13 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
         if crit.group not in cat.groups:
             problems.append(loaded.source.problem(("criteria", i, "group"),
                             f"criteria[{crit.id}].group: unknown group '{crit.group}'.{did_you_mean(crit.group, cat.groups)} Groups are {sorted(cat.groups)}"))
-        points = _points_by_type(crit.points, workplace_types, loaded, ("criteria", i, "points"), crit.id, problems)
+        points = _points_by_type(crit.points, workplace_types, loaded, ("criteria", i, "points"), f"criteria[{crit.id}].points",
+                                 problems)
         keys = tuple(f"criterion.{crit.id}.tier{t + 1}" for t in range(len(crit.tiers)))
         criteria.append(CriterionPlan(crit.id, crit.group, points, keys, tuple(t.award_pct for t in crit.tiers)))
     _check_levels(loaded, problems)
     _check_totals(loaded, criteria, workplace_types, problems)
+    _check_group_points(loaded, criteria, workplace_types, problems)
     _check_quota(loaded, problems)
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
@@ -228,20 +230,47 @@ def _text_offset(source: Located, line: Optional[int], column: Optional[int]) ->
     return 0
 
 
-def _points_by_type(points, workplace_types, loaded, path, crit_id, problems) -> dict[str, Optional[int]]:
+def _points_by_type(points, workplace_types, loaded, path, where, problems) -> dict[str, Optional[int]]:
+    """Points written as one number or per workplace type (with ``default``), for every type."""
     if isinstance(points, int):
         return {t: points for t in workplace_types}
     unknown = [k for k in points if k != "default" and k not in workplace_types]
     for key in unknown:
         problems.append(loaded.source.problem(path + (key,),
-                        f"criteria[{crit_id}].points: unknown workplace type '{key}'.{did_you_mean(key, workplace_types)} "
+                        f"{where}: unknown workplace type '{key}'.{did_you_mean(key, workplace_types)} "
                         f"Expected one of {sorted(workplace_types) + ['default']}", key=True))
     default = points.get("default", None)
     missing = [t for t in workplace_types if t not in points and "default" not in points]
     if missing:
-        problems.append(loaded.source.problem(path, f"criteria[{crit_id}].points: no points for {missing}; "
+        problems.append(loaded.source.problem(path, f"{where}: no points for {missing}; "
                                               "give each workplace type, or 'default' (null means the criterion does not apply)"))
     return {t: points.get(t, default) for t in workplace_types}
+
+
+def _check_group_points(loaded, criteria, workplace_types, problems) -> None:
+    """Declared group maxima (the guidance's table) must be what the group's criteria add up to."""
+    rs, groups = loaded.ruleset, loaded.catalogue.groups
+    if rs.groups is None:
+        return
+    for group, declared in rs.groups.items():
+        path = ("groups", group)
+        if group not in groups:
+            problems.append(loaded.source.problem(path, f"groups: unknown group '{group}'.{did_you_mean(group, groups)} "
+                                                  f"Groups are {sorted(groups)}", key=True))
+            continue
+        maxima = _points_by_type(declared.max_points, workplace_types, loaded, path + ("max_points",),
+                                 f"groups[{group}].max_points", problems)
+        for wt in workplace_types:
+            total = sum(c.points[wt] or 0 for c in criteria if c.group == group)
+            if maxima[wt] is not None and total != maxima[wt]:
+                names = [c.id for c in criteria if c.group == group and c.points[wt]]
+                problems.append(loaded.source.problem(path + ("max_points",), (
+                    f"groups[{group}].max_points: the criteria of group '{group}' give workplace type '{wt}' {total} "
+                    f"points ({', '.join(names) or 'none'}), but the group is declared at {maxima[wt]}")))
+    missing = [g for g in groups if g not in rs.groups]
+    if missing:
+        problems.append(loaded.source.problem(("groups",), f"groups: no maximum declared for {missing}; declare every "
+                                              "group, or none", key=True))
 
 
 def _check_totals(loaded, criteria, workplace_types, problems) -> None:

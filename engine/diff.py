@@ -20,7 +20,7 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Change:
-    section: str  # criteria | eligibility | vetoes | levels | finance | titles | quota | ruleset
+    section: str  # ruleset | groups | eligibility | criteria | vetoes | levels | finance | titles | quota | catalogue
     rule: str  # the rule's id, dotted: criteria.membership, levels.excellent.all_tasks_on_time
     change: str  # added | removed | changed
     what: str  # the field that changed (points.public_service, require, cap, ...)
@@ -109,6 +109,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
             changes.append(Change("ruleset", "ruleset", "changed", field, getattr(a, field), getattr(b, field)))
     changes += _listed("eligibility", a.eligibility, b.eligibility, lambda r: {"require": _cond(old, f"eligibility.{r.id}")},
                        lambda r: {"require": _cond(new, f"eligibility.{r.id}")}, labelled=True)
+    changes += _groups(old, new)
     changes += _criteria(old, new)
     changes += _listed("vetoes", a.vetoes, b.vetoes, lambda v: {"when": _cond(old, f"veto.{v.id}"), "cap": v.cap},
                        lambda v: {"when": _cond(new, f"veto.{v.id}"), "cap": v.cap}, labelled=True)
@@ -282,4 +283,30 @@ def _catalogue(old: Plan, new: Plan) -> list[Change]:
             for field in before:
                 if before[field] != after[field] and field != "label":
                     out.append(Change("catalogue", rule, "changed", field, before[field], after[field]))
+    return out
+
+
+def _group_maxima(plan: Plan) -> dict[str, dict[str, Optional[int]]]:
+    """Declared points per group and workplace type (empty when the rule set declares none)."""
+    out = {}
+    for group, declared in (plan.ruleset.groups or {}).items():
+        points = declared.max_points
+        out[group] = {t: points if isinstance(points, int) else points.get(t, points.get("default"))
+                      for t in plan.workplace_types}
+    return out
+
+
+def _groups(old: Plan, new: Plan) -> list[Change]:
+    a, b = _group_maxima(old), _group_maxima(new)
+    out = []
+    for group in _ordered(a, b):
+        rule = f"groups.{group}"
+        if group not in b:
+            out.append(Change("groups", rule, "removed", "max_points", _points_text(a[group]), None))
+        elif group not in a:
+            out.append(Change("groups", rule, "added", "max_points", None, _points_text(b[group])))
+        elif a[group] != b[group]:
+            moved = [t for t in a[group] if a[group][t] != b[group].get(t)]
+            out.append(Change("groups", rule, "changed", "max_points", {t: a[group][t] for t in moved},
+                              {t: b[group].get(t) for t in moved}))
     return out

@@ -34,11 +34,17 @@ class LoadedRuleSet:
         return canonical_sha256(self.ruleset, self.catalogue)
 
 
+RULESET_KEYS_ADDED_LATER = {"groups"}
+CATALOGUE_KEYS_ADDED_LATER = {"extends"}
+
+
 def canonical_sha256(ruleset: RuleSet, catalogue: Catalogue) -> str:
-    # A catalogue that extends nothing hashes as it did before catalogues could extend:
-    # rule sets released then keep their hash.
-    exclude = {"extends"} if catalogue.extends is None else set()
-    payload = {"ruleset": ruleset.model_dump(mode="json"), "catalogue": catalogue.model_dump(mode="json", exclude=exclude)}
+    # Keys the format gained after rule sets were released hash only when used, so that
+    # those rule sets keep their hash.
+    def dump(model: BaseModel, added_later: set[str]) -> dict:
+        return model.model_dump(mode="json", exclude={k for k in added_later if getattr(model, k) is None})
+
+    payload = {"ruleset": dump(ruleset, RULESET_KEYS_ADDED_LATER), "catalogue": dump(catalogue, CATALOGUE_KEYS_ADDED_LATER)}
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

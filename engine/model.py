@@ -202,6 +202,12 @@ class Quota(Strict):
     basis: Optional[str] = None
 
 
+class GroupPoints(Strict):
+    """The points a criteria group is worth per workplace type, as the guidance's table states them."""
+
+    max_points: Union[int, dict[str, Optional[int]]]
+
+
 class RuleSet(Strict):
     id: Id
     year: int = Field(ge=2000, le=2100)
@@ -220,6 +226,7 @@ class RuleSet(Strict):
     finance: Finance
     titles: list[Title] = []
     quota: Optional[Quota] = None
+    groups: Optional[dict[Id, GroupPoints]] = None  # declared per-group maxima, checked against the criteria
 
     @field_validator("version")
     @classmethod

@@ -1,9 +1,9 @@
 """group-empty: a criteria group that gives a workplace type no points at all.
 
-The compiler checks that each workplace type's points add up to the scale; a whole
-group of 1294/HD-TLĐ that does not apply to a type (every criterion of it is null or
-0 there) usually means points moved to the wrong group.  The rule set format has no
-per-group maximum, so this is what can be checked.
+The compiler checks that each workplace type's points add up to the scale, and, when
+the rule set declares them (``groups:``), to each group's maximum.  A whole group of
+1294/HD-TLĐ that does not apply to a type (every criterion of it is null or 0 there)
+usually means points moved to the wrong group, declared or not.
 """
 from __future__ import annotations
 

@@ -133,6 +133,19 @@ CASES: dict[str, list[dict]] = {
         "catalogue: ../../../criteria/catalogue.yaml",
         "catalogue: ../../../criteria/catalog.yaml",
         ["no such file", "catalog.yaml"])],
+    "group_points_not_the_declared_maximum": [case(
+        "\neligibility:\n",
+        "\ngroups:\n  representation: {max_points: {public_admin: 40, public_service: 40, default: 45}}\n"
+        "  organisation: {max_points: {public_admin: 40, public_service: 40, default: 40}}\n"
+        "  communication: {max_points: {public_admin: 20, public_service: 20, default: 17}}\n\neligibility:\n",
+        ["groups[organisation].max_points", "give workplace type 'enterprise_state' 38 points", "declared at 40"],
+        at="  organisation: {max_points:")],
+    "group_points_for_an_unknown_group": [case(
+        "\neligibility:\n",
+        "\ngroups:\n  representation: {max_points: {public_admin: 40, public_service: 40, default: 45}}\n"
+        "  organization: {max_points: 40}\n"
+        "  communication: {max_points: {public_admin: 20, public_service: 20, default: 17}}\n\neligibility:\n",
+        ["unknown group 'organization'", "Did you mean 'organisation'"], at="  organization:")],
     "three_defects": [
         case('require: "tasks_on_time >= tasks_assigned * 0.8"',
              'require: "tasks_on_tim >= tasks_assigned * 0.8"',
