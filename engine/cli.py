@@ -24,7 +24,7 @@ from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Pr
 from engine.evaluate import Grader
 from engine.impact import impact
 from engine.explain import document, reasons, result as result_record, ruleset_record
-from engine.facts import FORMATS, load_facts, moved_record, read_records, with_supplement, years_of
+from engine.facts import FORMATS, load_facts, load_facts_as_year, read_records, with_supplement, years_of
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
 
@@ -341,13 +341,9 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     _check_known_columns(shown, read[0], plans)
     evaluations, sides, problems = [], [], []
     for plan in plans:
-        moved = plan.ruleset.year - year
-        columns = [c for c in read[0] if c in plan.catalogue.facts]
-        records = [(moved_record({k: v for k, v in rec.items() if k in plan.catalogue.facts}, moved, plan.catalogue), cells)
-                   for rec, cells in read[1]]
-        facts_file = load_facts(facts, plan.catalogue, plan.ruleset.year, (columns, records))
+        facts_file = load_facts_as_year(facts, read, plan.catalogue, plan.ruleset.year, year)
         evaluations.append(Grader(plan, explain=False).batch(facts_file.units))  # outcomes suffice
-        sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": moved})
+        sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": plan.ruleset.year - year})
         problems += [p for p in facts_file.problems if p not in problems]
     report = impact(plans[0], evaluations[0], plans[1], evaluations[1])
     doc = {"from": ruleset_record(plans[0]), "to": ruleset_record(plans[1]),

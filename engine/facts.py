@@ -270,6 +270,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def load_facts_as_year(path: Path, read: tuple[list[str], list], catalogue: Catalogue, year: int,
+                       reported_year: int) -> FactsFile:
+    """One year's reports read as another year's under that year's catalogue (for impact).
+
+    Columns the catalogue does not know (facts of the other year) are left out, and the
+    year and every date move by the difference, as :func:`moved_record` says.
+    """
+    columns = [c for c in read[0] if c in catalogue.facts]
+    records = [(moved_record({k: v for k, v in rec.items() if k in catalogue.facts}, year - reported_year, catalogue), cells)
+               for rec, cells in read[1]]
+    return load_facts(path, catalogue, year, (columns, records))
+
+
 def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list], shown: str,
                     extra_shown: str) -> tuple[list[str], list]:
     """Records joined by ``unit_id`` with a second file's columns (facts a newer catalogue adds).

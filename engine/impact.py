@@ -66,8 +66,6 @@ class Impact:
     units: list[UnitImpact]  # only the units that change, in the facts file's order
     compared: int
     distribution: dict[str, dict[str, int]]  # state → {"before": n, "after": n}
-    only_before: list[str]  # unit ids graded under one rule set only (a supplement missed them)
-    only_after: list[str]
 
     def summary(self) -> dict[str, int]:
         moves = [u.move for u in self.units]
@@ -114,10 +112,7 @@ def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitE
         units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
                                 responsible(old, ev_a, new, ev_b, changed),
                                 [f for f in missing_facts(ev_b) if f not in missing_facts(ev_a)]))
-    ids_a = {ev.unit.unit_id for ev in before}
-    return Impact(units, compared, distribution,
-                  [ev.unit.unit_id for ev in before if ev.unit.unit_id not in by_id],
-                  [ev.unit.unit_id for ev in after if ev.unit.unit_id not in ids_a])
+    return Impact(units, compared, distribution)
 
 
 def _changed(a: Side, b: Side) -> list[str]:
