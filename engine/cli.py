@@ -1,6 +1,7 @@
 """The ``cdcs`` command: thin click commands over the engine, nothing else."""
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import click
 from tabulate import tabulate
 
 from engine import __version__, lint, render
+from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
 from engine.compile import Plan, compile_file
@@ -27,8 +29,11 @@ from engine.explain import document, reasons, result as result_record, ruleset_r
 from engine.facts import FORMATS, load_facts, load_facts_as_year, read_records, with_supplement, years_of
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
+from engine.record import run_entry
+from engine.store import open_store
 
 LANGS = click.Choice(["vi", "en"])
+DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."
 
 
 def find_rules_root() -> Path:
@@ -101,11 +106,17 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for xlsx).")
 @click.option("--lang", type=LANGS, default="vi", show_default=True, help="Language of labels and reasons.")
-def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang: str) -> None:
+@click.option("--record", is_flag=True, help="Record this run in the audit database (an official grading).")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+@click.option("--by", "by", metavar="NAME", help="Who records the run. Default: the operating-system user.")
+def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang: str, record: bool,
+          db: Optional[Path], by: Optional[str]) -> None:
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
     plan, facts_file, evaluations = _grade(rules, facts)
+    if record:  # before any output: a run that cannot be recorded is not presented as one
+        _record_run(plan, facts, facts_file, evaluations, db, by)
     doc = document(plan, evaluations, lang)
     if fmt == "xlsx":
         try:
@@ -119,6 +130,31 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     if out is not None:
         click.echo(f"{len(evaluations)} units graded → {out}", err=True)
     _report_unit_problems(facts_file.problems)
+
+
+def _db_path(db: Optional[Path]) -> Path:
+    return db if db is not None else find_rules_root().parent / "cdcs-audit.sqlite"
+
+
+def _who(by: Optional[str]) -> str:
+    if by:
+        return unicodedata.normalize("NFC", by.strip())
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _record_run(plan: Plan, facts: Path, facts_file, evaluations, db: Optional[Path], by: Optional[str]) -> None:
+    ids = [ev.unit.unit_id for ev in evaluations]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise click.ClickException(f"not recorded: unit id{'s' if len(twice) > 1 else ''} {', '.join(twice)} "
+                                   "appear more than once; an audit record needs one result per unit")
+    path = _db_path(db)
+    with open_store(path) as store:
+        seq = store.append(run_entry(plan, evaluations, facts, facts_file.path, _who(by)))
+    click.echo(f"recorded as run #{seq} in {display_path(path)}", err=True)
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
@@ -433,6 +469,144 @@ def _derive(parent: Plan, target: Path, year: int, version: str, effective_from)
         out.write_text(inheriting_cases_text(target.name, relative, version, parent.ruleset.version), encoding="utf-8")
         click.echo(f"wrote {display_path(out)} (inherits the cases of {display_path(parent_cases)})")
     click.echo(f"edit it, then: cdcs validate {shown} && cdcs diff {parent.ruleset.version} {version} && cdcs test {version}")
+
+
+@main.command()
+@click.argument("unit_id")
+@click.option("--year", type=int, required=True)
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=LANGS, default="vi", show_default=True)
+def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> None:
+    """Why UNIT_ID got its grade for YEAR: the recorded result, what decided it, and its history (no rule files needed)."""
+    with open_store(_db_path(db), create=False) as store:
+        now = standing(store, unit_id, year)
+        doc = why_document(store, now, lang)
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.why_text(doc, lang, _type_labels(now.plan)), nl=False)
+
+
+@main.command("appeal")
+@click.argument("unit_id")
+@click.option("--year", type=int, required=True)
+@click.option("--facts", "corrected", type=click.Path(path_type=Path), required=True,
+              help="A facts file with the unit's row: the corrected facts (other columns keep their recorded values).")
+@click.option("--reason", required=True, help="Why the facts are corrected (kept in the record).")
+@click.option("--by", "by", metavar="NAME", help="Who records the appeal. Default: the operating-system user.")
+@click.option("--apply-to-cohort", is_flag=True, help="Also record the results the appeal changes for other units (the quota).")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Optional[str], apply_to_cohort: bool,
+                   db: Optional[Path]) -> None:
+    """Re-grade one unit with corrected facts under the rule set that graded it; the earlier result is kept."""
+    if not reason.strip():
+        raise click.UsageError("--reason must say why")
+    path = _db_path(db)
+    with open_store(path, create=False) as store:
+        outcome = appeal(store, unit_id, year, corrected, unicodedata.normalize("NFC", reason.strip()), _who(by),
+                         apply_to_cohort)
+        click.echo(f"{outcome.unit_id} {year}: {_facet_text(outcome.before)} → {_facet_text(outcome.after)}")
+        for fact, (old, new) in outcome.corrected.items():
+            click.echo(f"  {fact}: {old} → {new}")
+        for e in outcome.cohort_effect:
+            click.echo(f"  cohort: {e['unit_id']}: {_facet_text(e['before'])} → {_facet_text(e['after'])}")
+        if outcome.entry is None:
+            raise click.ClickException(
+                f"not recorded: the corrected facts change {len(outcome.cohort_effect)} other unit(s) of the cohort "
+                "(the quota ranks units against each other). Review them, then record with --apply-to-cohort")
+        seq = store.append(outcome.entry)
+    click.echo(f"recorded as appeal #{seq} in {display_path(path)}; the earlier result is kept in the history", err=True)
+
+
+def _facet_text(f: dict) -> str:
+    text = f["grade"] or f["status"]
+    if f["quota"]:
+        text += f" (quota: {f['quota']})"
+    return text
+
+
+@main.command("override")
+@click.argument("unit_id")
+@click.option("--year", type=int, required=True)
+@click.option("--grade", "grade_", required=True, metavar="GRADE", help="excellent, good, completed, not_completed or not_graded")
+@click.option("--reason", required=True, help="The committee's reason (kept in the record).")
+@click.option("--by", "by", metavar="NAME", help="Who records the decision. Default: the operating-system user.")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+def override_command(unit_id: str, year: int, grade_: str, reason: str, by: Optional[str], db: Optional[Path]) -> None:
+    """Record a committee's decision on a grade; every later view shows it as an override."""
+    if not reason.strip():
+        raise click.UsageError("--reason must say why")
+    path = _db_path(db)
+    with open_store(path, create=False) as store:
+        seq = store.append(override(store, unit_id, year, grade_, unicodedata.normalize("NFC", reason.strip()), _who(by)))
+    click.echo(f"recorded as override #{seq} in {display_path(path)}")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """Check the audit database: replay a record, verify the chain, list and export records."""
+
+
+@audit_group.command("replay")
+@click.argument("record", type=int, metavar="RECORD")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def audit_replay(record: int, db: Optional[Path], fmt: str) -> None:
+    """Grade a recorded run (or appeal) again from the stored rule set and facts; report any result that differs."""
+    with open_store(_db_path(db), create=False) as store:
+        report = replay(store, record)
+    doc = {"seq": report.seq, "kind": report.kind, "units": report.units, "differences": report.differences,
+           "ruleset": {k: v for k, v in report.ruleset.items() if k not in ("canonical", "ordered")}}
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2) if fmt == "json" else render.replay_text(doc), nl=fmt == "json")
+    if report.differences:
+        raise click.exceptions.Exit(1)
+
+
+@audit_group.command("verify")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+def audit_verify(db: Optional[Path]) -> None:
+    """Walk the hash chain; report the first record that was altered or removed."""
+    path = _db_path(db)
+    with open_store(path, create=False) as store:
+        findings = list(store.verify())
+        count, head = store.head()
+    if findings:
+        click.echo(f"{display_path(path)}: {findings[0]['problem']}", err=True)
+        if len(findings) > 1:
+            click.echo(f"({len(findings) - 1} further problem(s) follow from it or elsewhere)", err=True)
+        raise click.ClickException("the audit chain is broken")
+    click.echo(f"{display_path(path)}: {count} records, chain intact; head #{count} sha256 {head}")
+
+
+@audit_group.command("log")
+@click.option("--year", type=int)
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+def audit_log(year: Optional[int], db: Optional[Path]) -> None:
+    """List the records: runs, appeals and overrides, oldest first."""
+    with open_store(_db_path(db), create=False) as store:
+        entries = store.entries(year)
+        for e in entries:
+            d = store.detail(e["kind"], e["seq"])
+            e["what"] = (f"{d['units']} units, {d['facts_source']}" if e["kind"] == "run" else
+                         f"{d['unit_id']}: {d.get('grade') or ''} {d['reason']}".replace("  ", " "))
+    click.echo(render.ledger_table(entries), nl=False)
+
+
+@audit_group.command("export")
+@click.option("--record", "seq", type=int, help="One record (a run, appeal or override) in full.")
+@click.option("--unit", "unit_id", help="One unit's year: its standing result and every record about it.")
+@click.option("--year", type=int, help="With --unit.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output.")
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int], out: Optional[Path],
+                 db: Optional[Path]) -> None:
+    """Export an audit record as JSON for an external reviewer (hashes included, so it can be checked)."""
+    if (seq is None) == (unit_id is None) or (unit_id is not None and year is None):
+        raise click.UsageError("give --record N, or --unit UNIT_ID --year YEAR")
+    with open_store(_db_path(db), create=False) as store:
+        doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)
+    _emit(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", out)
 
 
 @main.command()

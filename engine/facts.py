@@ -48,6 +48,7 @@ class UnitFacts:
     defaulted: list[str] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    cells: dict[str, Cell] = field(default_factory=dict)  # where each raw value was read (for audit replays)
 
     @property
     def valid(self) -> bool:
@@ -215,7 +216,7 @@ def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: C
                      year: Optional[int] = None) -> UnitFacts:
     unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) or f"#{index}"
     unit = UnitFacts(unit_id=unit_id, record=index, source=shown, where=cells.get("unit_id", Cell(None, None)),
-                     raw={k: _jsonable(v) for k, v in rec.items()})
+                     raw={k: _jsonable(v) for k, v in rec.items()}, cells=dict(cells))
     for name, spec in catalogue.facts.items():
         raw = rec.get(name)
         cell = cells.get(name, Cell(None, None))
@@ -263,6 +264,9 @@ def _blank(value: Any) -> bool:
 
 
 def _jsonable(value: Any) -> Any:
+    """The raw value as JSON keeps it: what parse_value reads back to the same fact (audit replays)."""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
+        return value.date().isoformat()  # a spreadsheet's date cell
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -416,6 +420,11 @@ def _date(raw: Any) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         pass
+    if "T" in text:  # a spreadsheet date-time, as JSON writes it
+        try:
+            return datetime.datetime.fromisoformat(text).date()
+        except ValueError:
+            pass
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)  # Vietnamese day/month/year
     if match:
         try:

@@ -33,20 +33,55 @@ class LoadedRuleSet:
         """Hash of the canonical content (rule set and catalogue), not of the file's bytes."""
         return canonical_sha256(self.ruleset, self.catalogue)
 
+    @property
+    def canonical(self) -> str:
+        """The canonical content itself: what the hash is of, and what an audit record keeps."""
+        return canonical_text(self.ruleset, self.catalogue)
 
+    @property
+    def ordered(self) -> str:
+        """The same content in the files' order (groups, facts): what explanations are listed in."""
+        return canonical_text(self.ruleset, self.catalogue, sort_keys=False)
+
+
+# Keys the format gained after rule sets were released are left out of the canonical
+# content while unused, so that those rule sets keep their hash.
 RULESET_KEYS_ADDED_LATER = {"groups"}
 CATALOGUE_KEYS_ADDED_LATER = {"extends"}
+FACT_KEYS_ADDED_LATER = {"history"}
+
+
+def canonical_text(ruleset: RuleSet, catalogue: Catalogue, sort_keys: bool = True) -> str:
+    """One JSON text per meaning: sorted keys, no spaces, NFC text as UTF-8."""
+    rs = _without_unused(ruleset.model_dump(mode="json"), RULESET_KEYS_ADDED_LATER)
+    cat = _without_unused(catalogue.model_dump(mode="json"), CATALOGUE_KEYS_ADDED_LATER)
+    cat["facts"] = {name: _without_unused(spec, FACT_KEYS_ADDED_LATER) for name, spec in cat["facts"].items()}
+    return json.dumps({"ruleset": rs, "catalogue": cat}, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":"))
+
+
+def _without_unused(data: dict, keys: set[str]) -> dict:
+    return {k: v for k, v in data.items() if not (k in keys and v is None)}
 
 
 def canonical_sha256(ruleset: RuleSet, catalogue: Catalogue) -> str:
-    # Keys the format gained after rule sets were released hash only when used, so that
-    # those rule sets keep their hash.
-    def dump(model: BaseModel, added_later: set[str]) -> dict:
-        return model.model_dump(mode="json", exclude={k for k in added_later if getattr(model, k) is None})
+    return hashlib.sha256(canonical_text(ruleset, catalogue).encode("utf-8")).hexdigest()
 
-    payload = {"ruleset": dump(ruleset, RULESET_KEYS_ADDED_LATER), "catalogue": dump(catalogue, CATALOGUE_KEYS_ADDED_LATER)}
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+def loaded_from_canonical(canonical: str, ordered: str, label: str) -> LoadedRuleSet:
+    """A rule set from its stored content, with no file behind it (an audit replay).
+
+    ``ordered`` is read (it keeps the files' order of groups and facts); it must mean
+    exactly ``canonical``, which must be canonical, or the stored rule set was altered.
+    """
+    try:
+        data = json.loads(ordered)
+        ruleset, catalogue = RuleSet.model_validate(data["ruleset"]), Catalogue.model_validate(data["catalogue"])
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise RuleSetError([Problem(label, f"the stored rule set cannot be read: {str(exc).splitlines()[0]}")]) from None
+    if canonical_text(ruleset, catalogue) != canonical:
+        raise RuleSetError([Problem(label, "the stored rule set is not what its canonical text says: it was altered")])
+    source = yamlpos.Located(data["ruleset"], label, {}, {})
+    return LoadedRuleSet(ruleset, catalogue, source, yamlpos.Located(data["catalogue"], label, {}, {}), label)
 
 
 def display_path(path: FsPath) -> str:

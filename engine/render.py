@@ -468,3 +468,79 @@ def coverage_table(report: dict) -> str:
     cases = f"{report['cases']} case{'s' if report['cases'] != 1 else ''}"
     return (f"Coverage of rule set {rs['id']} version {rs['version']} by {cases} ({report['units']} units)\n\n"
             f"{table_}\n\ncoverage: {report['exercised']} of {report['total']} outcomes exercised ({report['percent']}%)\n")
+
+
+# --- the audit ledger --------------------------------------------------------------------
+
+AUDIT_WORDS = {
+    "vi": {"override": "QUYẾT ĐỊNH CỦA HỘI ĐỒNG (ghi đè)", "graded": "kết quả chấm", "by": "bởi", "reason": "lý do",
+           "decided": "Quyết định bởi bản ghi", "run": "lần chấm", "appeal": "khiếu nại", "override_kind": "ghi đè",
+           "ruleset": "Bộ tiêu chí", "engine": "phiên bản phần mềm", "facts": "Dữ liệu", "record": "dòng",
+           "history": "Lịch sử (cũ nhất trước)", "corrected": "sửa", "explanation": "Giải thích đã lưu",
+           "cohort_effect": "ảnh hưởng hạn mức từ khiếu nại của {unit}"},
+    "en": {"override": "COMMITTEE OVERRIDE", "graded": "graded", "by": "by", "reason": "reason",
+           "decided": "Decided by record", "run": "run", "appeal": "appeal", "override_kind": "override",
+           "ruleset": "Rule set", "engine": "engine", "facts": "Facts", "record": "record",
+           "history": "History (oldest first)", "corrected": "corrected", "explanation": "Stored explanation",
+           "cohort_effect": "quota effect of the appeal for {unit}"},
+}
+
+
+def _kind_word(kind: str, lang: str) -> str:
+    return AUDIT_WORDS[lang]["override_kind" if kind == "override" else kind]
+
+
+def _grade_or_status(grade: Optional[str], lang: str) -> str:
+    if grade is None:
+        return WORDS[lang]["unknown"]
+    return GRADE_LABELS[grade][lang] if grade in GRADE_LABELS else WORDS[lang].get(grade, grade)
+
+
+def why_text(doc: dict, lang: str, type_labels: dict) -> str:
+    """A unit's recorded year: the standing grade, who decided it with what, its history, the stored explanation."""
+    w = AUDIT_WORDS[lang]
+    rs, d = doc["ruleset"], doc["decided_by"]
+    head = f"{doc['unit_id']} — {doc['year']}: "
+    over = doc["override"]
+    if over:
+        head += (f"{_grade_or_status(over['grade'], lang)} — {w['override']} #{over['seq']}, {w['by']} "
+                 f"{over['recorded_by']}, {over['recorded_at']}; {w['reason']}: {over['reason']} "
+                 f"({w['graded']}: {_grade_or_status(over['graded'], lang)})")
+    else:
+        head += grade_word(doc["result"], lang)
+    lines = [head,
+             f"{w['decided']} #{d['seq']} ({_kind_word(d['kind'], lang)}), {d['recorded_at']}, {w['by']} {d['recorded_by']}; "
+             f"{w['run']} #{d['run']}; {w['engine']} {d['engine_version']}",
+             f"{w['ruleset']} {rs['id']} {rs['version']} (sha256 {rs['sha256']})",
+             f"{w['facts']}: {d['facts_source']}, {w['record']} {d['record']} (sha256 {d['facts_sha256'][:12]})",
+             "", w["history"] + ":"]
+    for e in doc["history"]:
+        line = (f"  #{e['seq']:<4} {_kind_word(e['kind'], lang):<10} {e['recorded_at']}  {e['recorded_by']:<12} "
+                f"{_grade_or_status(e['grade'], lang)}")
+        if e["appeal_of"]:
+            line += f"  — {w['cohort_effect'].format(unit=e['appeal_of'])}"
+        if e["reason"]:
+            line += f"  — {w['reason']}: {e['reason']}"
+        if e["corrected"]:
+            line += f"  ({w['corrected']}: " + ", ".join(f"{k} {fmt(v[0], lang)} → {fmt(v[1], lang)}"
+                                                          for k, v in e["corrected"].items()) + ")"
+        lines.append(line)
+    lines += ["", w["explanation"] + ":", ""]
+    return "\n".join(lines) + "\n" + explain_text(doc["result"], rs, lang, type_labels)
+
+
+def replay_text(report: dict) -> str:
+    head = (f"record {report['seq']} ({report['kind']}): {report['units']} unit results graded again with "
+            f"{report['ruleset']['id']} {report['ruleset']['version']} (sha256 {report['ruleset']['sha256'][:12]}) "
+            "from the ledger alone")
+    if not report["differences"]:
+        return head + "\nevery result is byte-identical to the stored one\n"
+    rows = [[d["unit_id"], d["lang"] or "", ", ".join(d["fields"])] for d in report["differences"]]
+    return (head + f"\n{len(rows)} result(s) differ:\n\n"
+            + tabulate(rows, headers=["unit", "lang", "fields that differ"], tablefmt="simple") + "\n")
+
+
+def ledger_table(entries: list[dict]) -> str:
+    rows = [[e["seq"], e["kind"], e["year"], e["recorded_at"], e["recorded_by"], e.get("what", "")] for e in entries]
+    return tabulate(rows, headers=["#", "kind", "year", "recorded at (UTC)", "by", "what"], tablefmt="simple",
+                    disable_numparse=True) + "\n"

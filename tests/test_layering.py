@@ -17,7 +17,8 @@ LAYERS = [
     {"evaluate"},
     {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
      "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
-    {"render"},
+    {"render", "store", "record"},
+    {"audit"},
     {"cli"},
 ]
 STEP = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -1,0 +1,322 @@
+"""Questions put to the audit ledger years later, answered from what it stored alone.
+
+``why`` reads the stored result of a unit's year and its history; ``replay`` grades a
+recorded run (or appeal) again from its stored rule set and facts and compares the result
+byte for byte; ``appeal`` re-grades one unit with corrected facts under the rule set that
+graded it, within its cohort, so that a quota is never broken silently; ``override``
+records a committee's decision as what it is.  None of them reads a rule file on disk.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from engine.compile import Plan, compile_plan
+from engine.errors import Problem, UserInputError, did_you_mean
+from engine.evaluate import Grader, UnitEvaluation
+from engine.facts import Cell, UnitFacts, read_records, unit_from_record
+from engine.loading import display_path, loaded_from_canonical
+from engine.model import GRADES
+from engine.record import file_sha256, unit_row
+from engine.store import Entry, Store, StoreError, UnitRow, sha256
+
+FACETS = ("status", "grade", "titles", "verdict", "quota")
+"""What a committee reads of a result; an appeal's effect on the cohort is told in these."""
+
+
+def stored_plan(store: Store, sha: str) -> Plan:
+    """The rule set exactly as recorded, compiled again; its hash must still be its hash."""
+    stored = store.ruleset(sha)
+    label = f"{store.shown}: rule set {stored['id']} {stored['version']}"
+    loaded = loaded_from_canonical(stored["canonical"], stored["ordered"], label)
+    if loaded.sha256 != sha:
+        raise StoreError([Problem(label, f"the stored rule set no longer has its hash sha256:{sha[:12]}")])
+    return compile_plan(loaded)
+
+
+def unit_from_row(row: UnitRow, plan: Plan, record: Optional[dict] = None, cells: Optional[dict] = None,
+                  source: Optional[str] = None, index: Optional[int] = None) -> UnitFacts:
+    """A stored unit read again exactly as it was (or with a corrected record)."""
+    stored = json.loads(row.raw)
+    raw = stored["record"] if record is None else record
+    where = {k: Cell(*v) for k, v in stored["cells"].items()} if cells is None else cells
+    return unit_from_record(row.record if index is None else index, raw, where, plan.catalogue,
+                            row.source if source is None else source, plan.ruleset.year)
+
+
+def facets(result: dict) -> dict[str, Any]:
+    quota = result.get("quota")
+    return {"status": result["status"], "grade": result["grade"], "titles": result["titles"],
+            "verdict": result["financial_audit"]["verdict"],
+            "quota": None if quota is None else ("kept" if quota["kept"] else "demoted")}
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+@dataclass
+class Replay:
+    seq: int
+    kind: str
+    ruleset: dict
+    units: int
+    differences: list[dict] = field(default_factory=list)  # {unit_id, lang, fields}
+
+
+def replay(store: Store, seq: int) -> Replay:
+    """Grade a recorded run or appeal again from the ledger alone; list every result that differs."""
+    entry = store.entry(seq)
+    if entry["kind"] == "override":
+        raise StoreError([Problem(store.shown, f"record {seq} is an override, a committee's decision: there is "
+                                               "nothing to evaluate again")])
+    detail = entry["detail"]
+    plan = stored_plan(store, detail["ruleset_sha256"])
+    stored = {row.unit_id: row for row in store.units(seq)}
+    if entry["kind"] == "run":
+        units = [unit_from_row(row, plan) for row in stored.values()]
+    else:
+        units = _cohort_of_appeal(store, plan, detail, stored)
+    evaluations = Grader(plan).batch(units)
+    again = {ev.unit.unit_id: ev for ev in evaluations}
+    out = Replay(seq, entry["kind"], store.ruleset(detail["ruleset_sha256"]), len(stored))
+    for unit_id, row in stored.items():
+        ev = again.get(unit_id)
+        if ev is None:
+            out.differences.append({"unit_id": unit_id, "lang": None, "fields": ["the unit is not graded again"]})
+            continue
+        fresh = unit_row(plan, ev)
+        for lang, before, after in (("vi", row.result_vi, fresh.result_vi), ("en", row.result_en, fresh.result_en)):
+            if before != after:
+                a, b = json.loads(before), json.loads(after)
+                out.differences.append({"unit_id": unit_id, "lang": lang,
+                                        "fields": sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))})
+    return out
+
+
+def _cohort_of_appeal(store: Store, plan: Plan, detail: dict, stored: dict[str, UnitRow]) -> list[UnitFacts]:
+    """The cohort an appeal was graded in: each unit's facts as they were then, the appealed unit's corrected."""
+    units = []
+    for unit_id, seq in detail["facts_from"].items():
+        if unit_id == detail["unit_id"]:
+            units.append(unit_from_row(stored[unit_id], plan))
+            continue
+        rows = store.units(seq, unit_id)
+        if not rows:
+            raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{unit_id}' and does not")])
+        units.append(unit_from_row(rows[0], plan))
+    return units
+
+
+# --- the current result of a unit's year --------------------------------------------------------
+
+@dataclass
+class Standing:
+    """A unit's year as the ledger has it now: the deciding entry, the result it holds, and how it got there."""
+
+    unit_id: str
+    year: int
+    history: list[dict]  # every entry about the unit's year, oldest first, with its grade
+    current: dict  # the latest entry
+    graded_by: dict  # the latest run or appeal (the one whose explanation stands)
+    row: UnitRow  # that entry's stored unit
+    plan: Plan
+
+    @property
+    def override(self) -> Optional[dict]:
+        return self.current if self.current["kind"] == "override" else None
+
+    def result(self, lang: str) -> dict:
+        return json.loads(self.row.result_vi if lang == "vi" else self.row.result_en)
+
+
+def standing(store: Store, unit_id: str, year: int) -> Standing:
+    unit_id = unicodedata.normalize("NFC", unit_id.strip())
+    history = store.unit_history(unit_id, year)
+    if not history:
+        known = store.units_known(year)
+        hint = did_you_mean(unit_id, known) if known else ""
+        years = sorted({e["year"] for e in store.entries()})
+        raise StoreError([Problem(store.shown, f"no recorded result for unit '{unit_id}' in {year}.{hint}"
+                                               + ("" if known else f" Years recorded: {', '.join(map(str, years)) or 'none'}"))])
+    for entry in history:
+        entry["grade"] = entry["detail"]["grade"] if entry["kind"] == "override" else \
+            store.units(entry["seq"], unit_id)[0].grade
+    graded_by = next(e for e in reversed(history) if e["kind"] != "override")
+    row = store.units(graded_by["seq"], unit_id)[0]
+    return Standing(unit_id, year, history, history[-1], graded_by, row,
+                    stored_plan(store, graded_by["detail"]["ruleset_sha256"]))
+
+
+def current_facts(store: Store, run_seq: int, year: int) -> dict[str, int]:
+    """For each unit of a run, the entry whose facts stand now (the run's, or a later appeal's)."""
+    out = {}
+    for row in store.units(run_seq):
+        latest = [e for e in store.unit_history(row.unit_id, year) if e["kind"] != "override" and e["seq"] >= run_seq]
+        out[row.unit_id] = latest[-1]["seq"] if latest else run_seq
+    return out
+
+
+# --- appeals and overrides ----------------------------------------------------------------------
+
+@dataclass
+class AppealOutcome:
+    unit_id: str
+    before: dict
+    after: dict
+    corrected: dict[str, list]  # fact → [as recorded, as corrected]
+    cohort_effect: list[dict]  # other units whose result the corrected facts change
+    entry: Optional[Entry] = None  # what to record (None: refused, the cohort would change)
+    evaluation: Optional[UnitEvaluation] = None
+    plan: Optional[Plan] = None
+
+
+def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: str, by: str,
+           apply_to_cohort: bool) -> AppealOutcome:
+    """Re-grade one unit with corrected facts, under the rule set and within the cohort that graded it."""
+    now = standing(store, unit_id, year)
+    run = next((e for e in reversed(now.history) if e["kind"] == "run"), None)
+    if run is None:
+        raise StoreError([Problem(store.shown, f"unit '{unit_id}' has no recorded run in {year} to appeal")])
+    plan = now.plan if now.graded_by["kind"] == "run" else stored_plan(store, run["detail"]["ruleset_sha256"])
+    facts_from = current_facts(store, run["seq"], year)
+    record, cells, index = _corrected_record(corrected_path, now.unit_id)
+    shown = display_path(corrected_path)
+    stored = json.loads(now.row.raw)["record"]
+    merged = {**stored, **record}
+    corrected = {k: [stored.get(k), v] for k, v in sorted(record.items()) if k != "unit_id" and stored.get(k) != v}
+    if not corrected:
+        raise UserInputError([Problem(shown, f"unit '{now.unit_id}': these facts are the ones recorded; "
+                                             "an appeal needs at least one corrected fact")])
+    unknown = [k for k in record if k not in plan.catalogue.facts]
+    if unknown:
+        raise UserInputError([Problem(shown, f"unknown column '{k}'.{did_you_mean(k, plan.catalogue.facts)}", 1)
+                              for k in unknown])
+    units, current_rows = [], {}
+    for other, seq in facts_from.items():
+        row = store.units(seq, other)[0]
+        current_rows[other] = row
+        if other == now.unit_id:
+            units.append(unit_from_row(row, plan, merged, cells, shown, index))
+        else:
+            units.append(unit_from_row(row, plan))
+    if now.unit_id not in facts_from:
+        raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
+    evaluations = {ev.unit.unit_id: ev for ev in Grader(plan).batch(units)}
+    target = evaluations[now.unit_id]
+    if target.unit.problems:
+        raise UserInputError(target.unit.problems)
+    fresh = {uid: unit_row(plan, ev) for uid, ev in evaluations.items()}
+    effect = []
+    for other, row in current_rows.items():
+        if other == now.unit_id:
+            continue
+        before, after = facets(json.loads(row.result_en)), facets(json.loads(fresh[other].result_en))
+        if before != after:
+            effect.append({"unit_id": other, "before": before, "after": after})
+    outcome = AppealOutcome(now.unit_id, facets(json.loads(now.row.result_en)), facets(json.loads(fresh[now.unit_id].result_en)),
+                            corrected, effect, evaluation=target, plan=plan)
+    if effect and not apply_to_cohort:
+        return outcome
+    rows = [fresh[now.unit_id]] + ([fresh[e["unit_id"]] for e in effect] if apply_to_cohort else [])
+    detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
+              "reason": reason, "facts_source": shown, "facts_sha256": file_sha256(corrected_path),
+              "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
+    outcome.entry = Entry("appeal", year, by, detail, rows)
+    return outcome
+
+
+def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
+    columns, records = read_records(path)
+    if "unit_id" not in columns:
+        raise UserInputError([Problem(display_path(path), "no 'unit_id' column: the corrected facts must name the unit", 1)])
+    found = [(n, rec, cells) for n, (rec, cells) in enumerate(records, start=1)
+             if unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) == unit_id]
+    if not found:
+        ids = [str(rec.get("unit_id")) for rec, _ in records]
+        raise UserInputError([Problem(display_path(path), f"no row for unit '{unit_id}'.{did_you_mean(unit_id, ids)}")])
+    if len(found) > 1:
+        raise UserInputError([Problem(display_path(path), f"unit '{unit_id}' has {len(found)} rows; give one", found[1][2]
+                                      .get("unit_id", Cell(None, None)).line)])
+    index, record, cells = found[0]
+    return {k: v for k, v in record.items() if v not in (None, "")}, cells, index
+
+
+def override(store: Store, unit_id: str, year: int, grade: str, reason: str, by: str) -> Entry:
+    """A committee's decision on a grade, recorded as such, on top of the result it replaces."""
+    if grade not in (*GRADES, "not_graded"):
+        raise UserInputError([Problem("--grade", f"'{grade}' is not a grade.{did_you_mean(grade, GRADES)}")])
+    now = standing(store, unit_id, year)
+    detail = {"unit_id": now.unit_id, "grade": grade, "reason": reason, "replaces_seq": now.current["seq"]}
+    return Entry("override", year, by, detail)
+
+
+def why_document(store: Store, now: Standing, lang: str) -> dict:
+    """Everything an auditor asks about a unit's year, as data: the answer that was true when decided."""
+    from engine.explain import ruleset_record
+
+    graded = now.graded_by
+    detail = graded["detail"]
+    run = graded if graded["kind"] == "run" else store.entry(detail["base_seq"])
+    while run["kind"] != "run":  # an appeal of an appeal: follow back to the run
+        run = store.entry(run["detail"]["base_seq"])
+    history = [_history_line(e, now.unit_id) for e in now.history]
+    over = now.override
+    return {
+        "unit_id": now.unit_id, "year": now.year,
+        "grade": over["detail"]["grade"] if over else now.row.grade,
+        "status": now.row.status,
+        "override": None if over is None else {"seq": over["seq"], "grade": over["detail"]["grade"],
+                                               "reason": over["detail"]["reason"], "recorded_by": over["recorded_by"],
+                                               "recorded_at": over["recorded_at"], "graded": now.row.grade},
+        "decided_by": {"seq": graded["seq"], "kind": graded["kind"], "recorded_at": graded["recorded_at"],
+                       "recorded_by": graded["recorded_by"], "run": run["seq"],
+                       "engine_version": run["detail"]["engine_version"],
+                       "facts_source": now.row.source, "record": now.row.record,
+                       "facts_sha256": detail["facts_sha256"]},
+        "ruleset": ruleset_record(now.plan),
+        "history": history,
+        "result": now.result(lang),
+    }
+
+
+def export_record(store: Store, seq: int) -> dict:
+    """One ledger record in full: header and hashes, its row, its rule set, every unit's facts and results."""
+    entry = store.entry(seq)
+    sha = entry["detail"].get("ruleset_sha256")
+    ruleset = None
+    if sha:
+        stored = store.ruleset(sha)
+        ruleset = {k: v for k, v in stored.items() if k not in ("canonical", "ordered")} | {"content": json.loads(stored["ordered"])}
+    units = [{"unit_id": u.unit_id, "year": u.year, "record": u.record, "source": u.source, "status": u.status,
+              "grade": u.grade, "facts": json.loads(u.raw), "result": {"vi": json.loads(u.result_vi),
+                                                                       "en": json.loads(u.result_en)}}
+             for u in store.units(seq)]
+    return {"record": entry, "ruleset": ruleset, "units": units}
+
+
+def export_unit(store: Store, unit_id: str, year: int) -> dict:
+    """A unit's year: where it stands (both languages), and every record about it, with its rows."""
+    now = standing(store, unit_id, year)
+    records = []
+    for e in now.history:
+        rows = store.units(e["seq"], now.unit_id)
+        records.append({"record": {k: v for k, v in e.items() if k != "grade"},
+                        "unit": None if not rows else {"facts": json.loads(rows[0].raw), "status": rows[0].status,
+                                                       "grade": rows[0].grade, "result_sha256": {
+                                                           "vi": sha256(rows[0].result_vi), "en": sha256(rows[0].result_en)}}})
+    return {"standing": {"vi": why_document(store, now, "vi"), "en": why_document(store, now, "en")}, "records": records}
+
+
+def _history_line(e: dict, unit_id: str) -> dict:
+    """One entry of a unit's history; an appeal of another unit that moved this one (the quota) says so."""
+    d = e["detail"]
+    line = {"seq": e["seq"], "kind": e["kind"], "recorded_at": e["recorded_at"], "recorded_by": e["recorded_by"],
+            "grade": e["grade"], "reason": d.get("reason"), "corrected": None, "appeal_of": None}
+    if e["kind"] == "appeal":
+        if d["unit_id"] == unit_id:
+            line["corrected"] = d["corrected"]
+        else:
+            line["appeal_of"] = d["unit_id"]
+    return line
