@@ -1,0 +1,303 @@
+"""The audit ledger through the real CLI on real SQLite files: record, why, replay, verify, appeal, override.
+
+Tampering is done the way an insider would: by editing the database file with sqlite3.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from cli_run import REPO, assert_no_traceback, run_cdcs
+
+PROVINCE = "examples/province_2024.csv"
+
+
+def record(db: Path, facts: str = PROVINCE, by: str = "Nguyễn Văn A", *extra: str):
+    run = run_cdcs("grade", facts, "--record", "--db", str(db), "--by", by, "--format", "json", *extra)
+    assert run.code == 0, run
+    return run
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> tuple[Path, dict]:
+    """The 2024 example province recorded once; tests that change the file work on a copy."""
+    db = tmp_path_factory.mktemp("ledger") / "audit.sqlite"
+    run = record(db)
+    assert "recorded as run #1 in" in run.stderr
+    return db, json.loads(run.stdout)
+
+
+@pytest.fixture
+def ledger(recorded, tmp_path) -> Path:
+    copy = tmp_path / "audit.sqlite"
+    shutil.copy(recorded[0], copy)
+    return copy
+
+
+def why(db: Path, unit: str, year: int = 2024, cwd: Path = REPO, *extra: str) -> dict:
+    run = run_cdcs("why", unit, "--year", str(year), "--db", str(db), "--format", "json", *extra, cwd=cwd)
+    assert run.code == 0, run
+    return json.loads(run.stdout)
+
+
+def sql(db: Path, statement: str, *args) -> list:
+    with sqlite3.connect(db) as con:
+        rows = con.execute(statement, args).fetchall()
+    con.close()
+    return rows
+
+
+# --- record, why, replay ----------------------------------------------------------------------
+
+def test_the_stored_result_is_the_graded_result_byte_for_byte(recorded):
+    db, graded = recorded
+    stored = {uid: zlib.decompress(blob).decode() for uid, blob in sql(db, "SELECT unit_id, result_vi FROM results")}
+    assert len(stored) == 60
+    for result in graded["results"]:
+        assert stored[result["unit_id"]] == json.dumps(result, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_why_answers_from_the_ledger_alone_without_rule_files(recorded, tmp_path):
+    db, graded = recorded
+    elsewhere = tmp_path / "no-rules-here"
+    elsewhere.mkdir()
+    doc = why(db, "HL-BV06", cwd=elsewhere)
+    expected = next(r for r in graded["results"] if r["unit_id"] == "HL-BV06")
+    assert doc["grade"] == expected["grade"] == "good" and doc["result"] == expected
+    assert doc["ruleset"] == graded["ruleset"]
+    assert doc["decided_by"]["recorded_by"] == "Nguyễn Văn A" and doc["decided_by"]["kind"] == "run"
+    assert doc["decided_by"]["facts_source"] == PROVINCE and doc["decided_by"]["record"] == 9
+    assert [h["kind"] for h in doc["history"]] == ["run"]
+    text = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(db), "--lang", "en", cwd=elsewhere)
+    assert text.code == 0 and text.stdout.startswith("HL-BV06 — 2024: Good\n"), text
+    assert "Rule set cdcs_health 2024.1 (sha256 529d0c7378cb" in text.stdout and "Excellent (>= 90)" in text.stdout
+
+
+def test_why_gives_the_same_answer_every_time(recorded):
+    db, _ = recorded
+    first = run_cdcs("why", "HL-TTYT05", "--year", "2024", "--db", str(db))
+    assert first.code == 0 and run_cdcs("why", "HL-TTYT05", "--year", "2024", "--db", str(db)).stdout_bytes == first.stdout_bytes
+
+
+def test_replay_of_the_projects_runs_finds_no_difference(ledger):
+    record(ledger, "examples/province_2025.xlsx", "Trần Thị B")
+    for seq in ("1", "2"):
+        run = run_cdcs("audit", "replay", seq, "--db", str(ledger))
+        assert run.code == 0 and "every result is byte-identical to the stored one" in run.stdout, run
+
+
+def test_an_unknown_unit_or_year_is_answered_with_what_there_is(recorded):
+    db, _ = recorded
+    run = run_cdcs("why", "HL-BV6", "--year", "2024", "--db", str(db))
+    assert run.code == 1 and "no recorded result for unit 'HL-BV6' in 2024. Did you mean 'HL-BV06'?" in run.stderr, run
+    run = run_cdcs("why", "HL-BV06", "--year", "2023", "--db", str(db))
+    assert run.code == 1 and "Years recorded: 2024" in run.stderr, run
+    run = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(db.parent / "none.sqlite"))
+    assert run.code == 1 and "no audit database here" in run.stderr and not (db.parent / "none.sqlite").exists(), run
+    assert_no_traceback(run)
+
+
+# --- tamper evidence ----------------------------------------------------------------------------
+
+def verify(db: Path):
+    return run_cdcs("audit", "verify", "--db", str(db))
+
+
+def test_an_intact_ledger_verifies_and_prints_its_head(recorded):
+    run = verify(recorded[0])
+    assert run.code == 0 and "1 records, chain intact; head #1 sha256 " in run.stdout, run
+
+
+@pytest.mark.parametrize("edit, words", [
+    ("UPDATE results SET grade = 'excellent' WHERE unit_id = 'HL-BV06'", "record 1's content (run) was altered"),
+    ("UPDATE results SET status = 'graded' WHERE unit_id = 'HL-TT03'", "record 1's content (run) was altered"),
+    ("UPDATE ledger SET recorded_by = 'someone else' WHERE seq = 1", "record 1's header"),
+    ("UPDATE runs SET facts_source = 'other.csv' WHERE seq = 1", "record 1's content (run) was altered"),
+], ids=["grade", "status", "author", "facts-source"])
+def test_an_edited_row_is_found(ledger, edit, words):
+    sql(ledger, edit)
+    run = verify(ledger)
+    assert run.code == 1 and words in run.stderr, run
+    assert_no_traceback(run)
+
+
+def test_an_edited_explanation_is_found_and_replay_shows_it(ledger):
+    (blob,) = sql(ledger, "SELECT result_en FROM results WHERE unit_id = 'HL-BV06'")[0]
+    text = zlib.decompress(blob).decode().replace('"score":89.5', '"score":90')
+    sql(ledger, "UPDATE results SET result_en = ? WHERE unit_id = 'HL-BV06'", zlib.compress(text.encode()))
+    assert "record 1's content (run) was altered" in verify(ledger).stderr
+    replayed = run_cdcs("audit", "replay", "1", "--db", str(ledger))
+    assert replayed.code == 1 and "HL-BV06  en      explanation, score" in replayed.stdout, replayed
+
+
+def test_an_edited_rule_set_is_found(ledger):
+    (blob,) = sql(ledger, "SELECT canonical FROM rulesets")[0]
+    text = zlib.decompress(blob).decode().replace('"min_score":"90"', '"min_score":"80"')
+    assert '"min_score":"80"' in text
+    sql(ledger, "UPDATE rulesets SET canonical = ?", zlib.compress(text.encode()))
+    run = verify(ledger)
+    assert run.code == 1 and "record 1's rule set (sha256:529d0c7378cb) was altered" in run.stderr, run
+
+
+def test_a_removed_record_is_found(ledger):
+    record(ledger, "examples/province_2025.csv")
+    record(ledger, PROVINCE)
+    for table in ("results", "runs", "ledger"):
+        sql(ledger, f"DELETE FROM {table} WHERE seq = 2")
+    run = verify(ledger)
+    assert run.code == 1 and "record 2 is missing (the next one is 3)" in run.stderr, run
+
+
+# --- one run, one transaction; two writers ---------------------------------------------------
+
+def _recording(db: Path, pause: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO), CDCS_TEST_PAUSE_MID_RECORD=pause)
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", "grade", PROVINCE, "--record", "--db", str(db)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_a_run_killed_mid_record_leaves_no_partial_run(ledger):
+    process = _recording(ledger, "60")
+    line = process.stderr.readline().decode()
+    assert "paused mid-transaction" in line, line  # half the units are written, not committed
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert sql(ledger, "SELECT COUNT(*) FROM ledger") == [(1,)]
+    assert sql(ledger, "SELECT COUNT(*) FROM results WHERE seq <> 1") == [(0,)]
+    assert sql(ledger, "PRAGMA integrity_check") == [("ok",)]
+    assert verify(ledger).code == 0
+    again = record(ledger)  # nothing left locked
+    assert "recorded as run #2" in again.stderr
+
+
+def test_two_processes_recording_at_once_both_succeed(ledger):
+    first, second = _recording(ledger, "1"), _recording(ledger, "1")
+    assert first.wait(timeout=120) == 0, first.stderr.read().decode()
+    assert second.wait(timeout=120) == 0, second.stderr.read().decode()
+    assert sql(ledger, "SELECT seq, kind FROM ledger ORDER BY seq") == [(1, "run"), (2, "run"), (3, "run")]
+    assert sql(ledger, "SELECT COUNT(*) FROM results") == [(180,)]
+    assert verify(ledger).code == 0
+
+
+# --- schema versions ------------------------------------------------------------------------------
+
+def test_the_released_schema_is_never_edited(recorded):
+    """Migrations are append-only: schema 1 stays what the golden file says, so old files keep opening."""
+    golden = (REPO / "tests" / "golden" / "audit_schema_1.sql").read_text(encoding="utf-8")
+    rows = sql(recorded[0], "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+    assert "\n".join(r[0] for r in rows) + "\n" == golden
+    assert sql(recorded[0], "PRAGMA user_version") == [(1,)]
+
+
+def test_a_file_from_a_newer_version_is_refused_unread(ledger):
+    sql(ledger, "PRAGMA user_version = 7")
+    run = verify(ledger)
+    assert run.code == 1 and "schema version 7, written by a newer cdcs; this version reads up to 1" in run.stderr, run
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    bogus = tmp_path / "audit.sqlite"
+    bogus.write_text("not a database", encoding="utf-8")
+    run = verify(bogus)
+    assert run.code == 1 and "not a readable audit database" in run.stderr, run
+    assert_no_traceback(run)
+
+
+def test_duplicate_unit_ids_are_not_recorded(tmp_path):
+    rows = (REPO / PROVINCE).read_text(encoding="utf-8").splitlines()
+    facts = tmp_path / "twice.csv"
+    facts.write_text("\n".join(rows + [rows[1]]) + "\n", encoding="utf-8")
+    db = tmp_path / "audit.sqlite"
+    run = run_cdcs("grade", str(facts), "--record", "--db", str(db))
+    assert run.code == 1 and "not recorded: unit id HL-VP01 appear" in run.stderr, run
+    assert not db.exists() or sql(db, "SELECT COUNT(*) FROM ledger") == [(0,)]
+
+
+# --- appeals and overrides ---------------------------------------------------------------------------
+
+def _corrections(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "corrected.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_appeal_supersedes_the_result_and_keeps_the_earlier_one(ledger, tmp_path):
+    facts = _corrections(tmp_path, "unit_id,members_informed_pct\nHL-BV06,100\n")
+    run = run_cdcs("appeal", "HL-BV06", "--year", "2024", "--facts", str(facts), "--db", str(ledger),
+                   "--reason", "Biên bản phổ biến nghị quyết bị bỏ sót", "--by", "Hội đồng thi đua")
+    assert run.code == 0 and "members_informed_pct: 95 → 100" in run.stdout, run
+    doc = why(ledger, "HL-BV06")
+    assert [h["kind"] for h in doc["history"]] == ["run", "appeal"]
+    assert doc["history"][1]["reason"] == "Biên bản phổ biến nghị quyết bị bỏ sót"
+    assert doc["history"][1]["corrected"] == {"members_informed_pct": ["95", "100"]}
+    assert doc["decided_by"]["kind"] == "appeal" and doc["result"]["score"] == 94.5
+    assert run_cdcs("audit", "replay", "2", "--db", str(ledger)).code == 0
+    assert verify(ledger).code == 0
+
+
+def test_an_appeal_that_would_move_another_unit_is_shown_and_not_recorded_until_applied(ledger, tmp_path):
+    facts = _corrections(tmp_path, "unit_id,members_informed_pct,officers_trained_pct\nHL-BV05,100,100\n")
+    args = ("appeal", "HL-BV05", "--year", "2024", "--facts", str(facts), "--db", str(ledger), "--reason", "records found")
+    refused = run_cdcs(*args)
+    assert refused.code == 1, refused
+    assert "cohort: HL-TTYT03: excellent (quota: kept) → good (quota: demoted)" in refused.stdout
+    assert "not recorded" in refused.stderr and sql(ledger, "SELECT COUNT(*) FROM ledger") == [(1,)]
+    applied = run_cdcs(*args, "--apply-to-cohort")
+    assert applied.code == 0, applied
+    assert why(ledger, "HL-BV05")["grade"] == "excellent"
+    moved = why(ledger, "HL-TTYT03")
+    assert moved["grade"] == "good" and moved["history"][1]["appeal_of"] == "HL-BV05"
+    assert run_cdcs("audit", "replay", "2", "--db", str(ledger)).code == 0
+
+
+def test_an_appeal_needs_a_corrected_fact_for_a_recorded_unit(ledger, tmp_path):
+    same = _corrections(tmp_path, "unit_id,members_informed_pct\nHL-BV06,95\n")
+    run = run_cdcs("appeal", "HL-BV06", "--year", "2024", "--facts", str(same), "--db", str(ledger), "--reason", "x")
+    assert run.code == 1 and "an appeal needs at least one corrected fact" in run.stderr, run
+    other = _corrections(tmp_path, "unit_id,members_informed_pct\nHL-BV07,100\n")
+    run = run_cdcs("appeal", "HL-BV06", "--year", "2024", "--facts", str(other), "--db", str(ledger), "--reason", "x")
+    assert run.code == 1 and "no row for unit 'HL-BV06'" in run.stderr, run
+    bad = _corrections(tmp_path, "unit_id,members_informed_pct\nHL-BV06,một trăm\n")
+    run = run_cdcs("appeal", "HL-BV06", "--year", "2024", "--facts", str(bad), "--db", str(ledger), "--reason", "x")
+    assert run.code == 1 and "members_informed_pct" in run.stderr and "'một trăm'" in run.stderr, run
+    assert sql(ledger, "SELECT COUNT(*) FROM ledger") == [(1,)]
+    assert_no_traceback(run)
+
+
+def test_an_override_is_shown_as_such_in_every_view(ledger):
+    run = run_cdcs("override", "HL-BV08", "--year", "2024", "--grade", "completed", "--db", str(ledger),
+                   "--reason", "Kỷ luật đã được hủy bỏ", "--by", "Chủ tịch")
+    assert run.code == 0 and "recorded as override #2" in run.stdout, run
+    doc = why(ledger, "HL-BV08")
+    assert doc["grade"] == "completed" and doc["override"]["graded"] == "not_completed"
+    assert doc["override"]["reason"] == "Kỷ luật đã được hủy bỏ" and doc["override"]["recorded_by"] == "Chủ tịch"
+    text = run_cdcs("why", "HL-BV08", "--year", "2024", "--db", str(ledger), "--lang", "en")
+    assert text.stdout.startswith("HL-BV08 — 2024: Completed — COMMITTEE OVERRIDE #2"), text
+    exported = json.loads(run_cdcs("audit", "export", "--unit", "HL-BV08", "--year", "2024", "--db", str(ledger)).stdout)
+    assert exported["standing"]["en"]["override"]["grade"] == "completed"
+    assert [r["record"]["kind"] for r in exported["records"]] == ["run", "override"]
+    log = run_cdcs("audit", "log", "--db", str(ledger))
+    assert "override" in log.stdout and "Kỷ luật đã được hủy bỏ" in log.stdout
+    assert verify(ledger).code == 0
+    wrong = run_cdcs("override", "HL-BV08", "--year", "2024", "--grade", "excelent", "--db", str(ledger), "--reason", "x")
+    assert wrong.code == 1 and "Did you mean 'excellent'?" in wrong.stderr, wrong
+
+
+def test_export_of_a_record_carries_what_a_reviewer_checks(recorded):
+    run = run_cdcs("audit", "export", "--record", "1", "--db", str(recorded[0]))
+    assert run.code == 0, run
+    doc = json.loads(run.stdout)
+    assert doc["record"]["kind"] == "run" and len(doc["record"]["entry_sha256"]) == 64
+    assert doc["ruleset"]["sha256"].startswith("529d0c7378cb") and doc["ruleset"]["content"]["ruleset"]["version"] == "2024.1"
+    unit = next(u for u in doc["units"] if u["unit_id"] == "HL-BV06")
+    assert unit["facts"]["record"]["unit_id"] == "HL-BV06" and unit["result"]["en"]["grade"] == "good"
+    assert run_cdcs("audit", "export", "--db", str(recorded[0])).code == 2
