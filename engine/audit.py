@@ -43,8 +43,10 @@ def unit_from_row(row: UnitRow, plan: Plan, record: Optional[dict] = None, cells
     stored = json.loads(row.raw)
     raw = stored["record"] if record is None else record
     where = {k: Cell(*v) for k, v in stored["cells"].items()} if cells is None else cells
-    return unit_from_record(row.record if index is None else index, raw, where, plan.catalogue,
+    unit = unit_from_record(row.record if index is None else index, raw, where, plan.catalogue,
                             row.source if source is None else source, plan.ruleset.year)
+    unit.history = dict(stored.get("history", {}))  # values taken from the ledger then are in the record
+    return unit
 
 
 def facets(result: dict) -> dict[str, Any]:

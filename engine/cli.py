@@ -26,6 +26,7 @@ from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Pr
 from engine.evaluate import Grader
 from engine.impact import impact
 from engine.explain import document, reasons, result as result_record, ruleset_record
+from engine.history import fill_from_history
 from engine.facts import FORMATS, load_facts, load_facts_as_year, read_records, with_supplement, years_of
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
@@ -66,10 +67,17 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
     return compile_file(path)
 
 
-def _grade(rules: Optional[str], facts_path: Path):
-    columns, records = read_records(facts_path)  # read once: for the year, then for the facts
-    plan = _plan(rules, facts_path, records)
-    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, (columns, records))
+def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
+    """Grade a facts file; with a ledger, facts the catalogue takes from history are filled from it."""
+    read = read_records(facts_path)  # read once: for the year, then for the facts
+    plan = _plan(rules, facts_path, read[1])
+    provenance: dict = {}
+    if ledger is not None and ledger.exists():
+        with open_store(ledger, create=False) as store:
+            read, provenance = fill_from_history(read, plan.catalogue, plan.ruleset.year, store)
+    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, read)
+    for unit in facts.units:
+        unit.history = provenance.get(unit.unit_id, {})
     evaluations = Grader(plan).batch(facts.units)
     return plan, facts, evaluations
 
@@ -114,7 +122,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
-    plan, facts_file, evaluations = _grade(rules, facts)
+    plan, facts_file, evaluations = _grade(rules, facts, _db_path(db) if (record or db) else None)
     if record:  # before any output: a run that cannot be recorded is not presented as one
         _record_run(plan, facts, facts_file, evaluations, db, by)
     doc = document(plan, evaluations, lang)
@@ -182,9 +190,11 @@ def _report_unit_problems(problems: list[Problem]) -> None:
 @click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year or a file. Default: the facts' year.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
-def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str) -> None:
+@click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB",
+              help="An audit database to take history facts from (last year's grade, a title's streak).")
+def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str, db: Optional[Path]) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
-    plan, _, evaluations = _grade(rules, facts)
+    plan, _, evaluations = _grade(rules, facts, db)
     unit_id = unicodedata.normalize("NFC", unit_id.strip())
     by_id = {ev.unit.unit_id: ev for ev in evaluations}
     if unit_id not in by_id:

@@ -143,6 +143,8 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     out["next_grade"] = next_grade(plan, ev, lang)
     out["missing_facts"] = missing_facts(ev)
     out["defaulted_facts"] = sorted(ev.unit.defaulted)
+    if ev.unit.history:  # only then: results without history keep their exact shape
+        out["facts_from_history"] = dict(sorted(ev.unit.history.items()))
     return out
 
 
@@ -267,7 +269,8 @@ def facts_used(ev: UnitEvaluation) -> dict:
     """The unit's facts exactly as the evaluation used them, with where they came from."""
     return {"source": ev.unit.source, "record": ev.unit.record,
             "values": {k: plain(v) for k, v in sorted(ev.unit.values.items())},
-            "defaulted": sorted(ev.unit.defaulted)}
+            "defaulted": sorted(ev.unit.defaulted),
+            **({"from_history": dict(sorted(ev.unit.history.items()))} if ev.unit.history else {})}
 
 
 def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:

@@ -49,6 +49,7 @@ class UnitFacts:
     raw: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)  # where each raw value was read (for audit replays)
+    history: dict[str, str] = field(default_factory=dict)  # fact → the ledger record it was taken from
 
     @property
     def valid(self) -> bool:

@@ -122,7 +122,10 @@ def _changed(a: Side, b: Side) -> list[str]:
     if a.grade != b.grade:
         out.append("grade")
     for title in sorted(set(a.titles) | set(b.titles)):
-        if a.titles.get(title) != b.titles.get(title):
+        if title in a.titles and title in b.titles:
+            if a.titles[title] != b.titles[title]:
+                out.append(f"titles.{title}")
+        elif a.titles.get(title) is True or b.titles.get(title) is True:  # a title one rule set has not: held or not
             out.append(f"titles.{title}")
     if a.verdict != b.verdict:
         out.append("financial_audit")

@@ -41,6 +41,24 @@ class Label(Strict):
 
 # --- catalogue ------------------------------------------------------------------
 
+class HistorySpec(Strict):
+    """Where a fact comes from when a unit does not report it: the audit ledger's earlier years.
+
+    ``grade``: the unit's standing grade the year before (``not_graded`` when it was not
+    graded).  ``title_years``: how many consecutive years before this one the unit held
+    ``title``.
+    """
+
+    kind: Literal["grade", "title_years"]
+    title: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _title_named(self) -> "HistorySpec":
+        if (self.kind == "title_years") != (self.title is not None):
+            raise ValueError("'title' is needed by kind title_years, and only by it")
+        return self
+
+
 class FactSpec(Strict):
     type: FactType
     label: Label
@@ -51,6 +69,7 @@ class FactSpec(Strict):
     values: Optional[dict[str, Label]] = None
     on_missing: Literal["required", "insufficient", "default"] = "insufficient"
     default: Any = None
+    history: Optional[HistorySpec] = None  # filled from the audit ledger when the unit does not report it
 
     @model_validator(mode="after")
     def _consistent(self) -> "FactSpec":
@@ -62,6 +81,10 @@ class FactSpec(Strict):
             raise ValueError("'places' is only for decimal and percentage facts")
         if self.default is not None and self.on_missing != "default":
             raise ValueError("'default' needs on_missing: default")
+        if self.history is not None and self.history.kind == "grade" and self.type != "enum":
+            raise ValueError("a fact from history of kind 'grade' must be an enum of the grades")
+        if self.history is not None and self.history.kind == "title_years" and self.type != "int":
+            raise ValueError("a fact from history of kind 'title_years' must be an int")
         return self
 
     @property

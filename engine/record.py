@@ -28,7 +28,10 @@ def unit_row(plan: Plan, ev: UnitEvaluation) -> UnitRow:
 def stored_record(ev: UnitEvaluation) -> dict:
     """The unit's record as read, and where each value was, so a replay reads it the same way."""
     cells = {k: [c.line, c.column] for k, c in sorted(ev.unit.cells.items()) if k in ev.unit.raw}
-    return {"record": ev.unit.raw, "cells": cells}
+    out = {"record": ev.unit.raw, "cells": cells}
+    if ev.unit.history:
+        out["history"] = ev.unit.history
+    return out
 
 
 def ruleset_entry(plan: Plan) -> dict:

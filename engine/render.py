@@ -293,6 +293,9 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         lines.append(("Thiếu dữ liệu: " if vi else "Missing facts: ") + ", ".join(e["missing_facts"]))
     if e["defaulted_facts"]:
         lines.append(("Dùng giá trị mặc định: " if vi else "Defaults applied: ") + ", ".join(e["defaulted_facts"]))
+    for name, where in e.get("facts_from_history", {}).items():
+        value = result["facts"]["values"].get(name)
+        lines.append(("Lấy từ lịch sử: " if vi else "From recorded history: ") + f"{name} = {fmt(value, lang)} ({where})")
     return "\n".join(lines) + "\n"
 
 

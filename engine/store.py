@@ -309,6 +309,21 @@ class Store:
             "ORDER BY l.seq", (year, unit_id, unit_id)).fetchall()
         return [self.entry(r[0]) for r in rows]
 
+    def standing(self, unit_id: str, year: int) -> Optional[dict[str, Any]]:
+        """A unit's year as it stands (the latest run or appeal, under any later override), without compiling anything."""
+        graded = self.db.execute("SELECT r.seq, l.kind, r.status, r.grade, r.result_en FROM results r JOIN ledger l "
+                                 "ON l.seq = r.seq WHERE r.unit_id = ? AND r.year = ? ORDER BY r.seq DESC LIMIT 1",
+                                 (unit_id, year)).fetchone()
+        if graded is None:
+            return None
+        seq, kind, status, grade, result = graded
+        over = self.db.execute("SELECT o.seq, o.grade FROM overrides o JOIN ledger l ON l.seq = o.seq WHERE o.unit_id = ? "
+                               "AND l.year = ? AND o.seq > ? ORDER BY o.seq DESC LIMIT 1", (unit_id, year, seq)).fetchone()
+        if over is not None:
+            seq, kind, grade = over[0], "override", over[1]
+        return {"seq": seq, "kind": kind, "status": status, "grade": grade,
+                "titles": json.loads(unpack(result))["titles"]}
+
     def units_known(self, year: int) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT unit_id FROM results WHERE year = ? ORDER BY unit_id",
                                               (year,)).fetchall()]

@@ -88,6 +88,7 @@ def unit_2025(k: int, row: dict) -> dict:
         out["spending_admin_vnd"] = thousand(total * row["spending_admin_vnd"] / row["spending_total_vnd"])
         out["spending_total_vnd"] = total
     out["members_digital_pct"] = DIGITAL[k % len(DIGITAL)]
+    out["prior_year_grade"] = None  # the audit ledger knows it (2025.2 reads it from there)
     return out
 
 

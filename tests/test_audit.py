@@ -301,3 +301,50 @@ def test_export_of_a_record_carries_what_a_reviewer_checks(recorded):
     unit = next(u for u in doc["units"] if u["unit_id"] == "HL-BV06")
     assert unit["facts"]["record"]["unit_id"] == "HL-BV06" and unit["result"]["en"]["grade"] == "good"
     assert run_cdcs("audit", "export", "--db", str(recorded[0])).code == 2
+
+
+# --- history across years ------------------------------------------------------------------------------
+
+def test_last_years_results_feed_this_years_history_facts_and_say_where_from(ledger):
+    graded = json.loads(record(ledger, "examples/province_2025.csv").stdout)
+    assert graded["ruleset"]["version"] == "2025.2"
+    bv01 = next(r for r in graded["results"] if r["unit_id"] == "HL-BV01")
+    assert bv01["facts"]["values"]["prior_year_grade"] == "excellent"
+    assert bv01["facts"]["values"]["culture_title_years"] == 1
+    assert bv01["facts"]["from_history"] == {"culture_title_years": "records #1 (2024)",
+                                             "prior_year_grade": "record #1 (run, 2024)"}
+    assert bv01["titles"] == {"cultural_unit": True, "cultural_unit_2_years": True, "cultural_unit_5_years": False}
+    tr02 = next(r for r in graded["results"] if r["unit_id"] == "HL-TR02")  # no title in 2024
+    assert tr02["facts"]["from_history"]["culture_title_years"] == "record #1 (2024): cultural_unit not held"
+    text = run_cdcs("why", "HL-BV01", "--year", "2025", "--db", str(ledger), "--lang", "en").stdout
+    assert "From recorded history: prior_year_grade = excellent (record #1 (run, 2024))" in text
+
+
+def test_a_later_change_to_last_year_does_not_change_a_replay_but_feeds_the_next_grading(ledger):
+    record(ledger, "examples/province_2025.csv")
+    run = run_cdcs("override", "HL-BV01", "--year", "2024", "--grade", "good", "--db", str(ledger), "--reason", "r")
+    assert run.code == 0, run
+    assert run_cdcs("audit", "replay", "2", "--db", str(ledger)).code == 0  # the values used then are in the record
+    again = json.loads(run_cdcs("grade", "examples/province_2025.csv", "--db", str(ledger), "--format", "json").stdout)
+    bv01 = next(r for r in again["results"] if r["unit_id"] == "HL-BV01")
+    assert bv01["facts"]["values"]["prior_year_grade"] == "good"
+    assert bv01["facts"]["from_history"]["prior_year_grade"] == "record #3 (override, 2024)"
+
+
+def test_a_reported_fact_is_never_replaced_by_history(ledger, tmp_path):
+    rows = (REPO / "examples/province_2025.csv").read_text(encoding="utf-8").splitlines()
+    rows[0] += ",culture_title_years"
+    rows[1:] = [row + ",4" for row in rows[1:]]
+    facts = tmp_path / "reported.csv"
+    facts.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    graded = json.loads(run_cdcs("grade", str(facts), "--db", str(ledger), "--format", "json").stdout)
+    bv01 = next(r for r in graded["results"] if r["unit_id"] == "HL-BV01")
+    assert bv01["facts"]["values"]["culture_title_years"] == 4 and "culture_title_years" not in bv01["facts"]["from_history"]
+    assert bv01["titles"]["cultural_unit_5_years"] is True
+
+
+def test_without_a_ledger_an_unknown_streak_is_undecided_not_false():
+    graded = json.loads(run_cdcs("grade", "examples/province_2025.csv", "--format", "json").stdout)
+    bv01 = next(r for r in graded["results"] if r["unit_id"] == "HL-BV01")
+    assert bv01["titles"] == {"cultural_unit": True, "cultural_unit_2_years": None, "cultural_unit_5_years": None}
+    assert "from_history" not in bv01["facts"]

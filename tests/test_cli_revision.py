@@ -97,9 +97,11 @@ def test_an_unchanged_new_year_passes_every_inherited_case(workspace):
 
 @pytest.fixture
 def bundled(tmp_path: Path) -> Path:
-    """A scratch copy of every bundled rule set, catalogue and case file."""
+    """A scratch copy of the bundled rule sets, catalogues and case files as they were before 2025's first amendment."""
     shutil.copytree(REPO / "criteria", tmp_path / "criteria")
     shutil.copytree(REPO / "rules", tmp_path / "rules")
+    for later in ("rules/2025/ruleset-2025.2.yaml", "rules/2025/cases/grading-2025.2.yaml"):
+        (tmp_path / later).unlink()
     return tmp_path
 
 

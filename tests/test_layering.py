@@ -18,7 +18,7 @@ LAYERS = [
     {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
      "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
     {"render", "store", "record"},
-    {"audit"},
+    {"audit", "history"},
     {"cli"},
 ]
 STEP = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -1,0 +1,59 @@
+"""Facts a unit need not report because the ledger knows them: last year's grade, a title's streak.
+
+Filled in the records before they are typed, only where a unit left the fact empty; the
+unit's explanation names the ledger record each value came from, and an audit record
+keeps the value, so a replay reads it without the ledger's later state.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Optional
+
+from engine.facts import Cell
+from engine.model import Catalogue, HistorySpec
+from engine.store import Store
+
+Read = tuple[list[str], list]
+
+
+def fill_from_history(read: Read, catalogue: Catalogue, year: int, store: Store) -> tuple[Read, dict[str, dict[str, str]]]:
+    """The records with history facts filled in, and for each unit id, where each filled value came from."""
+    specs = {name: spec.history for name, spec in catalogue.facts.items() if spec.history is not None}
+    columns, records = read
+    if not specs:
+        return read, {}
+    provenance: dict[str, dict[str, str]] = {}
+    out = []
+    for rec, cells in records:
+        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        for name, spec in specs.items():
+            if rec.get(name) not in (None, "") or not unit_id:
+                continue
+            found = lookup(store, unit_id, year, spec)
+            if found is not None:
+                value, where = found
+                rec = {**rec, name: value}
+                cells = {**cells, name: Cell(None, None)}
+                provenance.setdefault(unit_id, {})[name] = where
+        out.append((rec, cells))
+    added = [name for name in specs if name not in columns and any(name in p for p in provenance.values())]
+    return (columns + added, out), provenance
+
+
+def lookup(store: Store, unit_id: str, year: int, spec: HistorySpec) -> Optional[tuple[Any, str]]:
+    """The value the ledger gives, and the words saying which records gave it; None when it does not know."""
+    last = store.standing(unit_id, year - 1)
+    if last is None:
+        return None
+    if spec.kind == "grade":
+        grade = last["grade"] if last["status"] != "not_graded" else "not_graded"
+        if grade is None:
+            return None  # an invalid result: no grade to carry over
+        return grade, f"record #{last['seq']} ({last['kind']}, {year - 1})"
+    streak, seqs, standing, y = 0, [], last, year - 1
+    while standing is not None and standing["titles"].get(spec.title) is True:
+        streak, seqs, y = streak + 1, seqs + [f"#{standing['seq']} ({y})"], y - 1
+        standing = store.standing(unit_id, y)
+    if streak == 0:
+        return 0, f"record #{last['seq']} ({year - 1}): {spec.title} not held"
+    return streak, "records " + ", ".join(seqs)
