@@ -205,6 +205,9 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
             units.append(unit_from_row(row, plan))
     if now.unit_id not in facts_from:
         raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
+    units = _cohort(plan, units, unit_from_row(current_rows[now.unit_id], plan), now.unit_id)
+    facts_from = {u.unit_id: facts_from[u.unit_id] for u in units}
+    current_rows = {u.unit_id: current_rows[u.unit_id] for u in units}
     evaluations = {ev.unit.unit_id: ev for ev in Grader(plan).batch(units)}
     target = evaluations[now.unit_id]
     if target.unit.problems:
@@ -227,6 +230,19 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
               "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
     outcome.entry = Entry("appeal", year, by, detail, rows)
     return outcome
+
+
+def _cohort(plan: Plan, units: list[UnitFacts], before: UnitFacts, unit_id: str) -> list[UnitFacts]:
+    """The units an appeal can move: the unit's quota cohort (before and after the correction, should
+    it move the unit to another), or the unit alone when no quota applies."""
+    quota = plan.ruleset.quota
+    if quota is None or not quota.enabled:
+        return [u for u in units if u.unit_id == unit_id]
+    if not quota.cohort_by:
+        return units
+    after = next(u for u in units if u.unit_id == unit_id)
+    keys = {str(x.values.get(quota.cohort_by, "")) for x in (before, after)}
+    return [u for u in units if str(u.values.get(quota.cohort_by, "")) in keys]
 
 
 def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:

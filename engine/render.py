@@ -517,17 +517,19 @@ def why_text(doc: dict, lang: str, type_labels: dict) -> str:
              f"{w['ruleset']} {rs['id']} {rs['version']} (sha256 {rs['sha256']})",
              f"{w['facts']}: {d['facts_source']}, {w['record']} {d['record']} (sha256 {d['facts_sha256'][:12]})",
              "", w["history"] + ":"]
+    rows = []
     for e in doc["history"]:
-        line = (f"  #{e['seq']:<4} {_kind_word(e['kind'], lang):<10} {e['recorded_at']}  {e['recorded_by']:<12} "
-                f"{_grade_or_status(e['grade'], lang)}")
+        notes = []
         if e["appeal_of"]:
-            line += f"  — {w['cohort_effect'].format(unit=e['appeal_of'])}"
+            notes.append(w["cohort_effect"].format(unit=e["appeal_of"]))
         if e["reason"]:
-            line += f"  — {w['reason']}: {e['reason']}"
+            notes.append(f"{w['reason']}: {e['reason']}")
         if e["corrected"]:
-            line += f"  ({w['corrected']}: " + ", ".join(f"{k} {fmt(v[0], lang)} → {fmt(v[1], lang)}"
-                                                          for k, v in e["corrected"].items()) + ")"
-        lines.append(line)
+            notes.append(f"{w['corrected']}: " + ", ".join(f"{k} {fmt(v[0], lang)} → {fmt(v[1], lang)}"
+                                                          for k, v in e["corrected"].items()))
+        rows.append([f"#{e['seq']}", _kind_word(e["kind"], lang), e["recorded_at"], e["recorded_by"],
+                     _grade_or_status(e["grade"], lang), "; ".join(notes)])
+    lines += ["  " + line for line in tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines()]
     lines += ["", w["explanation"] + ":", ""]
     return "\n".join(lines) + "\n" + explain_text(doc["result"], rs, lang, type_labels)
 
