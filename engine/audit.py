@@ -264,7 +264,8 @@ def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
 def override(store: Store, unit_id: str, year: int, grade: str, reason: str, by: str) -> Entry:
     """A committee's decision on a grade, recorded as such, on top of the result it replaces."""
     if grade not in (*GRADES, "not_graded"):
-        raise UserInputError([Problem("--grade", f"'{grade}' is not a grade.{did_you_mean(grade, GRADES)}")])
+        raise UserInputError([Problem("--grade", f"'{grade}' is not a grade.{did_you_mean(grade, GRADES)} "
+                                             f"Expected one of {', '.join((*GRADES, 'not_graded'))}")])
     now = standing(store, unit_id, year)
     detail = {"unit_id": now.unit_id, "grade": grade, "reason": reason, "replaces_seq": now.current["seq"]}
     return Entry("override", year, by, detail)
