@@ -40,7 +40,8 @@ def ruleset_entry(plan: Plan) -> dict:
             "canonical": plan.loaded.canonical, "ordered": plan.loaded.ordered}
 
 
-def run_entry(plan: Plan, evaluations: list[UnitEvaluation], facts_path: Path, facts_source: str, by: str) -> Entry:
+def run_entry(plan: Plan, evaluations: list[UnitEvaluation], facts_path: Optional[Path], facts_source: str,
+              by: str) -> Entry:
     """A grading run: the rule set, where the facts came from (and their file's hash), every unit."""
     detail = {"ruleset_sha256": plan.loaded.sha256, "engine_version": __version__, "facts_source": facts_source,
               "facts_sha256": file_sha256(facts_path), "units": len(evaluations)}

@@ -418,3 +418,19 @@ def test_decomposed_csv_text_comes_out_composed_in_the_same_cohort(name, cohort)
     if nfd(composed_cohort) != composed_cohort:
         assert nfd(composed_cohort) not in text
     assert unicodedata.is_normalized("NFC", text)
+
+
+# --- 6. a recorded batch replays to the same bytes, from the ledger alone -------------------
+
+@settings(max_examples=15, **DETERMINISTIC)
+@given(units=batches())
+def test_a_recorded_batch_replays_byte_for_byte(units, tmp_path_factory):
+    from engine.audit import replay
+    from engine.record import run_entry
+    from engine.store import Store
+
+    db = tmp_path_factory.mktemp("ledger") / "audit.sqlite"
+    with Store(db) as store:
+        seq = store.append(run_entry(PLAN, GRADER.batch(units), None, "batch.csv", "properties"))
+        assert replay(store, seq).differences == []
+        assert list(store.verify()) == []
