@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.evaluate import Grader, UnitEvaluation
+from engine.evaluate import Grader
 from engine.facts import Cell, UnitFacts, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
@@ -170,8 +170,6 @@ class AppealOutcome:
     corrected: dict[str, list]  # fact → [as recorded, as corrected]
     cohort_effect: list[dict]  # other units whose result the corrected facts change
     entry: Optional[Entry] = None  # what to record (None: refused, the cohort would change)
-    evaluation: Optional[UnitEvaluation] = None
-    plan: Optional[Plan] = None
 
 
 def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: str, by: str,
@@ -181,7 +179,8 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     run = next((e for e in reversed(now.history) if e["kind"] == "run"), None)
     if run is None:
         raise StoreError([Problem(store.shown, f"unit '{unit_id}' has no recorded run in {year} to appeal")])
-    plan = now.plan if now.graded_by["kind"] == "run" else stored_plan(store, run["detail"]["ruleset_sha256"])
+    plan = now.plan if now.graded_by["detail"]["ruleset_sha256"] == run["detail"]["ruleset_sha256"] else \
+        stored_plan(store, run["detail"]["ruleset_sha256"])  # the run's rule set governs its appeals
     facts_from = current_facts(store, run["seq"], year)
     record, cells, index = _corrected_record(corrected_path, now.unit_id)
     shown = display_path(corrected_path)
@@ -221,7 +220,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
         if before != after:
             effect.append({"unit_id": other, "before": before, "after": after})
     outcome = AppealOutcome(now.unit_id, facets(json.loads(now.row.result_en)), facets(json.loads(fresh[now.unit_id].result_en)),
-                            corrected, effect, evaluation=target, plan=plan)
+                            corrected, effect)
     if effect and not apply_to_cohort:
         return outcome
     rows = [fresh[now.unit_id]] + ([fresh[e["unit_id"]] for e in effect] if apply_to_cohort else [])
