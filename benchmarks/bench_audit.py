@@ -27,9 +27,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "examples"))
 
 from bench_grading import cpu_model, draw_facts, revision  # noqa: E402
-from bench_impact import _cell  # noqa: E402
+from make_province import csv_cell  # noqa: E402
 
 
 def cdcs(workspace: Path, *args: str) -> tuple[float, subprocess.CompletedProcess]:
@@ -57,7 +58,7 @@ def write_year(path: Path, year: int, count: int, seed: int, columns: list[str])
             base = raw["dues_due_vnd"] * 100
             raw.update(dues_salary_h1_vnd=base // 2, dues_salary_h2_vnd=base - base // 2, members_digital_pct="100",
                        prior_year_grade=None)
-            writer.writerow([_cell(raw.get(c)) for c in columns])
+            writer.writerow([csv_cell(raw.get(c)) for c in columns])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import datetime
 import json
 import random
 import resource
@@ -30,9 +29,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "examples"))
 
 from bench_grading import INCOMPLETE_GAP, INCOMPLETE_SHARE, _pct, cpu_model, draw_facts, revision  # noqa: E402
 from engine.compile import compile_file  # noqa: E402
+from make_province import csv_cell  # noqa: E402  (how the example writes a cell)
 
 RULES = {"from": REPO / "rules" / "2024" / "ruleset-2024.1.yaml", "to": REPO / "rules" / "2025" / "ruleset-2025.1.yaml"}
 
@@ -60,18 +61,8 @@ def write_units(path: Path, count: int, seed: int) -> None:
                 value = raw.get(name)
                 if incomplete and catalogue.facts[name].on_missing == "insufficient" and rng.random() < INCOMPLETE_GAP:
                     value = None
-                row.append(_cell(value))
+                row.append(csv_cell(value))
             writer.writerow(row)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,11 +153,7 @@ def standing(store: Store, unit_id: str, year: int) -> Standing:
 
 def current_facts(store: Store, run_seq: int, year: int) -> dict[str, int]:
     """For each unit of a run, the entry whose facts stand now (the run's, or a later appeal's)."""
-    out = {}
-    for row in store.units(run_seq):
-        latest = [e for e in store.unit_history(row.unit_id, year) if e["kind"] != "override" and e["seq"] >= run_seq]
-        out[row.unit_id] = latest[-1]["seq"] if latest else run_seq
-    return out
+    return store.latest_results(run_seq, year)
 
 
 # --- appeals and overrides ----------------------------------------------------------------------

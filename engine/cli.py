@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import getpass
+from collections import Counter
 import json
 import os
 import sys
@@ -154,8 +155,8 @@ def _who(by: Optional[str]) -> str:
 
 
 def _record_run(plan: Plan, facts: Path, facts_file, evaluations, db: Optional[Path], by: Optional[str]) -> None:
-    ids = [ev.unit.unit_id for ev in evaluations]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
+    counts = Counter(ev.unit.unit_id for ev in evaluations)
+    twice = sorted(i for i, n in counts.items() if n > 1)
     if twice:
         raise click.ClickException(f"not recorded: unit id{'s' if len(twice) > 1 else ''} {', '.join(twice)} "
                                    "appear more than once; an audit record needs one result per unit")

@@ -324,6 +324,12 @@ class Store:
         return {"seq": seq, "kind": kind, "status": status, "grade": grade,
                 "titles": json.loads(unpack(result))["titles"]}
 
+    def latest_results(self, run_seq: int, year: int) -> dict[str, int]:
+        """For each unit of a run, the newest record (that run or a later appeal) holding its result."""
+        return dict(self.db.execute(
+            "SELECT r.unit_id, MAX(s.seq) FROM results r JOIN results s ON s.unit_id = r.unit_id AND s.year = ? "
+            "AND s.seq >= r.seq WHERE r.seq = ? GROUP BY r.unit_id ORDER BY r.record, r.unit_id", (year, run_seq)).fetchall())
+
     def units_known(self, year: int) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT unit_id FROM results WHERE year = ? ORDER BY unit_id",
                                               (year,)).fetchall()]
@@ -333,6 +339,7 @@ class Store:
     def verify(self) -> Iterator[dict[str, Any]]:
         """Walk the chain; yields one finding per broken link (the first one is what matters)."""
         expected_seq, prev = 1, GENESIS
+        checked: dict[str, Optional[str]] = {}  # a rule set shared by many records is checked once
         for seq, kind, year, at, by, content_sha, prev_sha, entry_sha in self.db.execute(
                 "SELECT seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, entry_sha256 "
                 "FROM ledger ORDER BY seq").fetchall():
@@ -351,29 +358,29 @@ class Store:
                 if actual != content_sha:
                     yield {"seq": seq, "problem": f"record {seq}'s content ({kind}) was altered: its rows no longer "
                                                   "match the hash recorded with it"}
-                problem = self._ruleset_problem(seq, kind)
-                if problem:
-                    yield {"seq": seq, "problem": problem}
+                sha = self.detail(kind, seq).get("ruleset_sha256")
+                if sha is not None and sha not in checked:
+                    checked[sha] = self._ruleset_problem(sha)
+                if sha is not None and checked[sha]:
+                    yield {"seq": seq, "problem": f"record {seq}'s {checked[sha]}"}
             expected_seq, prev = seq + 1, entry_sha
 
     def rebuild(self, seq: int, kind: str, year: int, by: str) -> Entry:
         """The entry as it was appended, read back from its rows."""
         return Entry(kind, year, by, self.detail(kind, seq), self.units(seq))
 
-    def _ruleset_problem(self, seq: int, kind: str) -> Optional[str]:
-        sha = self.detail(kind, seq).get("ruleset_sha256")
-        if sha is None:
-            return None
+    def _ruleset_problem(self, sha: str) -> Optional[str]:
+        """What is wrong with a stored rule set, said after "record N's "; None when it is intact."""
         try:
             stored = self.ruleset(sha)
         except StoreError:
-            return f"record {seq}'s rule set sha256:{sha[:12]} is missing"
+            return f"rule set sha256:{sha[:12]} is missing"
         if hashlib.sha256(stored["canonical"].encode("utf-8")).hexdigest() != sha:
-            return f"record {seq}'s rule set (sha256:{sha[:12]}) was altered: its text no longer has that hash"
+            return f"rule set (sha256:{sha[:12]}) was altered: its text no longer has that hash"
         try:
             loaded_from_canonical(stored["canonical"], stored["ordered"], self.shown)
         except UserInputError:
-            return f"record {seq}'s rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"
+            return f"rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"
         return None
 
     def head(self) -> tuple[int, str]:
