@@ -60,6 +60,8 @@ def _show(value: Any) -> str:
         return format(value.normalize(), "f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):  # as the designer writes it in YAML flow style; unset keys are not written
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if v is not None) + "}"
     return str(value)
 
 

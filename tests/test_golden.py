@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import pytest
@@ -37,3 +38,14 @@ def test_example_province_has_the_designed_spread():
     assert outcome["HL-TTYT03"] == ("graded", "excellent") and outcome["HL-TTYT05"] == ("graded", "good"), "unit-id tie-break"
     demoted = [r["unit_id"] for r in doc["results"] if r["quota"] and not r["quota"]["kept"]]
     assert demoted, "the quota must demote someone in the example"
+
+
+PYTHON_SPELLINGS = re.compile(r"\{'|'\}|\[\]|\bNone\b|\bTrue\b|\bFalse\b|Fraction\(|Decimal\(|datetime\.")
+
+
+@pytest.mark.parametrize("name", [n for n, _ in OUTPUTS if not n.endswith(".json")])
+def test_text_for_people_never_shows_a_python_value(name: str):
+    """What a person reads says 'none' or 'true', never Python's repr of a dict, None or a Fraction."""
+    text = (ROOT / "tests" / "golden" / name).read_text(encoding="utf-8")
+    found = [line for line in text.splitlines() if PYTHON_SPELLINGS.search(line)]
+    assert not found, f"tests/golden/{name} shows Python values to a person:\n" + "\n".join(found[:5])
