@@ -1,12 +1,16 @@
 """Shared fixtures: the repository root and the compiled bundled rule sets (compiled once)."""
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_RULESETS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("rules/*/ruleset-*.yaml"))
+CHECK_LABEL = {"vi": "Điều kiện kiểm tra", "en": "Checked condition"}
 
 
 @lru_cache(maxsize=None)
@@ -17,6 +21,26 @@ def compiled(path: str):
 
     plan = compile_file(ROOT / path)
     return plan, Grader(plan)
+
+
+def plan_with(base, ruleset_id: str, stage1: Iterable[tuple[str, str]] = (), stage2: Iterable[tuple[str, str]] = (),
+              stage3: Iterable[tuple[str, str]] = ()):
+    """``base`` plus extra ``(id, condition)`` decisions, compiled as the CLI compiles a rule set:
+    stage 1 as vetoes capped at excellent (``veto.<id>``), stage 2 as conditions of the top level
+    (``level.excellent.<id>``), stage 3 as conditions of the first title (``title.<title>.<id>``).
+
+    ``ruleset_id`` must differ for each distinct set of conditions: the rule engine registers a
+    ruleset once per process under a name carrying the id.
+    """
+    from engine.compile import compile_plan
+    from engine.model import RuleSet
+
+    data = base.ruleset.model_dump()
+    data["id"] = ruleset_id
+    data["vetoes"] += [{"id": i, "label": CHECK_LABEL, "when": c, "cap": "excellent"} for i, c in stage1]
+    data["levels"][0]["conditions"] += [{"id": i, "label": CHECK_LABEL, "require": c} for i, c in stage2]
+    data["titles"][0]["conditions"] += [{"id": i, "label": CHECK_LABEL, "require": c} for i, c in stage3]
+    return compile_plan(dataclasses.replace(base.loaded, ruleset=RuleSet.model_validate(data)))
 
 
 @pytest.fixture
