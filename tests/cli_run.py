@@ -6,6 +6,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 REPO = Path(__file__).resolve().parent.parent
 ERRORS = Path(__file__).resolve().parent / "errors"
@@ -31,9 +32,13 @@ class Run:
     __str__ = __repr__
 
 
-def run_cdcs(*args: str, cwd: Path = REPO) -> Run:
-    """``python -m engine.cli ARGS``, from the repository root unless told otherwise."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))  # the engine of this checkout, from any folder
+def run_cdcs(*args: str, cwd: Path = REPO, env: Optional[dict[str, str]] = None) -> Run:
+    """``python -m engine.cli ARGS``, from the repository root unless told otherwise.
+
+    ``env`` adds variables; a ``PYTHONPATH`` given there goes before the checkout's."""
+    extra = dict(env or {})
+    path = os.pathsep.join(p for p in (extra.pop("PYTHONPATH", ""), str(REPO)) if p)
+    env = dict(os.environ, **extra, PYTHONPATH=path)  # the engine of this checkout, from any folder
     done = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, timeout=120, env=env)
     return Run(tuple(map(str, args)), done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8"),
