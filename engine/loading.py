@@ -78,7 +78,7 @@ def loaded_from_canonical(canonical: str, ordered: str, label: str) -> LoadedRul
         ruleset, catalogue = RuleSet.model_validate(data["ruleset"]), Catalogue.model_validate(data["catalogue"])
     except (ValueError, KeyError, TypeError, ValidationError) as exc:
         raise RuleSetError([Problem(label, f"the stored rule set cannot be read: {str(exc).splitlines()[0]}")]) from None
-    if canonical_text(ruleset, catalogue) != canonical:
+    if canonical_text(ruleset, catalogue) != canonical or canonical_text(ruleset, catalogue, sort_keys=False) != ordered:
         raise RuleSetError([Problem(label, "the stored rule set is not what its canonical text says: it was altered")])
     source = yamlpos.Located(data["ruleset"], label, {}, {})
     return LoadedRuleSet(ruleset, catalogue, source, yamlpos.Located(data["catalogue"], label, {}, {}), label)

@@ -378,9 +378,13 @@ class Store:
         if hashlib.sha256(stored["canonical"].encode("utf-8")).hexdigest() != sha:
             return f"rule set (sha256:{sha[:12]}) was altered: its text no longer has that hash"
         try:
-            loaded_from_canonical(stored["canonical"], stored["ordered"], self.shown)
+            loaded = loaded_from_canonical(stored["canonical"], stored["ordered"], self.shown)
         except UserInputError:
             return f"rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"
+        rs = loaded.ruleset
+        if (stored["id"], stored["version"], stored["year"]) != (rs.id, rs.version, rs.year):
+            return (f"rule set (sha256:{sha[:12]}) was relabelled: stored as {stored['id']} {stored['version']} "
+                    f"({stored['year']}), but its text is {rs.id} {rs.version} ({rs.year})")
         return None
 
     def head(self) -> tuple[int, str]:
