@@ -1,0 +1,88 @@
+"""The cohort quota's arithmetic on its own: places, ranking, ties, cohorts, what each unit is told."""
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import pytest
+
+from engine.model import Quota, RankKey
+from engine.quota import QuotaCandidate, apply_quota
+
+QUOTA = Quota(share_pct=20, of_levels=["excellent", "good"], demote_to="good",
+              rank_by=[RankKey(key="score", order="desc"), RankKey(key="tasks_exceeded", order="desc")])
+
+
+def units(*rows) -> list[QuotaCandidate]:
+    """(unit id, grade, score, tasks exceeded[, cohort]) rows."""
+    return [QuotaCandidate(r[0], r[4] if len(r) > 4 else "", r[1], (r[2], r[3])) for r in rows]
+
+
+def goods(n: int, cohort: str = "") -> list[tuple]:
+    return [(f"G{i:02d}", "good", 80, 0, cohort) for i in range(n)]
+
+
+def kept(effects) -> list[str]:
+    return sorted(u for u, e in effects.items() if e.kept)
+
+
+@pytest.mark.parametrize("base, allowed", [(4, 0), (5, 1), (9, 1), (10, 2), (14, 2), (15, 3)])
+def test_places_are_the_share_of_the_base_rounded_down(base: int, allowed: int):
+    candidates = [(f"E{i}", "excellent", 100 - i, 0) for i in range(3)]
+    effects = apply_quota(QUOTA, units(*candidates, *goods(base - 3)))
+    assert {e.allowed for e in effects.values()} == {allowed} and {e.base_count for e in effects.values()} == {base}
+    assert kept(effects) == [f"E{i}" for i in range(min(allowed, 3))]
+
+
+def test_only_the_base_levels_count_and_only_candidates_are_touched():
+    rows = [("E1", "excellent", 99, 0), ("C1", "completed", 60, 0), ("N1", "not_completed", 10, 0), *goods(4)]
+    effects = apply_quota(QUOTA, units(*rows))
+    assert set(effects) == {"E1"} and effects["E1"].base_count == 5 and effects["E1"].kept
+
+
+def test_higher_score_first_then_more_tasks_exceeded_then_the_smaller_unit_id():
+    rows = [("B", "excellent", 95, 3), ("A", "excellent", 95, 3), ("C", "excellent", 95, 4), ("D", "excellent", 96, 0),
+            *goods(11)]  # 15 in the base: 3 places
+    for order in itertools.permutations(rows[:4]):
+        effects = apply_quota(QUOTA, units(*order, *rows[4:]))
+        assert [u for u, e in sorted(effects.items(), key=lambda x: x[1].rank)] == ["D", "C", "A", "B"]
+        assert kept(effects) == ["A", "C", "D"] and effects["B"].demote_to == "good"
+
+
+def test_a_full_tie_across_the_cut_off_keeps_the_smaller_unit_ids_whatever_the_order():
+    rows = [("T03", "excellent", 100, 5), ("T02", "excellent", 100, 5), ("T01", "excellent", 100, 5), *goods(7)]
+    effects = apply_quota(QUOTA, units(*rows))
+    assert effects["T01"].allowed == 2
+    assert kept(effects) == ["T01", "T02"] and effects["T03"].demote_to == "good" and effects["T03"].rank == 3
+
+
+def test_an_unknown_rank_value_ranks_after_every_known_one():
+    rows = [("A", "excellent", 100, None), ("B", "excellent", 100, 0), *goods(3)]
+    effects = apply_quota(QUOTA, units(*rows))
+    assert effects["B"].rank == 1 and effects["A"].rank == 2 and kept(effects) == ["B"]
+    effects = apply_quota(QUOTA, units(("B", "excellent", 100, None), ("A", "excellent", 100, 0), *goods(3)))
+    assert effects["A"].rank == 1 and effects["B"].rank == 2
+
+
+def test_ascending_rank_keys_keep_the_smaller_value():
+    quota = QUOTA.model_copy(update={"rank_by": [RankKey(key="established_on", order="asc")]})
+    rows = [QuotaCandidate("A", "", "excellent", (Fraction(3),)), QuotaCandidate("B", "", "excellent", (Fraction(2),))]
+    effects = apply_quota(quota, rows + units(*goods(3)))
+    assert kept(effects) == ["B"] and effects["A"].rank == 2
+
+
+def test_each_cohort_has_its_own_places():
+    rows = [("A1", "excellent", 100, 0, "a"), ("B1", "excellent", 100, 0, "b"), *goods(4, "a"), *goods(1, "b")]
+    rows[-1] = ("GB", "good", 80, 0, "b")
+    effects = apply_quota(QUOTA, units(*rows))
+    assert (effects["A1"].cohort, effects["A1"].base_count, effects["A1"].allowed, effects["A1"].kept) == ("a", 5, 1, True)
+    assert (effects["B1"].cohort, effects["B1"].base_count, effects["B1"].allowed, effects["B1"].kept) == ("b", 2, 0, False)
+
+
+def test_each_unit_is_told_its_rank_the_candidates_and_its_own_rank_values():
+    rows = [("A", "excellent", Fraction(195, 2), 4), ("B", "excellent", 99, 1), *goods(3)]
+    effects = apply_quota(QUOTA, units(*rows))
+    a = effects["A"]
+    assert (a.rank, a.candidates, a.level, a.base_levels, a.share_pct) == (2, 2, "excellent", ("excellent", "good"), 20)
+    assert a.rank_by == (("score", "desc", Fraction(195, 2)), ("tasks_exceeded", "desc", 4))
+    assert not a.kept and a.demote_to == "good" and effects["B"].kept and effects["B"].demote_to is None
