@@ -8,9 +8,9 @@ once), so the back ends and the rule set of random conditions are built once her
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,14 +25,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, compiled
+from conftest import plan_with as extended
 from engine.backend_durable import DurableBackend
 from engine.cases import load_cases
-from engine.compile import compile_plan
 from engine.evaluate import TraceBackend, decide_unit
 from engine.errors import RuleSetError
 from engine.explain import document, result
 from engine.facts import load_facts, parse_value, unit_from_record
-from engine.model import MAX_MAGNITUDE, RuleSet
+from engine.model import MAX_MAGNITUDE
 from engine.render import to_json
 from strategies import (COHORTS, VIETNAMESE_TEXT, condition_env, fact_value, random_conditions, ranked, raw,
                         record, unit_values)
@@ -105,19 +105,16 @@ def test_dues_threshold_is_exact_in_both_back_ends(due, collected, passed):
 # durable_rules registrations in all.  Hypothesis varies only the facts.
 
 SEED = 20240101
-LABEL = {"vi": "Điều kiện ngẫu nhiên", "en": "Random condition"}
 RANDOM_STAGE = {1: random_conditions(SEED, 1, 150), 2: random_conditions(SEED + 1, 2, 40),
                 3: random_conditions(SEED + 2, 3, 30)}
 
 
 def plan_with(ruleset_id: str, stage1=(), stage2=(), stage3=()):
-    """The 2024 rule set plus the given conditions, compiled as the CLI would compile it."""
-    data = PLAN.ruleset.model_dump()
-    data["id"] = ruleset_id
-    data["vetoes"] += [{"id": f"random_{i}", "label": LABEL, "when": c, "cap": "excellent"} for i, c in enumerate(stage1)]
-    data["levels"][0]["conditions"] += [{"id": f"random_{i}", "label": LABEL, "require": c} for i, c in enumerate(stage2)]
-    data["titles"][0]["conditions"] += [{"id": f"random_{i}", "label": LABEL, "require": c} for i, c in enumerate(stage3)]
-    return compile_plan(dataclasses.replace(PLAN.loaded, ruleset=RuleSet.model_validate(data)))
+    """The 2024 rule set plus the given conditions (``random_<n>`` in each stage), compiled as the CLI would."""
+    def named(conditions):
+        return [(f"random_{i}", c) for i, c in enumerate(conditions)]
+
+    return extended(PLAN, ruleset_id, named(stage1), named(stage2), named(stage3))
 
 
 @lru_cache(maxsize=None)
@@ -160,36 +157,42 @@ def test_back_ends_agree_on_random_conditions_through_the_whole_grading(values):
 
 
 # Edge cases found by the properties above (each once made the back ends disagree or
-# the rule engine fail to build), pinned with the smallest example.  A condition may
-# instead be refused when the rule set is compiled, and a value refused when the facts
-# are read: either way no unit is graded differently by the two back ends.
+# the rule engine fail to build), pinned with the smallest example.  Each states what
+# must happen: an outcome both back ends give, or a refusal with its words, when the
+# rule set is compiled or when the value is read.  Either way no unit is graded
+# differently by the two back ends.
+REFUSED_WHEN_COMPILED, REFUSED_WHEN_READ = "refused when compiled", "refused when read"
 EDGE_CASES = [
-    pytest.param("members_informed_pct in [95, 100]", {"members_informed_pct": 95}, True,
+    pytest.param("members_informed_pct in [95, 100]", {"members_informed_pct": 95}, True, None,
                  id="in-list-on-a-scaled-fact"),
-    pytest.param("culture_score in [92.5]", {"culture_score": Fraction(185, 2)}, True, id="in-list-with-a-decimal"),
-    pytest.param("tasks_done + 1 in [3]", {"tasks_done": 2}, True, id="in-list-with-a-computed-needle"),
-    pytest.param("(tasks_done > 1) == true", {"tasks_done": 2}, True, id="equality-of-conditions"),
-    pytest.param("present(tasks_done) != disclosure_done", {"tasks_done": 2}, None, id="inequality-of-conditions"),
-    pytest.param("workplace_dialogues + tasks_done - tasks_done >= 1", {"workplace_dialogues": 1}, None,
+    pytest.param("culture_score in [92.5]", {"culture_score": Fraction(185, 2)}, True, None, id="in-list-with-a-decimal"),
+    pytest.param("tasks_done + 1 in [3]", {"tasks_done": 2}, True, None, id="in-list-with-a-computed-needle"),
+    pytest.param("(tasks_done > 1) == true", {"tasks_done": 2}, True, None, id="equality-of-conditions"),
+    pytest.param("present(tasks_done) != disclosure_done", {"tasks_done": 2}, None, None,
+                 id="inequality-of-conditions"),
+    pytest.param("workplace_dialogues + tasks_done - tasks_done >= 1", {"workplace_dialogues": 1}, None, None,
                  id="fact-cancels-out"),
-    pytest.param("tasks_done - tasks_done >= 0", {}, None, id="every-fact-cancels-out"),
-    pytest.param("tasks_done * 0 >= 1", {}, None, id="multiplied-by-zero"),
-    pytest.param("cba_status in []", {}, None, id="in-empty-list"),
-    pytest.param("remit_paid_vnd >= remit_due_vnd", {"remit_due_vnd": 2 ** 63, "remit_paid_vnd": 2 ** 63 - 1}, False,
-                 id="vnd-beyond-int64"),
+    pytest.param("tasks_done - tasks_done >= 0", {}, None, None, id="every-fact-cancels-out"),
+    pytest.param("tasks_done * 0 >= 1", {}, None, None, id="multiplied-by-zero"),
+    pytest.param("cba_status in []", {}, REFUSED_WHEN_COMPILED, "the list after 'in' is empty", id="in-empty-list"),
+    pytest.param("remit_paid_vnd >= remit_due_vnd", {"remit_due_vnd": 2 ** 63, "remit_paid_vnd": 2 ** 63 - 1},
+                 REFUSED_WHEN_READ, "above the allowed range; expected at most 10000000000000", id="vnd-beyond-int64"),
 ]
 
 
-@pytest.mark.parametrize("condition, env, expected", EDGE_CASES)
-def test_edge_conditions(condition, env, expected):
-    try:
-        plan = plan_with(f"properties_edge_{zlib.crc32(condition.encode()):08x}", [condition])
-    except RuleSetError:
-        return  # refused when compiled: no unit can be graded by it
-    try:
-        values = {k: parse_value(raw(v), CATALOGUE.facts[k]) for k, v in env.items()}
-    except ValueError:
-        return  # refused when read from a facts file
+@pytest.mark.parametrize("condition, env, expected, words", EDGE_CASES)
+def test_edge_conditions(condition, env, expected, words):
+    name = f"properties_edge_{zlib.crc32(condition.encode()):08x}"
+    if expected == REFUSED_WHEN_COMPILED:
+        with pytest.raises(RuleSetError, match=re.escape(words)):
+            plan_with(name, [condition])
+        return
+    plan = plan_with(name, [condition])
+    if expected == REFUSED_WHEN_READ:
+        with pytest.raises(ValueError, match=re.escape(words)):
+            {k: parse_value(raw(v), CATALOGUE.facts[k]) for k, v in env.items()}
+        return
+    values = {k: parse_value(raw(v), CATALOGUE.facts[k]) for k, v in env.items()}
     key = "veto.random_0"
     assert TraceBackend(plan).decide(1, values)[key] is expected  # the evaluator's three-valued answer
     assert DurableBackend(plan).decide(1, values)[key] is expected
@@ -199,10 +202,7 @@ def test_long_conditions_can_be_graded():
     condition = ("remit_paid_vnd >= remit_due_vnd and kpcd_collected_vnd >= kpcd_due_vnd * 0.95 "
                  "and dues_collected_vnd >= dues_due_vnd * 0.95 and spending_staff_vnd <= spending_total_vnd * 0.3 "
                  "and spending_admin_vnd <= spending_total_vnd * 0.1 and findings_remedied >= inspection_findings")
-    try:
-        plan = plan_with("properties_long_condition", [condition])
-    except RuleSetError:
-        return  # refused with a message when the rule set is validated: also a fix
+    plan = plan_with("properties_long_condition", [condition])
     values = as_unit(BASE).values
     engine = decide_unit(plan, DurableBackend(plan), values)
     assert engine.outcomes == decide_unit(plan, TraceBackend(plan), values).outcomes
