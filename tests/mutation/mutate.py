@@ -1,0 +1,328 @@
+"""The project's own small mutation tester: do the tests notice when the deciding code is wrong?
+
+Each *mutant* is the code with one small change a slip of the hand could make: a
+comparison turned around or made inclusive, ``and`` for ``or``, a ``not`` dropped, a
+number off by one, a rule-engine operator swapped (``$gte`` for ``$gt``), a call or a
+``return`` value dropped, a branch negated.  For each mutant, the tests that guard its
+module run against a copy of the checkout holding the mutant; a failing test *kills* it.
+A mutant that survives is either a gap in the tests or a change that makes no
+difference (an *equivalent* mutant): ``KNOWN_EQUIVALENT`` lists the ones reviewed and
+why they change nothing.
+
+    python tests/mutation/mutate.py                      # every module, report on stdout
+    python tests/mutation/mutate.py --module quota --jobs 2
+    python tests/mutation/mutate.py --list               # the mutants, without running them
+
+It is a report, not part of CI: a full run takes an hour or more on two cores.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAST = ["tests/test_engine_checks.py", "tests/test_boundaries.py", "tests/test_rule_cases.py"]
+# Where a module also holds code that decides nothing (readers, queries), only these functions are mutated.
+FUNCTIONS: dict[str, set[str]] = {
+    "engine/facts.py": {"unit_from_record", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
+                        "_flag_duplicates", "_blank"},
+    "engine/store.py": {"canonical_json", "sha256", "digest", "content", "entry_hash", "append", "verify", "rebuild",
+                        "_ruleset_problem", "units", "detail", "_column", "_value"},
+}
+MODULES: dict[str, list[str]] = {
+    # module → the tests that guard it, fastest first (the run stops at the first failure)
+    "engine/compile_durable.py": FAST + ["tests/test_properties.py"],
+    "engine/backend_durable.py": FAST + ["tests/test_engine_faults.py", "tests/test_properties.py"],
+    "engine/backend_trace.py": FAST + ["tests/test_properties.py"],
+    "engine/evaluate.py": FAST + ["tests/test_engine_faults.py", "tests/test_cli_faults.py", "tests/test_properties.py"],
+    "engine/aggregate.py": FAST + ["tests/test_properties.py"],
+    "engine/quota.py": ["tests/test_quota.py"] + FAST + ["tests/test_properties.py"],
+    "engine/facts.py": ["tests/test_boundaries.py", "tests/test_facts_errors.py", "tests/test_rule_cases.py",
+                        "tests/test_golden.py"],
+    "engine/store.py": ["tests/test_ledger_tamper.py", "tests/test_audit.py"],
+}
+
+OPERATOR_SWAPS = {"$gt": "$gte", "$gte": "$gt", "$lt": "$lte", "$lte": "$lt", "$eq": "$neq", "$neq": "$eq",
+                  "$and": "$or", "$or": "$and", "$ex": "$nex", "$nex": "$ex"}
+COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorDiv: ast.Div, ast.Div: ast.Mult}
+
+# Reviewed survivors that cannot change a grade, a title, a verdict or a hash, keyed by
+# (module, line, description): why each is equivalent.
+KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {}
+
+
+@dataclass
+class Mutant:
+    module: str
+    index: int  # the n-th mutation site of the module, in the order of the walk
+    line: int
+    description: str
+
+
+class _Sites(ast.NodeTransformer):
+    """Walks a module; counts mutation sites and applies the one numbered ``target``."""
+
+    def __init__(self, target: Optional[int] = None, functions: Optional[set[str]] = None):
+        self.target = target
+        self.functions = functions
+        self._inside = 0  # > 0 while walking a function that may be mutated
+        self.count = 0
+        self.found: list[tuple[int, str]] = []
+        self._docstrings: set[int] = set()
+
+    def _site(self, node: ast.AST, description: str) -> bool:
+        """Registers a site; True when it is the one to mutate."""
+        if self.functions is not None and not self._inside:
+            return False
+        self.found.append((getattr(node, "lineno", 0), description))
+        self.count += 1
+        return self.count - 1 == self.target
+
+    def visit_Module(self, node):
+        self._mark_docstrings(node)
+        return self.generic_visit(node)
+
+    def visit_FunctionDef(self, node):
+        self._mark_docstrings(node)
+        if node.name == "__repr__":
+            return node
+        chosen = self.functions is not None and node.name in self.functions
+        self._inside += chosen
+        try:
+            return self.generic_visit(node)
+        finally:
+            self._inside -= chosen
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_ClassDef(self, node):
+        self._mark_docstrings(node)
+        return self.generic_visit(node)
+
+    def _mark_docstrings(self, node) -> None:
+        body = getattr(node, "body", [])
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            self._docstrings.add(id(body[0].value))
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        for i, op in enumerate(node.ops):
+            swap = COMPARE_SWAPS.get(type(op))
+            if swap and self._site(node, f"{_op(op)} → {_op(swap())}"):
+                node.ops[i] = swap()
+        return node
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        if self._site(node, f"{_op(node.op)} → {_op(other)}"):
+            node.op = other
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and self._site(node, "not x → x"):
+            return node.operand
+        if isinstance(node.op, ast.USub) and self._site(node, "-x → x"):
+            return node.operand
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        swap = BINOP_SWAPS.get(type(node.op))
+        if swap and self._site(node, f"{_op(node.op)} → {_op(swap())}"):
+            node.op = swap()
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        swap = BINOP_SWAPS.get(type(node.op))
+        if swap and self._site(node, f"{_op(node.op)}= → {_op(swap())}="):
+            node.op = swap()
+        return node
+
+    def visit_Constant(self, node):
+        if id(node) in self._docstrings:
+            return node
+        value = node.value
+        if isinstance(value, bool):
+            if self._site(node, f"{value} → {not value}"):
+                return ast.copy_location(ast.Constant(not value), node)
+        elif isinstance(value, int):
+            if self._site(node, f"{value} → {value + 1}"):
+                return ast.copy_location(ast.Constant(value + 1), node)
+        elif isinstance(value, str) and value in OPERATOR_SWAPS:
+            if self._site(node, f"'{value}' → '{OPERATOR_SWAPS[value]}'"):
+                return ast.copy_location(ast.Constant(OPERATOR_SWAPS[value]), node)
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if self._site(node, "if c → if not c"):
+            node.test = ast.UnaryOp(ast.Not(), node.test)
+        return node
+
+    def visit_Return(self, node):
+        self.generic_visit(node)
+        if node.value is not None and not (isinstance(node.value, ast.Constant) and node.value.value is None):
+            if self._site(node, "return x → return None"):
+                node.value = None
+        return node
+
+    def visit_Expr(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Call) and self._site(node, f"drop the call {_call_name(node.value)}()"):
+            return ast.copy_location(ast.Pass(), node)
+        return node
+
+    def visit_Break(self, node):
+        if self._site(node, "break → continue"):
+            return ast.copy_location(ast.Continue(), node)
+        return node
+
+    def visit_Continue(self, node):
+        if self._site(node, "continue → break"):
+            return ast.copy_location(ast.Break(), node)
+        return node
+
+
+def _op(op: ast.AST) -> str:
+    return {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is",
+            ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in", ast.And: "and", ast.Or: "or", ast.Add: "+",
+            ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//"}[type(op)]
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "?")
+
+
+def mutants(module: str) -> list[Mutant]:
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    sites = _Sites(functions=FUNCTIONS.get(module))
+    sites.visit(tree)
+    return [Mutant(module, i, line, description) for i, (line, description) in enumerate(sites.found)]
+
+
+def mutated_source(mutant: Mutant) -> str:
+    tree = ast.parse((ROOT / mutant.module).read_text(encoding="utf-8"))
+    _Sites(mutant.index, FUNCTIONS.get(mutant.module)).visit(tree)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    status: str  # killed | survived | timeout | broken (the mutant does not even import)
+    seconds: float
+    killed_by: str = ""
+
+
+def run_mutant(mutant: Mutant, workdir: Path, timeout: float) -> Outcome:
+    target = workdir / mutant.module
+    original = target.read_text(encoding="utf-8")
+    target.write_text(mutated_source(mutant), encoding="utf-8")
+    start = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
+                               "-p", "no:randomly", *MODULES[mutant.module]], cwd=workdir, capture_output=True,
+                              text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=str(workdir)))
+        seconds = time.monotonic() - start
+        if done.returncode == 0:
+            return Outcome(mutant, "survived", seconds)
+        status = "broken" if done.returncode in (2, 3, 4) else "killed"
+        failed = next((line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))), "")
+        return Outcome(mutant, status, seconds, failed[:160])
+    except subprocess.TimeoutExpired:
+        return Outcome(mutant, "timeout", time.monotonic() - start)
+    finally:
+        target.write_text(original, encoding="utf-8")
+
+
+def _copy_checkout(into: Path) -> Path:
+    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".hypothesis", ".pytest_cache", "*.egg-info",
+                                    "build", "out")
+    shutil.copytree(ROOT, into / "checkout", ignore=ignore)
+    return into / "checkout"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--module", action="append", help="a module's file stem (quota) or path; repeatable")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--line", type=int, action="append", help="only the mutants on this line; repeatable")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--json", type=Path, help="also write every outcome here")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MODULES if not args.module or any(m == s or Path(m).stem == s for s in args.module)]
+    if not chosen:
+        parser.error(f"no such module; choose from {', '.join(Path(m).stem for m in MODULES)}")
+    todo = [m for module in chosen for m in mutants(module) if not args.line or m.line in args.line]
+    if args.list:
+        for m in todo:
+            print(f"{m.module}:{m.line}: #{m.index} {m.description}")
+        print(f"{len(todo)} mutants")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="cdcs-mutants-") as tmp:
+        workdirs = [_copy_checkout(Path(tmp) / f"w{i}") for i in range(args.jobs)]
+        free = list(workdirs)
+        outcomes: list[Outcome] = []
+
+        def work(mutant: Mutant) -> Outcome:
+            workdir = free.pop()
+            try:
+                return run_mutant(mutant, workdir, args.timeout)
+            finally:
+                free.append(workdir)
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for n, outcome in enumerate(pool.map(work, todo), start=1):
+                outcomes.append(outcome)
+                m = outcome.mutant
+                print(f"[{n}/{len(todo)}] {outcome.status:8} {m.module}:{m.line} {m.description} "
+                      f"({outcome.seconds:.0f} s)", file=sys.stderr, flush=True)
+    print(report(outcomes))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(o) for o in outcomes], ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+def report(outcomes: list[Outcome]) -> str:
+    lines = ["| module | mutants | killed | survived (equivalent) | timeout | broken |", "|---|---:|---:|---:|---:|---:|"]
+    for module in dict.fromkeys(o.mutant.module for o in outcomes):
+        mine = [o for o in outcomes if o.mutant.module == module]
+        count = {s: sum(1 for o in mine if o.status == s) for s in ("killed", "survived", "timeout", "broken")}
+        equivalent = sum(1 for o in mine if o.status == "survived" and _known(o.mutant))
+        lines.append(f"| `{module}` | {len(mine)} | {count['killed']} | {count['survived']} ({equivalent}) | "
+                     f"{count['timeout']} | {count['broken']} |")
+    survivors = [o for o in outcomes if o.status == "survived"]
+    if survivors:
+        lines += ["", "Surviving mutants:", ""]
+        for o in survivors:
+            why = _known(o.mutant)
+            lines.append(f"- `{o.mutant.module}:{o.mutant.line}` {o.mutant.description}"
+                         + (f" — equivalent: {why}" if why else " — NOT REVIEWED"))
+    return "\n".join(lines)
+
+
+def _known(m: Mutant) -> str:
+    return KNOWN_EQUIVALENT.get((m.module, m.line, m.description), "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
