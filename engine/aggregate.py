@@ -1,60 +1,90 @@
 """Outcomes → numbers and choices: points, score, finance verdict, grade, titles.
 
-Both back ends hand their decision outcomes to these same functions, so the rule
-engine and the tracing evaluator differ only in how they decide conditions.
-Three-valued throughout: ``None`` means "cannot be decided from the facts given".
+Every back end hands its decision outcomes to these same functions, so the rule
+engine and the evaluators differ only in how they decide conditions.  Three-valued
+throughout: ``None`` means "cannot be decided from the facts given".
+
+Points are kept in hundredths of a point, as integers: a criterion gives
+``max_points × award_pct`` hundredths, so every score is exact without fractions.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Optional
+from typing import Mapping, Optional
 
 from engine.compile import Plan
 from engine.model import GRADES
 
 Outcomes = dict[str, Optional[bool]]
+HUNDREDTHS = 100
+_RANK = {g: i for i, g in enumerate(GRADES)}
 
 
 def kleene_all(values) -> Optional[bool]:
-    values = list(values)
-    if False in values:
-        return False
-    if None in values:
-        return None
-    return True
+    unknown = False
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            unknown = True
+    return None if unknown else True
 
 
-@dataclass(frozen=True)
+def points(hundredths: Optional[int]) -> Optional[Fraction]:
+    """Hundredths of a point as an exact number (``None`` stays unknown)."""
+    return None if hundredths is None else Fraction(hundredths, HUNDREDTHS)
+
+
+@dataclass(frozen=True, slots=True)
 class CriterionScore:
     id: str
     group: str
     max_points: Optional[int]  # None: does not apply to this workplace type
-    points: Optional[Fraction]  # None: unknown (a tier could not be decided)
+    hundredths: Optional[int]  # None: unknown (a tier could not be decided)
     tier: Optional[int]  # 1-based tier that awarded the points
 
+    @property
+    def points(self) -> Optional[Fraction]:
+        return points(self.hundredths)
 
-@dataclass
+
+@dataclass(slots=True)
 class StageOne:
     """What the facts-only decisions add up to."""
 
     eligible: Optional[bool]
     criteria: list[CriterionScore]
-    score: Optional[Fraction]
-    group_scores: dict[str, Optional[Fraction]]
+    score_hundredths: Optional[int]
+    group_hundredths: dict[str, Optional[int]]
     vetoes_held: list[str]
     vetoes_unknown: list[str]
     checks: dict[str, Optional[bool]]
     finance_passed: Optional[bool]
 
+    @property
+    def score(self) -> Optional[Fraction]:
+        return points(self.score_hundredths)
+
+    @property
+    def group_scores(self) -> dict[str, Optional[Fraction]]:
+        return {g: points(s) for g, s in self.group_hundredths.items()}
+
     def env(self) -> dict:
-        """Values the level conditions may read (absent when unknown)."""
+        """Values the level conditions may read (absent when unknown), as exact numbers."""
+        return self._env(points)
+
+    def engine_env(self) -> dict:
+        """The same values as the rule engine and the compiled evaluator read them: points in hundredths."""
+        return self._env(lambda v: v)
+
+    def _env(self, number) -> dict:
         out: dict = {}
-        if self.score is not None:
-            out["score"] = self.score
-        for g, s in self.group_scores.items():
+        if self.score_hundredths is not None:
+            out["score"] = number(self.score_hundredths)
+        for g, s in self.group_hundredths.items():
             if s is not None:
-                out[f"group_score.{g}"] = s
+                out[f"group_score.{g}"] = number(s)
         for c, v in self.checks.items():
             if v is not None:
                 out[f"check.{c}"] = v
@@ -63,37 +93,51 @@ class StageOne:
         return out
 
 
-def stage_one(plan: Plan, workplace_type: str, outcomes: Outcomes) -> StageOne:
-    rs = plan.ruleset
-    eligible = kleene_all(outcomes[f"eligibility.{r.id}"] for r in rs.eligibility)
-    criteria = [_criterion(c, workplace_type, outcomes) for c in plan.criteria]
-    group_scores: dict[str, Optional[Fraction]] = {}
-    for g in plan.catalogue.groups:
-        parts = [c.points for c in criteria if c.group == g and c.max_points is not None]
-        group_scores[g] = None if None in parts else sum(parts, Fraction(0))
-    applicable = [c.points for c in criteria if c.max_points is not None]
-    score = None if None in applicable else sum(applicable, Fraction(0))
-    held = [v.id for v in rs.vetoes if outcomes[f"veto.{v.id}"] is True]
-    unknown = [v.id for v in rs.vetoes if outcomes[f"veto.{v.id}"] is None]
-    checks = {c.id: outcomes[f"check.{c.id}"] for c in rs.finance.checks}
-    required = [checks[c.id] for c in rs.finance.checks if c.severity == "required"]
-    return StageOne(eligible, criteria, score, group_scores, held, unknown, checks, kleene_all(required))
+def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[bool]]) -> StageOne:
+    outline = plan.outline
+    eligible = kleene_all(outcomes[k] for k in outline.eligibility)
+    criteria = []
+    groups: dict[str, Optional[int]] = dict.fromkeys(plan.catalogue.groups, 0)
+    score: Optional[int] = 0
+    for crit in plan.criteria:
+        scored = _criterion(crit, workplace_type, outcomes)
+        criteria.append(scored)
+        if scored.max_points is None:
+            continue
+        if scored.hundredths is None:
+            score = None
+            groups[crit.group] = None
+        else:
+            if score is not None:
+                score += scored.hundredths
+            if groups[crit.group] is not None:
+                groups[crit.group] += scored.hundredths
+    held, unknown = [], []
+    for veto_id, key, _ in outline.vetoes:
+        outcome = outcomes[key]
+        if outcome is True:
+            held.append(veto_id)
+        elif outcome is None:
+            unknown.append(veto_id)
+    checks = {check_id: outcomes[key] for check_id, key, _ in outline.checks}
+    passed = kleene_all(checks[check_id] for check_id, _, required in outline.checks if required)
+    return StageOne(eligible, criteria, score, groups, held, unknown, checks, passed)
 
 
-def _criterion(crit, workplace_type: str, outcomes: Outcomes) -> CriterionScore:
+def _criterion(crit, workplace_type: str, outcomes: Mapping[str, Optional[bool]]) -> CriterionScore:
     max_points = crit.points.get(workplace_type)
     if max_points is None:
-        return CriterionScore(crit.id, crit.group, None, Fraction(0), None)
+        return CriterionScore(crit.id, crit.group, None, 0, None)
     for n, (key, award) in enumerate(zip(crit.tier_keys, crit.tier_awards), start=1):
         held = outcomes[key]
         if held is None:  # an earlier tier we cannot decide hides the later ones
             return CriterionScore(crit.id, crit.group, max_points, None, None)
         if held:
-            return CriterionScore(crit.id, crit.group, max_points, Fraction(max_points * award, 100), n)
-    return CriterionScore(crit.id, crit.group, max_points, Fraction(0), None)
+            return CriterionScore(crit.id, crit.group, max_points, max_points * award, n)
+    return CriterionScore(crit.id, crit.group, max_points, 0, None)
 
 
-@dataclass
+@dataclass(slots=True)
 class GradeChoice:
     """The grade and how it was reached."""
 
@@ -112,27 +156,25 @@ class GradeChoice:
 
 def lowest(*caps: Optional[str]) -> Optional[str]:
     present = [c for c in caps if c is not None]
-    return max(present, key=GRADES.index) if present else None
+    return max(present, key=_RANK.__getitem__) if present else None
 
 
-def choose_grade(plan: Plan, one: StageOne, outcomes: Outcomes, quota_cap: Optional[str] = None) -> GradeChoice:
-    rs = plan.ruleset
-    qualifies: dict[str, Optional[bool]] = {}
-    for level in rs.levels:
-        keys = ([f"level.{level.id}.band"] if level.min_score is not None else []) + \
-               [f"level.{level.id}.{c.id}" for c in level.conditions]
-        qualifies[level.id] = kleene_all(outcomes[k] for k in keys)
-    caps = {v.id: v.cap for v in rs.vetoes}
+def choose_grade(plan: Plan, one: StageOne, outcomes: Mapping[str, Optional[bool]],
+                 quota_cap: Optional[str] = None) -> GradeChoice:
+    outline = plan.outline
+    qualifies = {level.id: kleene_all(outcomes[k] for k in level.keys) for level in outline.levels}
+    caps = {veto_id: cap for veto_id, _, cap in outline.vetoes}
     veto_cap = lowest(*(caps[v] for v in one.vetoes_held))
     if one.eligible is False:
         return GradeChoice("not_graded", None, qualifies, veto_cap, quota_cap)
     if one.eligible is None:
         return GradeChoice("invalid", None, qualifies, veto_cap, quota_cap, ["eligibility"])
     cap = lowest(veto_cap, quota_cap)
+    floor = _RANK[cap] if cap is not None else 0
     grade: Optional[str] = None
     undecided: list[str] = []
     for level in GRADES:
-        if cap is not None and GRADES.index(level) < GRADES.index(cap):
+        if _RANK[level] < floor:
             continue
         if qualifies[level] is True:
             grade = level
@@ -141,7 +183,7 @@ def choose_grade(plan: Plan, one: StageOne, outcomes: Outcomes, quota_cap: Optio
             undecided.append(f"level.{level}")
             break
     if grade is not None:  # a veto we could not decide matters only if it would cap lower
-        blocking = [v for v in one.vetoes_unknown if GRADES.index(caps[v]) > GRADES.index(grade)]
+        blocking = [v for v in one.vetoes_unknown if _RANK[caps[v]] > _RANK[grade]]
         if blocking:
             undecided.extend(f"veto.{v}" for v in blocking)
             grade = None
@@ -149,5 +191,5 @@ def choose_grade(plan: Plan, one: StageOne, outcomes: Outcomes, quota_cap: Optio
     return GradeChoice(status, grade, qualifies, veto_cap, quota_cap, undecided)
 
 
-def titles(plan: Plan, outcomes: Outcomes) -> dict[str, Optional[bool]]:
-    return {t.id: kleene_all(outcomes[f"title.{t.id}.{c.id}"] for c in t.conditions) for t in plan.ruleset.titles}
+def titles(plan: Plan, outcomes: Mapping[str, Optional[bool]]) -> dict[str, Optional[bool]]:
+    return {title_id: kleene_all(outcomes[k] for k in keys) for title_id, keys in plan.outline.titles}

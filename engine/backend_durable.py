@@ -14,8 +14,8 @@ from durable import engine as durable_engine
 
 from engine.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
-from engine.compile_durable import (ZERO, CompileLimit, StageRuleset, combine, compile_stage, field_name, leaf_rules,
-                                     splittable, to_engine)
+from engine.compile_durable import ZERO, CompileLimit, StageRuleset, combine, compile_stage, leaf_rules, splittable
+from engine.integers import field_name, to_engine
 
 
 class _QuietHost(durable_engine.Host):

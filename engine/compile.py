@@ -53,6 +53,24 @@ class CriterionPlan:
 
 
 @dataclass(frozen=True)
+class LevelPlan:
+    id: str
+    min_score: Optional[Decimal]
+    keys: tuple[str, ...]  # the band's decision (when there is a min_score), then each condition's
+
+
+@dataclass(frozen=True)
+class Outline:
+    """The decision keys the grade arithmetic reads, spelled once per plan instead of once per unit."""
+
+    eligibility: tuple[str, ...]
+    vetoes: tuple[tuple[str, str, str], ...]  # (veto id, decision key, cap)
+    checks: tuple[tuple[str, str, bool], ...]  # (check id, decision key, required)
+    levels: tuple[LevelPlan, ...]
+    titles: tuple[tuple[str, tuple[str, ...]], ...]  # (title id, its conditions' keys)
+
+
+@dataclass(frozen=True)
 class Plan:
     loaded: LoadedRuleSet
     decisions: tuple[Decision, ...]
@@ -62,6 +80,8 @@ class Plan:
     period_start: datetime.date
     period_end: datetime.date
     by_key: dict[str, Decision] = field(default_factory=dict)
+    outline: Optional[Outline] = None
+    stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
 
     @property
     def ruleset(self) -> RuleSet:
@@ -72,7 +92,7 @@ class Plan:
         return self.loaded.catalogue
 
     def stage(self, number: int) -> tuple[Decision, ...]:
-        return tuple(d for d in self.decisions if d.stage == number)
+        return self.stages[number]
 
 
 def fact_type(spec: FactSpec) -> Type:
@@ -190,9 +210,21 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
-                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31))
+                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31), outline=_outline(rs))
     plan.by_key.update({d.key: d for d in decisions})
+    plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan
+
+
+def _outline(rs: RuleSet) -> Outline:
+    levels = tuple(LevelPlan(lv.id, lv.min_score, (((f"level.{lv.id}.band",) if lv.min_score is not None else ())
+                                                     + tuple(f"level.{lv.id}.{c.id}" for c in lv.conditions)))
+                   for lv in rs.levels)
+    return Outline(tuple(f"eligibility.{r.id}" for r in rs.eligibility),
+                   tuple((v.id, f"veto.{v.id}", v.cap) for v in rs.vetoes),
+                   tuple((c.id, f"check.{c.id}", c.severity == "required") for c in rs.finance.checks),
+                   levels,
+                   tuple((t.id, tuple(f"title.{t.id}.{c.id}" for c in t.conditions)) for t in rs.titles))
 
 
 def _compile_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,

@@ -20,7 +20,6 @@ durable-rules misreads some floats, and exact integers leave no rounding to argu
 """
 from __future__ import annotations
 
-import datetime
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -29,40 +28,12 @@ from typing import Any
 
 from engine.compile import Decision, Plan
 from engine.expr import ast
+from engine.integers import difference, field_name, is_condition, is_symbolic, scale_of
 from engine.model import MAX_MAGNITUDE
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact
 ALWAYS, NEVER = "always", "never"
 ZERO = "zero__"  # a field holding 0 in every fact: the engine compares a field against an expression
-OUTCOME_SCALES = {"score": 2, "group_score": 2}
-
-
-def field_name(name: str) -> str:
-    """Outcome names are dotted (``check.disclosure``); engine field names are not."""
-    return name.replace(".", "__")
-
-
-def scale_of(plan: Plan, name: str) -> int:
-    if name in plan.fact_types:
-        return plan.fact_types[name].scale
-    return OUTCOME_SCALES.get(name.split(".")[0], 0)
-
-
-def to_engine(plan: Plan, name: str, value: Any) -> Any:
-    """A native value → what the engine receives for it (integers and codes only)."""
-    if isinstance(value, bool):
-        return 1 if value else 0
-    if isinstance(value, datetime.date):
-        return value.toordinal()
-    if isinstance(value, int):
-        scale = scale_of(plan, name)
-        return value * 10 ** scale if scale else value
-    if isinstance(value, Fraction):
-        scaled = value * 10 ** scale_of(plan, name)
-        if scaled.denominator != 1:
-            raise ValueError(f"{name}={value} has more decimal places than its scale")
-        return int(scaled)
-    return value
 
 
 @dataclass(frozen=True)
@@ -253,7 +224,7 @@ def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
         return {"$nex" if negate else "$ex": {field_name(node.args[0].name): 1}}
     if isinstance(node, ast.Member):
         eq = "$neq" if (negate != node.negated) else "$eq"
-        if _is_symbolic(plan, node.needle):
+        if is_symbolic(plan, node.needle):
             parts = [_equality(plan, node.needle, item, eq) for item in node.items.items]
         else:  # numbers and dates: scaled like any comparison
             parts = [_linear_compare(plan, node.needle, "==" if eq == "$eq" else "!=", item) for item in node.items.items]
@@ -263,7 +234,7 @@ def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
         if not parts:
             return NEVER if eq == "$eq" else ALWAYS
         return parts[0] if len(parts) == 1 else {("$or" if eq == "$eq" else "$and"): parts}
-    if isinstance(node, ast.Compare) and _is_condition(plan, node.left):
+    if isinstance(node, ast.Compare) and is_condition(plan, node.left):
         # a == b between two conditions: (a and b) or (not a and not b); != is the negation
         both = ast.BoolOp(node.text, node.column, "and", (node.left, node.right))
         neither = ast.BoolOp(node.text, node.column, "and", (ast.Not(node.text, node.column, node.left),
@@ -272,36 +243,10 @@ def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
         return nnf(plan, same, negate != (node.op == "!="))
     if isinstance(node, ast.Compare):
         op = _NEGATE[node.op] if negate else node.op
-        if _is_symbolic(plan, node.left) or _is_symbolic(plan, node.right):
+        if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):
             return _equality(plan, node.left, node.right, _OPS[op])
         return _linear_compare(plan, node.left, op, node.right)
     raise TypeError(f"cannot compile {type(node).__name__} for the rule engine")
-
-
-def _is_condition(plan: Plan, node: ast.Node) -> bool:
-    """True for boolean-valued nodes: comparisons, logic, membership, present(), bool facts."""
-    if isinstance(node, (ast.Compare, ast.BoolOp, ast.Not, ast.Member)):
-        return True
-    if isinstance(node, ast.Call):
-        return node.func == "present"
-    if isinstance(node, ast.Literal):
-        return isinstance(node.value, bool)
-    if isinstance(node, ast.Name):
-        spec = plan.fact_types.get(node.name)
-        return spec.type == "bool" if spec is not None else (node.name.startswith("check.") or node.name == "finance_passed")
-    return False
-
-
-def _is_symbolic(plan: Plan, node: ast.Node) -> bool:
-    """Codes, text and booleans are compared by equality, not arithmetic."""
-    if isinstance(node, ast.Literal):
-        return isinstance(node.value, (str, bool))
-    if isinstance(node, ast.Name):
-        spec = plan.fact_types.get(node.name)
-        if spec is not None:
-            return spec.type in ("enum", "string", "bool")
-        return node.name == "grade" or node.name.startswith("check.") or node.name == "finance_passed"
-    return False
 
 
 def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str) -> dict:
@@ -324,47 +269,8 @@ def _symbol_value(plan: Plan, node: ast.Node) -> Any:
     return (1 if value else 0) if isinstance(value, bool) else value
 
 
-Linear = tuple[dict[str, Fraction], Fraction]
-
-
-def linear(plan: Plan, node: ast.Node) -> Linear:
-    """``node`` as Σ coefficient × engine field + constant (engine fields are scaled)."""
-    if isinstance(node, ast.Literal):
-        value = node.value
-        return {}, Fraction(value.toordinal() if isinstance(value, datetime.date) else value)
-    if isinstance(node, ast.Name):
-        return {node.name: Fraction(1, 10 ** scale_of(plan, node.name))}, Fraction(0)
-    if isinstance(node, ast.Neg):
-        terms, const = linear(plan, node.operand)
-        return {k: -v for k, v in terms.items()}, -const
-    if isinstance(node, ast.Arith):
-        lt, lc = linear(plan, node.left)
-        rt, rc = linear(plan, node.right)
-        if node.op in "+-":
-            sign = 1 if node.op == "+" else -1
-            terms = dict(lt)
-            for k, v in rt.items():
-                terms[k] = terms.get(k, Fraction(0)) + sign * v
-            return {k: v for k, v in terms.items() if v}, lc + sign * rc
-        if node.op == "*":
-            if lt and rt:
-                raise TypeError("product of two fields is not linear")
-            factor, (terms, const) = (rc, (lt, lc)) if not rt else (lc, (rt, rc))
-            return {k: v * factor for k, v in terms.items() if v * factor}, const * factor
-        if rt:
-            raise TypeError("division by a field is not linear")
-        return {k: v / rc for k, v in lt.items()}, lc / rc
-    raise TypeError(f"{type(node).__name__} is not arithmetic")
-
-
 def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any:
-    lt, lc = linear(plan, left)
-    rt, rc = linear(plan, right)
-    terms = dict(lt)
-    for k, v in rt.items():
-        terms[k] = terms.get(k, Fraction(0)) - v
-    terms = {k: v for k, v in terms.items() if v}
-    const = lc - rc
+    terms, const = difference(plan, left, right)
     # Every field read must be present, even one that cancels out (a + b - b): the
     # evaluator calls the comparison undecided without it.  A field on the left of the
     # engine's comparison fails when absent by itself; any other needs an explicit guard.

@@ -87,7 +87,6 @@ def test_a_value_outside_its_range_makes_only_that_unit_invalid_at_its_cell():
 
 # --- every threshold of every bundled rule set, through each back end -------------------
 
-OUTCOME_SCALES = {"score": 2, "group_score": 2}
 TYPICAL = ({"int": 20, "vnd": 100_000_001, "percentage": Fraction(175, 2), "decimal": Fraction(849, 10),
             "date": datetime.date(2024, 1, 31), "score": Fraction(179, 2)},
            {"int": 7, "vnd": 19, "percentage": Fraction(3333, 100), "decimal": 90,
@@ -226,7 +225,7 @@ def test_thresholds_cover_bands_titles_vetoes_and_finance():
 # --- bands, caps and titles through the grade arithmetic ---------------------------------
 
 def _stage_one(plan: Plan, vetoes_held=(), vetoes_unknown=()) -> aggregate.StageOne:
-    return aggregate.StageOne(True, [], Fraction(100), {}, list(vetoes_held), list(vetoes_unknown), {}, True)
+    return aggregate.StageOne(True, [], 10000, {}, list(vetoes_held), list(vetoes_unknown), {}, True)
 
 
 def _level_outcomes(plan: Plan, natural: str, bands: Optional[dict] = None) -> dict:
