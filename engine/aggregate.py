@@ -54,13 +54,21 @@ class StageOne:
     """What the facts-only decisions add up to."""
 
     eligible: Optional[bool]
-    criteria: list[CriterionScore]
+    scored: list[tuple[Optional[int], Optional[int]]]  # per criterion of the plan: (hundredths or None, tier)
     score_hundredths: Optional[int]
     group_hundredths: dict[str, Optional[int]]
     vetoes_held: list[str]
     vetoes_unknown: list[str]
     checks: dict[str, Optional[bool]]
     finance_passed: Optional[bool]
+    workplace_type: str = ""
+    plan_criteria: tuple = ()
+
+    @property
+    def criteria(self) -> list[CriterionScore]:
+        """Each criterion's points and the tier that gave them (None points: undecided)."""
+        return [CriterionScore(c.id, c.group, c.points.get(self.workplace_type), hundredths, tier)
+                for c, (hundredths, tier) in zip(self.plan_criteria, self.scored)]
 
     @property
     def score(self) -> Optional[Fraction]:
@@ -72,13 +80,13 @@ class StageOne:
 
     def env(self) -> dict:
         """Values the level conditions may read (absent when unknown), as exact numbers."""
-        return self._env(points)
+        return self._env(points, bool)
 
     def engine_env(self) -> dict:
-        """The same values as the rule engine and the compiled evaluator read them: points in hundredths."""
-        return self._env(lambda v: v)
+        """The same values as the rule engine and the compiled evaluator read them: hundredths, 1 and 0."""
+        return self._env(int, int)
 
-    def _env(self, number) -> dict:
+    def _env(self, number, flag) -> dict:
         out: dict = {}
         if self.score_hundredths is not None:
             out["score"] = number(self.score_hundredths)
@@ -87,31 +95,38 @@ class StageOne:
                 out[f"group_score.{g}"] = number(s)
         for c, v in self.checks.items():
             if v is not None:
-                out[f"check.{c}"] = v
+                out[f"check.{c}"] = flag(v)
         if self.finance_passed is not None:
-            out["finance_passed"] = self.finance_passed
+            out["finance_passed"] = flag(self.finance_passed)
         return out
 
 
 def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[bool]]) -> StageOne:
     outline = plan.outline
     eligible = kleene_all(outcomes[k] for k in outline.eligibility)
-    criteria = []
+    scored: list[tuple[Optional[int], Optional[int]]] = []
     groups: dict[str, Optional[int]] = dict.fromkeys(plan.catalogue.groups, 0)
     score: Optional[int] = 0
-    for crit in plan.criteria:
-        scored = _criterion(crit, workplace_type, outcomes)
-        criteria.append(scored)
-        if scored.max_points is None:
-            continue
-        if scored.hundredths is None:
+    for group, tiers in outline.scoring[workplace_type]:
+        value: Optional[int] = 0
+        tier = None
+        for n, (key, award) in enumerate(tiers, start=1):
+            held = outcomes[key]
+            if held is None:  # an earlier tier we cannot decide hides the later ones
+                value = None
+                break
+            if held:
+                value, tier = award, n
+                break
+        scored.append((value, tier))
+        if value is None:
             score = None
-            groups[crit.group] = None
+            groups[group] = None
         else:
             if score is not None:
-                score += scored.hundredths
-            if groups[crit.group] is not None:
-                groups[crit.group] += scored.hundredths
+                score += value
+            if groups[group] is not None:
+                groups[group] += value
     held, unknown = [], []
     for veto_id, key, _ in outline.vetoes:
         outcome = outcomes[key]
@@ -120,21 +135,8 @@ def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[b
         elif outcome is None:
             unknown.append(veto_id)
     checks = {check_id: outcomes[key] for check_id, key, _ in outline.checks}
-    passed = kleene_all(checks[check_id] for check_id, _, required in outline.checks if required)
-    return StageOne(eligible, criteria, score, groups, held, unknown, checks, passed)
-
-
-def _criterion(crit, workplace_type: str, outcomes: Mapping[str, Optional[bool]]) -> CriterionScore:
-    max_points = crit.points.get(workplace_type)
-    if max_points is None:
-        return CriterionScore(crit.id, crit.group, None, 0, None)
-    for n, (key, award) in enumerate(zip(crit.tier_keys, crit.tier_awards), start=1):
-        held = outcomes[key]
-        if held is None:  # an earlier tier we cannot decide hides the later ones
-            return CriterionScore(crit.id, crit.group, max_points, None, None)
-        if held:
-            return CriterionScore(crit.id, crit.group, max_points, max_points * award, n)
-    return CriterionScore(crit.id, crit.group, max_points, 0, None)
+    passed = kleene_all([checks[check_id] for check_id, _, required in outline.checks if required])
+    return StageOne(eligible, scored, score, groups, held, unknown, checks, passed, workplace_type, plan.criteria)
 
 
 @dataclass(slots=True)

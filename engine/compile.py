@@ -41,6 +41,7 @@ class Decision:
     reads: frozenset[str]
     path: tuple = ()  # where in the rule set file it is written
     where: str = ""  # the same, for a designer: levels[excellent].conditions[x].require
+    reading: tuple[str, ...] = ()  # the names it reads in reading order (see ast.reading_order)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Outline:
     checks: tuple[tuple[str, str, bool], ...]  # (check id, decision key, required)
     levels: tuple[LevelPlan, ...]
     titles: tuple[tuple[str, tuple[str, ...]], ...]  # (title id, its conditions' keys)
+    # workplace type → for each criterion, in plan order: (group, ((tier key, hundredths it awards), ...)),
+    # a criterion that does not apply to the type giving no tier at all (and so no points)
+    scoring: dict[str, tuple[tuple[str, tuple[tuple[str, int], ...]], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -193,7 +197,7 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
         expr = _compile_condition(text, symbols[stage], loaded.source, path, problems)
         if expr is not None:
             decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr)), path,
-                                      describe(loaded.source.data, path)))
+                                      describe(loaded.source.data, path), ast.reading_order(expr)))
     criteria: list[CriterionPlan] = []
     for i, crit in enumerate(rs.criteria):
         if crit.group not in cat.groups:
@@ -210,13 +214,13 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
-                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31), outline=_outline(rs))
+                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31), outline=_outline(rs, criteria, workplace_types))
     plan.by_key.update({d.key: d for d in decisions})
     plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan
 
 
-def _outline(rs: RuleSet) -> Outline:
+def _outline(rs: RuleSet, criteria: list[CriterionPlan], workplace_types: tuple[str, ...]) -> Outline:
     levels = tuple(LevelPlan(lv.id, lv.min_score, (((f"level.{lv.id}.band",) if lv.min_score is not None else ())
                                                      + tuple(f"level.{lv.id}.{c.id}" for c in lv.conditions)))
                    for lv in rs.levels)
@@ -224,7 +228,10 @@ def _outline(rs: RuleSet) -> Outline:
                    tuple((v.id, f"veto.{v.id}", v.cap) for v in rs.vetoes),
                    tuple((c.id, f"check.{c.id}", c.severity == "required") for c in rs.finance.checks),
                    levels,
-                   tuple((t.id, tuple(f"title.{t.id}.{c.id}" for c in t.conditions)) for t in rs.titles))
+                   tuple((t.id, tuple(f"title.{t.id}.{c.id}" for c in t.conditions)) for t in rs.titles),
+                   {wt: tuple((c.group, () if c.points[wt] is None else
+                               tuple((k, c.points[wt] * a) for k, a in zip(c.tier_keys, c.tier_awards))) for c in criteria)
+                    for wt in workplace_types})
 
 
 def _compile_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,

@@ -17,6 +17,7 @@ import yaml
 
 import durable.engine as durable_engine
 from conftest import ROOT, compiled, plan_with
+from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.compile import Plan
 from engine.evaluate import TraceBackend
@@ -47,7 +48,12 @@ def checks_plan() -> Plan:
 @lru_cache(maxsize=None)
 def back_ends() -> dict[str, Any]:
     plan = checks_plan()
-    return {"evaluator": TraceBackend(plan), "durable_rules": DurableBackend(plan)}
+    return {"evaluator": TraceBackend(plan), "compiled": CompiledBackend(plan), "durable_rules": DurableBackend(plan)}
+
+
+def decide(name: str, stage: int, env: dict) -> dict:
+    backend = back_ends()[name]
+    return backend.decide_native(stage, env) if name == "compiled" else backend.decide(stage, env)
 
 
 def env_of(plan: Plan, facts: dict) -> dict[str, Any]:
@@ -70,12 +76,11 @@ def test_every_check_has_a_unique_id_and_an_expected_outcome():
     assert {c["expect"] for c in CHECKS} == {True, False, None}
 
 
-@pytest.mark.parametrize("name", ["evaluator", "durable_rules"])
+@pytest.mark.parametrize("name", ["evaluator", "compiled", "durable_rules"])
 @pytest.mark.parametrize("check", CHECKS, ids=[c["id"] for c in CHECKS])
 def test_back_end_decides_as_the_table_says(name: str, check: dict):
     plan = checks_plan()
-    backend = back_ends()[name]
-    outcome = backend.decide(check.get("stage", 1), env_of(plan, check["facts"]))[_key(check)]
+    outcome = decide(name, check.get("stage", 1), env_of(plan, check["facts"]))[_key(check)]
     assert outcome is check["expect"], f"{name}: '{check['when']}' with {check['facts']} gave {outcome}"
 
 

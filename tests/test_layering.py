@@ -12,8 +12,8 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 LAYERS = [
     {"errors", "model", "yamlpos", "expr.ast", "expr.parser", "expr.typecheck", "expr"},
     {"loading", "facts"},
-    {"compile", "compile_durable"},
-    {"backend_trace", "backend_durable", "aggregate", "quota"},
+    {"compile", "compile_durable", "integers"},
+    {"backend_trace", "backend_compiled", "backend_durable", "aggregate", "quota"},
     {"evaluate"},
     {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
      "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
