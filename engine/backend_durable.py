@@ -7,6 +7,7 @@ the 1,024-session limit and the engine's 32-bit session-id hashes cannot bite.
 """
 from __future__ import annotations
 
+import json
 import locale
 from typing import Any, Mapping, Optional
 
@@ -14,7 +15,9 @@ from durable import engine as durable_engine
 
 from engine.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
-from engine.compile_durable import ZERO, CompileLimit, StageRuleset, combine, compile_stage, leaf_rules, splittable
+from engine.backend_compiled import compile_condition
+from engine.compile_durable import (FALSE, TRUE, UNDECIDED, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
+                                     compile_stage, compile_verify, leaf_rules, splittable, verify_rules)
 from engine.integers import field_name, to_engine
 
 
@@ -39,9 +42,11 @@ def _host() -> _QuietHost:
 
 
 class DurableBackend:
-    """Decides a plan's decisions in the rule engine; see :mod:`engine.compile_durable`."""
+    """Decides a plan's decisions in the rule engine, or checks the evaluator's answers; see
+    :mod:`engine.compile_durable`."""
 
     name = "durable_rules"
+    integers = False  # decide() reads exact values; decide_engine() and the verifier read engine values
 
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -51,6 +56,7 @@ class DurableBackend:
         try:
             for stage in (1, 2, 3):
                 self.stages[stage] = self._register(stage)
+            self.verifier = Verifier(plan, self)
         except CompileLimit as exc:
             decision = plan.by_key[exc.key]
             raise RuleSetError([plan.loaded.source.problem(decision.path, f"{decision.where}: {exc.message}")]) from None
@@ -93,13 +99,18 @@ class DurableBackend:
         return refused
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> dict[str, Optional[bool]]:
-        """Outcome of every decision of the stage: True, False, or None (unknown)."""
+        """Outcome of every decision of the stage: True, False, or None (unknown), from native values."""
+        return self.decide_engine(stage, {k: to_engine(self.plan, k, v) for k, v in env.items()})
+
+    def decide_engine(self, stage: int, env: Mapping[str, Any]) -> dict[str, Optional[bool]]:
+        """The same from engine values (see :mod:`engine.integers`)."""
         out: dict[str, Optional[bool]] = {}
         for ruleset, sink, reads in self.stages[stage]:
             fact: dict[str, Any] = {"kind": f"s{stage}", ZERO: 0}
             for key in sorted(reads):
                 if key in env:
-                    fact[field_name(key)] = to_engine(self.plan, key, env[key])
+                    value = env[key]
+                    fact[field_name(key)] = (1 if value else 0) if isinstance(value, bool) else value
             fired = self._assert(ruleset.name, fact, sink)
             leaves = [fired[leaf.index] if leaf.index in fired else
                       (leaf.usual if all(r in env for r in leaf.reads) else None) for leaf in ruleset.leaves]
@@ -128,6 +139,111 @@ class DurableBackend:
                 sink.clear()
                 return fired
         raise EngineFault(f"the rule engine twice stopped running the actions of a fact of '{name}'")
+
+
+class Verifier:
+    """Checks the compiled evaluator's answers in the engine: one call per fact, no action when it agrees.
+
+    Each unit's engine values and answers go to durable-rules' core as the JSON text
+    its own ``Ruleset.assert_fact`` would send; only a fact that matched a rule (an
+    answer the engine does not accept) goes through durable-rules' action machinery,
+    which then names the leaves.  A fact that matches nothing leaves no session behind.
+    """
+
+    SID = "1"
+
+    def __init__(self, plan: Plan, backend: DurableBackend):
+        self.plan = plan
+        self.backend = backend
+        self.core = durable_engine.durable_rules_engine  # looked up on each call: tests inject faults there
+        self.verify = self._register()
+        self.parts = {leaf.index: compile_condition(plan, leaf.expr)
+                      for leaf in self.verify.leaves if leaf.key not in plan.by_key}
+        self.facts = [(self.backend.host.get_ruleset(r.name), _REGISTERED[r.name], r.kind,
+                       tuple((name, field_name(name)) for name in r.fields),
+                       tuple((leaf.index, leaf.key, f"p{leaf.index}", leaf.usual) for leaf in r.leaves))
+                      for r in self.verify.rulesets]
+
+    def _register(self) -> VerifyPlan:
+        split: frozenset[str] = frozenset()
+        while True:
+            verify = compile_verify(self.plan, split)
+            too_large: set[str] = set()
+            for ruleset in verify.rulesets:
+                if ruleset.name in _REGISTERED:
+                    continue
+                definition = {rule: dict(body, run=(body["run"], True)) for rule, body in ruleset.definition.items()}
+                if not self.backend._try_register(ruleset.name, definition):
+                    too_large |= self._probe(ruleset)
+            if not too_large:
+                return verify
+            split = split | too_large
+
+    def _probe(self, ruleset) -> set[str]:
+        refused = set()
+        for leaf in ruleset.leaves:
+            rules = {rule: dict(body, run=(body["run"], True)) for rule, body in verify_rules(self.plan, "probe", leaf).items()}
+            if rules and not self.backend._try_register(f"{ruleset.name}_probe{leaf.index}", rules):
+                if not splittable(leaf.expr):
+                    raise CompileLimit(leaf.key.split("#")[0], f"'{leaf.expr.text}' is too large for one rule of the "
+                                       "rule engine; split it into several conditions")
+                refused.add(leaf.key)
+        return refused
+
+    def answers(self, env: Mapping[str, Any], outcomes: Mapping[str, Optional[bool]]) -> dict[int, Optional[bool]]:
+        """Each leaf's answer: the decision's outcome, or for a part of a split decision, the part's own."""
+        out = {}
+        for leaf in self.verify.leaves:
+            part = self.parts.get(leaf.index)
+            out[leaf.index] = outcomes[leaf.key] if part is None else part(env)
+        return out
+
+    def refused(self, env: Mapping[str, Any], outcomes: Mapping[str, Optional[bool]]) -> list[str]:
+        """The decisions whose answers the engine does not accept (empty when it agrees on all).
+
+        ``env`` holds the unit's engine values and the outcomes of earlier stages as the
+        evaluator computed them; ``outcomes`` every decision's answer.
+        """
+        parts = self.parts
+        wrong: list[str] = []
+        for ruleset, sink, kind, fields, leaves in self.facts:
+            fact = {field: env[name] for name, field in fields if name in env}
+            fact["kind"], fact["sid"], fact[ZERO] = kind, self.SID, 0
+            for index, key, field, usual in leaves:
+                answer = outcomes[key] if index not in parts else parts[index](env)
+                if answer is not usual:  # the usual answer goes unwritten
+                    fact[field] = UNDECIDED if answer is None else (TRUE if answer else FALSE)
+            result = self.core.assert_fact(ruleset._handle, _dumps(fact))
+            if result[0] == 1:  # no rule matched: every answer of this fact is the engine's own
+                continue
+            wrong += self._fired(ruleset, sink, result, leaves)
+        if parts:
+            wrong += self._combinations(env, outcomes)
+        return wrong
+
+    def _fired(self, ruleset, sink: list, result, leaves) -> list[str]:
+        if result[0] != 0:
+            raise EngineFault(f"the rule engine answered code {result[0]} for a fact of '{ruleset._name}'")
+        sink.clear()
+        errors: list = []
+        ruleset.do_actions(result[1], lambda error, state: errors.append(error) if error else None)
+        self.core.delete_state(ruleset._handle, self.SID)
+        if errors:
+            raise EngineFault(f"a rule action failed inside the engine: {errors[0]}")
+        fired = {index for index, _ in sink}
+        sink.clear()
+        keys = [key.split("#")[0] for index, key, _, _ in leaves if index in fired]
+        return keys or [key.split("#")[0] for _, key, _, _ in leaves]  # matched, but its actions were cut short
+
+    def _combinations(self, env, outcomes) -> list[str]:
+        """A split decision's answer must be what its parts' answers combine to."""
+        answers = self.answers(env, outcomes)
+        leaves = [answers[i] for i in range(len(self.verify.leaves))]
+        return [key for key, shape in self.verify.shapes.items()
+                if shape.op != "leaf" and combine(shape, leaves) is not outcomes[key]]
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 def _appender(sink: list, index: int, held: bool):

@@ -119,6 +119,96 @@ def compile_stage(plan: Plan, stage: int, split: frozenset[str] = frozenset()) -
     return out
 
 
+# --- checking the evaluator's answers -----------------------------------------------------
+#
+# In a batch the compiled evaluator decides and the engine checks every answer.  A
+# leaf's *usual* answer (a requirement met, a veto not held) is given by leaving the
+# fact field ``p<i>`` out; any other answer is written in it (1 true, 0 false, 2
+# undecided).  The engine holds one rule per possible answer that matches only when
+# the answer is wrong:
+#
+# * the usual answer, not proven: the relaxed opposite matches (a comparison failing,
+#   or a field it reads absent), and ``p<i>`` is absent;
+# * the other answer, not proven: the relaxed form of that answer's opposite matches;
+# * undecided, but proven either way: the strict condition or its negation matches.
+#
+# When the engine agrees, no rule matches and no Python action runs: the cost of the
+# engine is one call per fact, and only the leaves with an unusual answer make it walk
+# further than the fact's first node.  A fact carries at most VERIFY_LEAVES leaves:
+# durable-rules walks the nodes a fact matches on a stack of 64 (error 303 beyond), and
+# a leaf pushes at most its answer's node and one node per field it reads that is absent.
+
+VERIFY_LEAVES = 20
+TRUE, FALSE, UNDECIDED = 1, 0, 2
+
+
+@dataclass(frozen=True)
+class VerifyRuleset:
+    name: str
+    kind: str
+    definition: dict  # each rule's ``run`` is its leaf's global index
+    leaves: tuple[Leaf, ...]  # ``Leaf.index`` is global: the fact field p<index>
+    fields: tuple[str, ...]  # the names (facts and outcomes) the fact carries
+
+
+@dataclass(frozen=True)
+class VerifyPlan:
+    rulesets: tuple[VerifyRuleset, ...]
+    leaves: tuple[Leaf, ...]  # every leaf, by global index
+    shapes: dict[str, Shape]  # decision key → how its leaves combine (over global indices)
+
+
+def compile_verify(plan: Plan, split: frozenset[str] = frozenset()) -> VerifyPlan:
+    """Every decision of every stage as leaves checked by the engine, in facts of VERIFY_LEAVES leaves."""
+    leaves: list[Leaf] = []
+    shapes: dict[str, Shape] = {}
+    for decision in plan.decisions:
+        parts: list[Leaf] = []
+        shape = _shape(decision.key, decision.expr, split, parts)
+        for leaf in parts:  # refuse now, with the decision's name, what the engine cannot do exactly
+            try:
+                verify_rules(plan, "k", leaf)
+            except OverflowError as exc:
+                raise CompileLimit(decision.key, str(exc)) from None
+        base = len(leaves)
+        leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads, leaf.usual) for i, leaf in enumerate(parts))
+        shapes[decision.key] = _offset(shape, base)
+    rulesets = []
+    suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
+    rs = plan.ruleset
+    for chunk, start in enumerate(range(0, len(leaves), VERIFY_LEAVES)):
+        mine = tuple(leaves[start:start + VERIFY_LEAVES])
+        kind = f"v{chunk}"
+        rules: dict[str, dict] = {}
+        for leaf in mine:
+            rules.update(verify_rules(plan, kind, leaf))
+        fields = tuple(sorted(set().union(*(leaf.reads for leaf in mine))))
+        name = f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_v{chunk}{suffix}"
+        rulesets.append(VerifyRuleset(name, kind, rules, mine, fields))
+    return VerifyPlan(tuple(rulesets), tuple(leaves), shapes)
+
+
+def verify_rules(plan: Plan, kind: str, leaf: Leaf) -> dict[str, dict]:
+    """The rules that match when the answer given for ``leaf`` is wrong; ``run`` is the leaf's index."""
+    answer = f"p{leaf.index}"
+    usual, other = leaf.usual, not leaf.usual
+    forms = {  # rule name: (test of the answer, the form that proves the answer wrong)
+        "usual": ({"$nex": {answer: 1}}, nnf(plan, leaf.expr, negate=usual, relax=True)),
+        "other": ({answer: TRUE if other else FALSE}, nnf(plan, leaf.expr, negate=other, relax=True)),
+        "undecided_holds": ({answer: UNDECIDED}, nnf(plan, leaf.expr, negate=False)),
+        "undecided_fails": ({answer: UNDECIDED}, nnf(plan, leaf.expr, negate=True)),
+    }
+    rules = {}
+    for tag, (test, form) in forms.items():
+        if form is NEVER:
+            continue
+        body = [] if form is ALWAYS else [form]
+        # the answer is tested first where it is written (few facts get past it), last where it is absent
+        parts = [{"kind": kind}, *body, test] if tag == "usual" else [{"kind": kind}, test, *body]
+        rules[f"d{leaf.index}_{tag}"] = {"all": [{"m": {"$and": parts}}], "run": leaf.index}
+    return rules
+
+
 def _shape(key: str, expr: ast.Node, split: frozenset[str], leaves: list[Leaf]) -> Shape:
     if key in split and splittable(expr):
         op = expr.op if isinstance(expr, ast.BoolOp) else "not"
@@ -202,15 +292,22 @@ _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "==": "$eq", "!=": "$neq"}
 
 
-def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
-    """The condition (or its negation) in negation normal form, as engine JSON."""
+def nnf(plan: Plan, node: ast.Node, negate: bool, relax: bool = False) -> Any:
+    """The condition (or its negation) in negation normal form, as engine JSON.
+
+    Strict (the default): it matches exactly when the condition is *proven* (true, or
+    false when negated) with every absent field failing its comparison.  ``relax``
+    lets each comparison also match when a field it reads is absent: the relaxed
+    negation of a condition then matches exactly when the condition is *not proven*
+    (De Morgan over the strict form), which is what a disagreement looks like.
+    """
     if isinstance(node, ast.Literal):
         return ALWAYS if bool(node.value) != negate else NEVER
     if isinstance(node, ast.Not):
-        return nnf(plan, node.operand, not negate)
+        return nnf(plan, node.operand, not negate, relax)
     if isinstance(node, ast.BoolOp):
         conj = (node.op == "and") != negate
-        parts = [nnf(plan, o, negate) for o in node.operands]
+        parts = [nnf(plan, o, negate, relax) for o in node.operands]
         absorbing, neutral = (NEVER, ALWAYS) if conj else (ALWAYS, NEVER)
         if absorbing in parts:
             return absorbing
@@ -218,38 +315,62 @@ def nnf(plan: Plan, node: ast.Node, negate: bool) -> Any:
         if not parts:
             return neutral
         return parts[0] if len(parts) == 1 else {"$and" if conj else "$or": parts}
-    if isinstance(node, ast.Name):  # a bool fact or outcome: engine holds 1 / 0
-        return {field_name(node.name): 0 if negate else 1}
-    if isinstance(node, ast.Call) and node.func == "present":
+    if isinstance(node, ast.Call) and node.func == "present":  # never undecided: nothing to relax
         return {"$nex" if negate else "$ex": {field_name(node.args[0].name): 1}}
-    if isinstance(node, ast.Member):
-        eq = "$neq" if (negate != node.negated) else "$eq"
-        if is_symbolic(plan, node.needle):
-            parts = [_equality(plan, node.needle, item, eq) for item in node.items.items]
-        else:  # numbers and dates: scaled like any comparison
-            parts = [_linear_compare(plan, node.needle, "==" if eq == "$eq" else "!=", item) for item in node.items.items]
-        parts = [p for p in parts if p is not (NEVER if eq == "$eq" else ALWAYS)]
-        if any(p is (ALWAYS if eq == "$eq" else NEVER) for p in parts):
-            return ALWAYS if eq == "$eq" else NEVER
-        if not parts:
-            return NEVER if eq == "$eq" else ALWAYS
-        return parts[0] if len(parts) == 1 else {("$or" if eq == "$eq" else "$and"): parts}
     if isinstance(node, ast.Compare) and is_condition(plan, node.left):
         # a == b between two conditions: (a and b) or (not a and not b); != is the negation
         both = ast.BoolOp(node.text, node.column, "and", (node.left, node.right))
         neither = ast.BoolOp(node.text, node.column, "and", (ast.Not(node.text, node.column, node.left),
                                                               ast.Not(node.text, node.column, node.right)))
         same = ast.BoolOp(node.text, node.column, "or", (both, neither))
-        return nnf(plan, same, negate != (node.op == "!="))
+        return nnf(plan, same, negate != (node.op == "!="), relax)
+    if relax:  # the guards that keep an absent field from passing are not needed: absence matches anyway
+        return _or_absent(_atom(plan, node, negate, guarded=False), sorted(ast.names(node)))
+    return _atom(plan, node, negate)
+
+
+def _or_absent(atom: Any, names: list[str]) -> Any:
+    """``atom``, or any of ``names`` absent."""
+    if atom is ALWAYS:
+        return ALWAYS
+    absent = [{"$nex": {field_name(n): 1}} for n in names]
+    if atom is not NEVER:
+        absent.insert(0, atom)
+    if not absent:
+        return NEVER
+    return absent[0] if len(absent) == 1 else {"$or": absent}
+
+
+def _atom(plan: Plan, node: ast.Node, negate: bool, guarded: bool = True) -> Any:
+    """A comparison, membership or bool fact (or its negation), matching only when proven.
+
+    ``guarded=False`` leaves out the tests that every field read is present (an engine
+    comparison passes when a field on its right-hand side is absent): for use only
+    where absence matches on its own."""
+    if isinstance(node, ast.Name):  # a bool fact or outcome: engine holds 1 / 0
+        return {field_name(node.name): 0 if negate else 1}
+    if isinstance(node, ast.Member):
+        eq = "$neq" if (negate != node.negated) else "$eq"
+        if is_symbolic(plan, node.needle):
+            parts = [_equality(plan, node.needle, item, eq, guarded) for item in node.items.items]
+        else:  # numbers and dates: scaled like any comparison
+            parts = [_linear_compare(plan, node.needle, "==" if eq == "$eq" else "!=", item, guarded)
+                     for item in node.items.items]
+        parts = [p for p in parts if p is not (NEVER if eq == "$eq" else ALWAYS)]
+        if any(p is (ALWAYS if eq == "$eq" else NEVER) for p in parts):
+            return ALWAYS if eq == "$eq" else NEVER
+        if not parts:
+            return NEVER if eq == "$eq" else ALWAYS
+        return parts[0] if len(parts) == 1 else {("$or" if eq == "$eq" else "$and"): parts}
     if isinstance(node, ast.Compare):
         op = _NEGATE[node.op] if negate else node.op
         if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):
-            return _equality(plan, node.left, node.right, _OPS[op])
-        return _linear_compare(plan, node.left, op, node.right)
+            return _equality(plan, node.left, node.right, _OPS[op], guarded)
+        return _linear_compare(plan, node.left, op, node.right, guarded)
     raise TypeError(f"cannot compile {type(node).__name__} for the rule engine")
 
 
-def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str) -> dict:
+def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str, guarded: bool = True) -> dict:
     if isinstance(left, ast.Literal):
         left, right = right, left
     if not isinstance(left, ast.Name):
@@ -257,7 +378,7 @@ def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str) -> dict:
     value = _symbol_value(plan, right)
     if op == "$eq" and not isinstance(value, dict):
         return {field_name(left.name): value}
-    if isinstance(value, dict):  # an absent field on the right would make the comparison pass
+    if isinstance(value, dict) and guarded:  # an absent field on the right would make the comparison pass
         return {"$and": [{"$ex": {value["$m"]: 1}}, {op: {field_name(left.name): value}}]}
     return {op: {field_name(left.name): value}}
 
@@ -269,7 +390,7 @@ def _symbol_value(plan: Plan, node: ast.Node) -> Any:
     return (1 if value else 0) if isinstance(value, bool) else value
 
 
-def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any:
+def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node, guarded: bool = True) -> Any:
     terms, const = difference(plan, left, right)
     # Every field read must be present, even one that cancels out (a + b - b): the
     # evaluator calls the comparison undecided without it.  A field on the left of the
@@ -279,12 +400,12 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
     if not terms:  # the fields cancelled out: a constant comparison, if they are present
         if not _holds(op, const, Fraction(0)):
             return NEVER
-        return _all_present(read) if read else ALWAYS
+        return _all_present(read) if read and guarded else ALWAYS
     if len(terms) == 1:  # field op threshold, rounded exactly to an integer bound
         (name, k), = terms.items()
         cmp = _threshold(field_name(name), _FLIP[op] if k < 0 else op, -const / k)
         others = [n for n in read if n != name]
-        if cmp is NEVER or not others:
+        if cmp is NEVER or not others or not guarded:
             return cmp
         return {"$and": [_all_present(others), cmp]}
     # Several fields: ZERO op' (Σ n × field + n0), in integers; the engine's division
@@ -299,7 +420,8 @@ def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Any
     n0 = int(const * denominator)
     if n0:
         expr = {"$add": {"$l": expr, "$r": n0}}
-    return {"$and": [_all_present(read), {_OPS[_FLIP[op]]: {ZERO: expr}}]}
+    cmp = {_OPS[_FLIP[op]]: {ZERO: expr}}
+    return {"$and": [_all_present(read), cmp]} if guarded else cmp
 
 
 def _check_magnitude(plan: Plan, terms: dict[str, Fraction], const: Fraction, text: str) -> None:

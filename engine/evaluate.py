@@ -1,28 +1,36 @@
-"""Grades a batch: every unit through both back ends, then the cohort quota.
+"""Grades units: the compiled evaluator decides, the rule engine checks every answer, then the quota.
 
-Both back ends run for every unit and must agree on every decision; a
-disagreement is raised, never resolved.  The tracing back end's record of every
-sub-expression is kept: it *is* the explanation of the decision that was made.
+Three back ends, one grade:
+
+* the compiled evaluator (:mod:`engine.backend_compiled`) decides every decision of
+  every unit, on integers;
+* the rule engine (:mod:`engine.backend_durable`) checks every one of those answers
+  for every unit and refuses any it does not reach itself: a disagreement is raised,
+  never resolved;
+* the tracing evaluator (:mod:`engine.backend_trace`) runs only when an explanation is
+  wanted, and must reach the same outcomes: its trace *is* the explanation of the
+  decision that was made.
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
 from engine import aggregate
 from engine.aggregate import GradeChoice, Outcomes, StageOne
+from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.backend_trace import Trace, evaluate, outcome
 from engine.compile import Plan
-from engine.errors import EngineDisagreement, Problem
+from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.facts import UnitFacts
+from engine.integers import to_engine
 from engine.quota import QuotaCandidate, QuotaEffect, apply_quota
 
 
 class Backend(Protocol):
     name: str
+    integers: bool  # reads engine values (see engine.integers) rather than exact numbers and dates
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> Outcomes: ...
 
@@ -31,6 +39,7 @@ class TraceBackend:
     """Decides by evaluating each tree top-down, keeping the trace of every decision."""
 
     name = "evaluator"
+    integers = False
 
     def __init__(self, plan: Plan):
         self.plan = plan
@@ -53,7 +62,7 @@ class Decided:
     one: StageOne
     choice: GradeChoice
     titles: dict[str, Optional[bool]]
-    env: dict[str, Any]
+    env: dict[str, Any]  # the values read, as the back end read them, with the outcomes of each stage
 
 
 def decide_unit(plan: Plan, backend: Backend, values: Mapping[str, Any], quota_cap: Optional[str] = None) -> Decided:
@@ -61,12 +70,17 @@ def decide_unit(plan: Plan, backend: Backend, values: Mapping[str, Any], quota_c
     env = dict(values)
     outcomes = backend.decide(1, env)
     one = aggregate.stage_one(plan, values["workplace_type"], outcomes)
-    env.update(one.env())
+    env.update(one.engine_env() if backend.integers else one.env())
     outcomes.update(backend.decide(2, env))
     choice = aggregate.choose_grade(plan, one, outcomes, quota_cap)
     env.update(choice.env())
     outcomes.update(backend.decide(3, env))
     return Decided(outcomes, one, choice, aggregate.titles(plan, outcomes), env)
+
+
+def engine_values(plan: Plan, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A unit's exact values in their integer forms (see :mod:`engine.integers`)."""
+    return {name: to_engine(plan, name, value) for name, value in values.items()}
 
 
 @dataclass
@@ -76,7 +90,7 @@ class UnitEvaluation:
     unit: UnitFacts
     status: str
     decided: Optional[Decided] = None
-    traces: dict[str, Trace] = field(default_factory=dict)
+    traces: dict[str, Trace] = field(default_factory=dict)  # every decision's, when an explanation was wanted
     quota: Optional[QuotaEffect] = None
     problems: list[Problem] = field(default_factory=list)
 
@@ -86,42 +100,49 @@ class UnitEvaluation:
 
 
 class Grader:
-    """Holds both back ends for one plan; grades units and batches."""
+    """Holds the back ends for one plan; grades units and batches."""
 
     def __init__(self, plan: Plan, explain: bool = True):
-        """``explain=False`` keeps only the traces of undecided decisions (which name the
-        missing facts): for comparisons of many units that never print an explanation."""
+        """``explain=False`` keeps no trace: for comparisons of many units that print no explanation."""
         self.plan = plan
         self.explain = explain
-        self.tracer = TraceBackend(plan)
+        self.compiled = CompiledBackend(plan)
         self.engine = DurableBackend(plan)
+        self.tracer = TraceBackend(plan)
+
+    def decide(self, values: Mapping[str, Any], quota_cap: Optional[str] = None, unit_id: str = "?") -> Decided:
+        """Decide one unit from its engine values; the engine must accept every answer."""
+        decided = decide_unit(self.plan, self.compiled, values, quota_cap)
+        refused = self.engine.verifier.refused(decided.env, decided.outcomes)
+        if refused:
+            self._diagnose(unit_id, decided, refused)
+        return decided
+
+    def trace(self, unit: UnitFacts, decided: Decided, quota_cap: Optional[str] = None) -> dict[str, Trace]:
+        """The trace of every decision, evaluated again from the unit's exact values: it must reach the same outcomes."""
+        self.tracer.traces = {}
+        traced = decide_unit(self.plan, self.tracer, unit.values, quota_cap)
+        _agree(unit.unit_id, traced, decided, "the tracing evaluator", "the compiled evaluator")
+        return self.tracer.traces
 
     def unit(self, unit: UnitFacts, quota_cap: Optional[str] = None) -> UnitEvaluation:
         if unit.problems:  # malformed facts (or another year's): the unit cannot be graded
             return UnitEvaluation(unit, "invalid", problems=list(unit.problems))
-        self.tracer.traces = {}
-        traced = decide_unit(self.plan, self.tracer, unit.values, quota_cap)
-        engine = decide_unit(self.plan, self.engine, unit.values, quota_cap)
-        _agree(unit.unit_id, traced, engine)
-        traces = self.tracer.traces if self.explain else \
-            {k: t for k, t in self.tracer.traces.items() if traced.outcomes.get(k) is None}
-        return UnitEvaluation(unit, traced.choice.status, traced, dict(traces))
+        decided = self.decide(engine_values(self.plan, unit.values), quota_cap, unit.unit_id)
+        traces = self.trace(unit, decided, quota_cap) if self.explain else {}
+        return UnitEvaluation(unit, decided.choice.status, decided, traces)
 
     def batch(self, units: list[UnitFacts], cohort: bool = True) -> list[UnitEvaluation]:
         """Grade every unit, then (``cohort``) apply the quota and re-grade the units it caps."""
-        with _frozen_as_we_go() as settle:
-            results = []
-            for n, u in enumerate(units, start=1):
-                results.append(self.unit(u))
-                if n % 1000 == 0:
-                    settle()
-            return self._cohort(results) if cohort else results
+        results = [self.unit(u) for u in units]
+        return self._cohort(results) if cohort else results
 
     def _cohort(self, results: list[UnitEvaluation]) -> list[UnitEvaluation]:
         quota = self.plan.ruleset.quota
         if quota is None or not quota.enabled:
             return results
-        candidates = [self._candidate(r) for r in results if r.status == "graded"]
+        candidates = [quota_candidate(self.plan, r.unit.unit_id, r.unit.values, r.decided) for r in results
+                      if r.status == "graded"]
         effects = apply_quota(quota, candidates)
         for i, result in enumerate(results):
             effect = effects.get(result.unit.unit_id)
@@ -133,38 +154,35 @@ class Grader:
             result.quota = effect
         return results
 
-    def _candidate(self, result: UnitEvaluation) -> QuotaCandidate:
-        quota = self.plan.ruleset.quota
-        assert quota is not None and result.decided is not None
-        values = result.unit.values
-        keys = tuple(result.decided.one.score if k.key == "score" else values.get(k.key) for k in quota.rank_by)
-        cohort = str(values.get(quota.cohort_by, "")) if quota.cohort_by else ""
-        return QuotaCandidate(result.unit.unit_id, cohort, result.grade, keys)
+    def _diagnose(self, unit_id: str, decided: Decided, refused: list[str]) -> None:
+        """The engine refused some answers: decide them in the engine alone, and say which and how."""
+        engine: dict[str, Optional[bool]] = {}
+        for stage in (1, 2, 3):
+            engine.update(self.engine.decide_engine(stage, decided.env))
+        for key, value in decided.outcomes.items():
+            other = engine.get(key, "missing")
+            if other != value:
+                raise EngineDisagreement(f"unit '{unit_id}': decision '{key}' is {value} for the evaluator "
+                                         f"but {other} for the rule engine")
+        raise EngineFault(f"unit '{unit_id}': the rule engine refused the answers to {', '.join(sorted(set(refused)))}, "
+                          "yet decides them the same way on its own")
 
 
-@contextmanager
-def _frozen_as_we_go():
-    """A batch keeps every unit's trace; the cyclic collector would rescan them all, in
-    pauses that grow to seconds (and durable-rules abandons a fact's actions after a
-    10-second stall).  Every thousand units, collect what is garbage and freeze the
-    rest, so each collection only looks at the newest units."""
-    def settle() -> None:
-        gc.collect()
-        gc.freeze()
-
-    try:
-        yield settle
-    finally:
-        gc.unfreeze()
+def quota_candidate(plan: Plan, unit_id: str, values: Mapping[str, Any], decided: Decided) -> QuotaCandidate:
+    """What the quota ranks a graded unit by: its cohort, grade and rank keys (exact values)."""
+    quota = plan.ruleset.quota
+    assert quota is not None
+    keys = tuple(decided.one.score if k.key == "score" else values.get(k.key) for k in quota.rank_by)
+    cohort = str(values.get(quota.cohort_by, "")) if quota.cohort_by else ""
+    return QuotaCandidate(unit_id, cohort, decided.choice.grade, keys)
 
 
-def _agree(unit_id: str, traced: Decided, engine: Decided) -> None:
-    for key, value in traced.outcomes.items():
-        other = engine.outcomes.get(key, "missing")
+def _agree(unit_id: str, mine: Decided, theirs: Decided, me: str = "the evaluator", them: str = "the rule engine") -> None:
+    for key, value in mine.outcomes.items():
+        other = theirs.outcomes.get(key, "missing")
         if other != value:
-            raise EngineDisagreement(f"unit '{unit_id}': decision '{key}' is {value} for the evaluator "
-                                     f"but {other} for the rule engine")
-    mine = (traced.choice.status, traced.choice.grade, traced.titles, traced.one.finance_passed)
-    theirs = (engine.choice.status, engine.choice.grade, engine.titles, engine.one.finance_passed)
-    if mine != theirs:
-        raise EngineDisagreement(f"unit '{unit_id}': the evaluator decided {mine}, the rule engine {theirs}")
+            raise EngineDisagreement(f"unit '{unit_id}': decision '{key}' is {value} for {me} but {other} for {them}")
+    a = (mine.choice.status, mine.choice.grade, mine.titles, mine.one.finance_passed)
+    b = (theirs.choice.status, theirs.choice.grade, theirs.titles, theirs.one.finance_passed)
+    if a != b:
+        raise EngineDisagreement(f"unit '{unit_id}': {me} decided {a}, {them} {b}")
