@@ -265,7 +265,7 @@ def actual(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
         "findings": [c for c, v in d.one.checks.items() if v is False] if d else [],
         "reasons": [r["code"] for r in reasons(plan, ev, "en")],
         "rules": [r["rule"] for r in reasons(plan, ev, "en") if r["rule"]],
-        "missing_facts": missing_facts(ev),
+        "missing_facts": missing_facts(plan, ev),
         "quota": None if ev.quota is None else ("kept" if ev.quota.kept else "demoted"),
     }
 

@@ -141,7 +141,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         for t in rs.titles]
     out["quota"] = quota_record(ev)
     out["next_grade"] = next_grade(plan, ev, lang)
-    out["missing_facts"] = missing_facts(ev)
+    out["missing_facts"] = missing_facts(plan, ev)
     out["defaulted_facts"] = sorted(ev.unit.defaulted)
     if ev.unit.history:  # only then: results without history keep their exact shape
         out["facts_from_history"] = dict(sorted(ev.unit.history.items()))
@@ -162,17 +162,18 @@ def quota_record(ev: UnitEvaluation) -> Optional[dict]:
             "rank_by": [{"key": k, "order": o, "value": number(v) if isinstance(v, Fraction) else v} for k, o, v in q.rank_by]}
 
 
-def missing_facts(ev: UnitEvaluation) -> list[str]:
-    """Facts whose absence left some decision unknown, in rule-set order."""
-    found: list[str] = []
+def missing_facts(plan: Plan, ev: UnitEvaluation) -> list[str]:
+    """Facts whose absence left some decision undecided, in rule-set order (each decision's in reading order)."""
+    found: dict[str, None] = {}
     if ev.decided is None:
-        return found
-    for key, trace in ev.traces.items():
-        if ev.decided.outcomes.get(key) is None:
-            for name in trace.missing():
-                if name not in found and not is_outcome(name):
-                    found.append(name)
-    return found
+        return []
+    outcomes, env = ev.decided.outcomes, ev.decided.env
+    for decision in plan.decisions:
+        if outcomes.get(decision.key) is None:
+            for name in decision.reading:
+                if name not in env and not is_outcome(name):
+                    found.setdefault(name)
+    return list(found)
 
 
 def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
@@ -194,7 +195,9 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     for ident, key in keys:
         if d.outcomes[key] is not True:
             record_ = {"id": ident, "label": labels[ident], "require": plan.by_key[key].source,
-                       "outcome": OUTCOME_WORDS[d.outcomes[key]], "trace": trace_record(ev.traces[key])}
+                       "outcome": OUTCOME_WORDS[d.outcomes[key]]}
+            if key in ev.traces:  # an explanation shows how it failed; a one-line reason needs only its label
+                record_["trace"] = trace_record(ev.traces[key])
             unmet.append(record_)
     record["unmet"] = unmet
     blocked = []
@@ -222,7 +225,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
                 out.append({"code": "not_eligible", "rule": f"eligibility.{r.id}",
                             "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + r.label.model_dump()[lang]})
     elif d.choice.status == "invalid":
-        missing = missing_facts(ev)
+        missing = missing_facts(plan, ev)
         out.append({"code": "insufficient_data", "rule": ", ".join(d.choice.undecided) or None,
                     "message": ("Thiếu dữ liệu: " if vi else "Insufficient data: ") + ", ".join(missing or d.choice.undecided)})
     for v in rs.vetoes:
@@ -275,6 +278,14 @@ def facts_used(ev: UnitEvaluation) -> dict:
 
 def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     """One unit's result: the stable fields other tools read, then the full explanation."""
+    out = summary(plan, ev, lang)
+    out["facts"] = facts_used(ev)
+    out["explanation"] = explanation(plan, ev, lang)
+    return out
+
+
+def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
+    """One unit's result without its facts and explanation: what a table or a CSV row shows."""
     values = ev.unit.values
     d = ev.decided
     findings = []
@@ -298,8 +309,6 @@ def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         "financial_audit": {"verdict": verdict(d.one.finance_passed) if d else None, "findings": findings},
         "quota": quota_record(ev),
         "reasons": reasons(plan, ev, lang),
-        "facts": facts_used(ev),
-        "explanation": explanation(plan, ev, lang),
     }
 
 

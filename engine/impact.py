@@ -109,10 +109,10 @@ def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitE
         if not changed:
             continue
         name = str(ev_a.unit.values.get("name") or ev_b.unit.values.get("name") or "")
-        missing_before = set(missing_facts(ev_a))
+        missing_before = set(missing_facts(old, ev_a))
         units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
                                 responsible(old, ev_a, new, ev_b, changed),
-                                [f for f in missing_facts(ev_b) if f not in missing_before]))
+                                [f for f in missing_facts(new, ev_b) if f not in missing_before]))
     return Impact(units, compared, distribution)
 
 

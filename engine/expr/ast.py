@@ -105,3 +105,20 @@ def children(node: Node) -> tuple[Node, ...]:
 def names(node: Node) -> set[str]:
     """The names an expression reads (facts and outcomes)."""
     return {n.name for n in walk(node) if isinstance(n, Name)}
+
+
+def reading_order(node: Node) -> tuple[str, ...]:
+    """The names an expression reads, in the order a reader meets them, each once, leaving out the
+    argument of ``present()`` (asking whether a fact was reported never needs its value)."""
+    found: dict[str, None] = {}
+
+    def visit(n: Node) -> None:
+        if isinstance(n, Call) and n.func == "present":
+            return
+        if isinstance(n, Name):
+            found.setdefault(n.name)
+        for child in children(n):
+            visit(child)
+
+    visit(node)
+    return tuple(found)
