@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import json
 import re
 import unicodedata
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 from engine import yamlpos
 from engine.errors import FactsError, Problem, did_you_mean
@@ -85,6 +84,57 @@ def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
 
 def read_records(path: Path) -> tuple[list[str], list]:
     """The header and the raw records of a facts file, before any catalogue applies."""
+    stream = open_stream(path)
+    return stream.columns, [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows]
+
+
+@dataclass
+class Stream:
+    """A facts file read one unit at a time: a spreadsheet's rows are never all in memory.
+
+    ``rows`` yields ``(index, line, values, where)``: the unit's 1-based position, its
+    row in the file (None where there are no rows), its cells (a list in column order
+    for CSV and XLSX, a mapping for YAML and JSON) and, for YAML, each value's position.
+    """
+
+    shown: str
+    columns: list[str]
+    text_only: bool  # every cell is text (CSV)
+    rows: Iterator[tuple[int, Optional[int], Any, Optional[dict[str, Cell]]]]
+
+    def record(self, values: Any) -> dict[str, Any]:
+        return dict(zip(self.columns, values)) if isinstance(values, list) else values
+
+    def cells(self, line: Optional[int], values: Any, where: Optional[dict[str, Cell]]) -> Mapping[str, Cell]:
+        if where is not None:
+            return where
+        if isinstance(values, list):
+            return GridCells(line, self.columns)
+        return {k: Cell(None, None) for k in values}
+
+
+class GridCells(Mapping):
+    """Where each cell of a spreadsheet row is, worked out when a message needs it."""
+
+    def __init__(self, line: Optional[int], columns: list[str]):
+        self.line = line
+        self.columns = columns
+
+    def __getitem__(self, name: str) -> Cell:
+        try:
+            return Cell(self.line, self.columns.index(name) + 1)
+        except ValueError:
+            raise KeyError(name) from None
+
+    def __iter__(self):
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+
+def open_stream(path: Path) -> Stream:
+    """A facts file opened for reading unit by unit; file-level problems raise :class:`FactsError` now."""
     shown = display_path(path)
     suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
@@ -99,34 +149,56 @@ def read_records(path: Path) -> tuple[list[str], list]:
         raise FactsError([Problem(shown, f"cannot read the file: {exc.strerror or exc}")]) from None
 
 
-# --- readers: each returns (header columns, [(raw record, {column: Cell})]) ---------------
+# --- readers: each returns a Stream -----------------------------------------------------
 
-def _read_csv(path: Path, shown: str):
+def _nfc_cell(value: str) -> str:
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
+
+
+def _read_csv(path: Path, shown: str) -> Stream:
+    handle = open(path, encoding="utf-8-sig", newline="")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        first = handle.readline()
     except UnicodeDecodeError as exc:
+        handle.close()
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(first.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows = list(reader)
-    if not rows:
+    handle.seek(0)
+    if handle.read(1) != "\ufeff":
+        handle.seek(0)
+    reader = csv.reader(handle, dialect)
+    try:
+        head = next(reader, None)
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
+    if head is None:
+        handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
-    header = [yamlpos.nfc(h.strip()) for h in rows[0]]
-    records = []
-    for n, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) > len(header):
-            raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns", n, len(header) + 1)])
-        rec = {h: yamlpos.nfc(c) for h, c in zip(header, row)}
-        records.append((rec, {h: Cell(n, i + 1) for i, h in enumerate(header)}))
-    return header, records
+    header = [yamlpos.nfc(h.strip()) for h in head]
+
+    def rows():
+        index = 0
+        try:
+            for n, row in enumerate(reader, start=2):
+                if not any(c.strip() for c in row):
+                    continue
+                if len(row) > len(header):
+                    raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns",
+                                              n, len(header) + 1)])
+                index += 1
+                yield index, n, [_nfc_cell(c) for c in row], None
+        except UnicodeDecodeError as exc:
+            raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
+        finally:
+            handle.close()
+    return Stream(shown, header, True, rows())
 
 
-def _read_xlsx(path: Path, shown: str):
+def _read_xlsx(path: Path, shown: str) -> Stream:
     import zipfile
 
     from openpyxl import load_workbook
@@ -136,20 +208,27 @@ def _read_xlsx(path: Path, shown: str):
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise FactsError([Problem(shown, f"not a readable .xlsx workbook ({type(exc).__name__})")]) from None
     sheet = book["units"] if "units" in book.sheetnames else book.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
-    book.close()
-    if not rows:
+    cells = sheet.iter_rows(values_only=True)
+    first = next(cells, None)
+    if first is None:
+        book.close()
         raise FactsError([Problem(shown, "the workbook's first sheet is empty; expected a header row of fact names")])
-    header = [yamlpos.nfc(str(h).strip()) if h is not None else "" for h in rows[0]]
+    header = [yamlpos.nfc(str(h).strip()) if h is not None else "" for h in first]
     while header and header[-1] == "":
         header.pop()
-    records = []
-    for n, row in enumerate(rows[1:], start=2):
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-            continue
-        rec = {h: yamlpos.nfc(c) for h, c in zip(header, row) if h}
-        records.append((rec, {h: Cell(n, i + 1) for i, h in enumerate(header)}))
-    return header, records
+    width = len(header)
+
+    def rows():
+        index = 0
+        try:
+            for n, row in enumerate(cells, start=2):
+                if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
+                    continue
+                index += 1
+                yield index, n, [yamlpos.nfc(c) for c in row[:width]], None
+        finally:
+            book.close()
+    return Stream(shown, header, False, rows())
 
 
 def _read_yaml(path: Path, shown: str):
@@ -167,7 +246,8 @@ def _read_yaml(path: Path, shown: str):
         raise FactsError([located.problem(prefix, "expected a list of units (one mapping of fact names per unit), or 'units:' holding one")])
     records = [({str(k): v for k, v in rec.items()}, {k: Cell(*located.position(prefix + (i, k))) for k in rec})
                for i, rec in enumerate(data)]
-    return _columns_of(records), records
+    return Stream(shown, _columns_of(records), False,
+                  ((i, None, rec, where) for i, (rec, where) in enumerate(records, start=1)))
 
 
 def _read_json(path: Path, shown: str):
@@ -182,7 +262,8 @@ def _read_json(path: Path, shown: str):
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise FactsError([Problem(shown, "expected a list of units (one object of fact names per unit), or {\"units\": [...]}")])
     records = [({yamlpos.nfc(k): yamlpos.nfc(v) for k, v in rec.items()}, {k: Cell(None, None) for k in rec}) for rec in data]
-    return _columns_of(records), records
+    return Stream(shown, _columns_of(records), False,
+                  ((i, None, rec, where) for i, (rec, where) in enumerate(records, start=1)))
 
 
 def _columns_of(records) -> list[str]:
@@ -482,3 +563,175 @@ def years_of(records: list) -> list[int]:
         except (ValueError, TypeError):
             continue
     return sorted(years)
+
+
+# --- integer forms, and reading many units fast --------------------------------------------
+
+def to_integer(spec: FactSpec, value: Any) -> Any:
+    """A typed fact → its integer form (see :mod:`engine.integers`): 1/0, a day number, value × 10^scale."""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, datetime.date):
+        return value.toordinal()
+    if isinstance(value, int):
+        return value * 10 ** spec.scale if spec.scale else value
+    if isinstance(value, Fraction):
+        scaled = value * 10 ** spec.scale
+        if scaled.denominator != 1:
+            raise ValueError(f"{value} has more decimal places than its scale")
+        return int(scaled)
+    return value
+
+
+def from_integer(spec: FactSpec, value: Any) -> Any:
+    """The integer form of a fact → the typed value :func:`parse_value` gives for it."""
+    kind = spec.type
+    if kind == "bool":
+        return value == 1
+    if kind == "date":
+        return datetime.date.fromordinal(value)
+    if kind in ("decimal", "percentage") and spec.scale:
+        exact = Fraction(value, 10 ** spec.scale)
+        return int(exact) if exact.denominator == 1 else exact
+    return value
+
+
+@dataclass
+class Reported:
+    """One unit of a batch as read: its facts in integer form, what was defaulted, any problems."""
+
+    index: int  # 1-based position of the unit in its file
+    unit_id: str
+    source: str
+    where: Cell
+    engine: dict[str, Any]
+    defaulted: list[str]
+    raw: dict[str, Any]
+    cells: dict[str, Cell]
+    problems: list[Problem] = field(default_factory=list)
+    history: dict[str, str] = field(default_factory=dict)
+
+    def unit_facts(self, catalogue: Catalogue) -> UnitFacts:
+        """The same unit with typed values, for what reads exact numbers and dates (an explanation)."""
+        facts = catalogue.facts
+        values = {name: from_integer(facts[name], v) for name, v in self.engine.items()}
+        return UnitFacts(self.unit_id, self.index, self.source, self.where, values, list(self.defaulted), self.raw,
+                         list(self.problems), self.cells, dict(self.history))
+
+
+class Typist:
+    """Types the cells of many units, as :func:`unit_from_record` does, into integer forms.
+
+    Each fact gets a fast reader for the spelling a spreadsheet usually holds (digits,
+    an ISO date, an allowed code); any other spelling goes through :func:`parse_value`,
+    so that what is accepted, and every message, is exactly what a single unit gets.
+    """
+
+    def __init__(self, catalogue: Catalogue, year: Optional[int] = None, text_only: bool = False):
+        """``text_only``: every cell is text (a CSV file), so a record is kept as it was read."""
+        self.year = year
+        self.text_only = text_only
+        self.fields = []
+        for name, spec in catalogue.facts.items():
+            default = None
+            if spec.on_missing == "default" and spec.default is not None:
+                default = to_integer(spec, parse_value(spec.default, spec))
+            self.fields.append((name, spec, _fast_reader(spec), spec.on_missing, default))
+
+    def unit(self, index: int, rec: dict, cells: dict[str, Cell], shown: str) -> Reported:
+        unit_id = rec.get("unit_id")
+        unit_id = unit_id.strip() if isinstance(unit_id, str) else str(unit_id or "").strip()
+        unit_id = (unit_id if unit_id.isascii() else unicodedata.normalize("NFC", unit_id)) or f"#{index}"
+        engine: dict[str, Any] = {}
+        defaulted: list[str] = []
+        problems: list[Problem] = []
+        for name, spec, fast, on_missing, default in self.fields:
+            raw = rec.get(name)
+            if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
+                if on_missing == "required":
+                    problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name,
+                                             f"missing value; every unit must report '{name}'"))
+                elif on_missing == "default":
+                    if default is not None:
+                        engine[name] = default
+                    defaulted.append(name)
+                continue
+            try:
+                engine[name] = fast(raw)
+            except ValueError:
+                try:
+                    engine[name] = to_integer(spec, parse_value(raw, spec))
+                except ValueError as exc:
+                    problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name, f"{raw!r}: {exc}"))
+        reported = engine.get("year")
+        if self.year is not None and reported is not None and reported != self.year:
+            problems.append(_problem(shown, index, cells.get("year", _NOWHERE), "year",
+                                     f"{reported}: this unit reports another year than the rule set's {self.year}; "
+                                     "grade each year with its own rule set"))
+        raw_record = dict(rec) if self.text_only else {k: (v if v.__class__ is str else _jsonable(v)) for k, v in rec.items()}
+        return Reported(index, unit_id, shown, cells.get("unit_id", _NOWHERE), engine, defaulted, raw_record, cells,
+                        problems)
+
+
+_NOWHERE = Cell(None, None)
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _fast_reader(spec: FactSpec):
+    """A reader of the usual spelling of one fact, raising ValueError for anything else."""
+    kind = spec.type
+    low, high = spec.bounds
+    scale = spec.scale
+    if kind == "string":
+        return lambda raw: raw.strip() if raw.__class__ is str and raw.isascii() else parse_value(raw, spec)
+    if kind == "bool":
+        words = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
+
+        def flag(raw):
+            if raw.__class__ is not str:
+                raise ValueError
+            value = words.get(raw)
+            if value is None:
+                value = words.get(raw.strip().casefold())
+                if value is None:
+                    raise ValueError
+            return value
+        return flag
+    if kind == "enum":
+        codes = frozenset(spec.values or {})
+
+        def code(raw):
+            if raw.__class__ is str and raw in codes:
+                return raw
+            raise ValueError
+        return code
+    if kind == "date":
+        def day(raw):
+            if raw.__class__ is not str or len(raw) != 10:
+                raise ValueError
+            return datetime.date.fromisoformat(raw).toordinal()
+        return day
+    least, most = int(low * 10 ** scale), int(high * 10 ** scale)
+    if kind in ("int", "vnd"):
+        def whole(raw):
+            if raw.__class__ is not str or not raw.isascii() or not raw.isdigit():
+                raise ValueError
+            value = int(raw)
+            if not least <= value <= most:
+                raise ValueError
+            return value
+        return whole
+
+    def scaled(raw):  # decimal, percentage: digits, a point, at most `scale` decimals
+        if raw.__class__ is not str or not raw.isascii():
+            raise ValueError
+        whole_part, point, fraction = raw.partition(".")
+        if not whole_part.isdigit() or (point and (not fraction.isdigit() or len(fraction) > scale)):
+            raise ValueError
+        value = int(whole_part + fraction.ljust(scale, "0")) if scale else int(whole_part)
+        if not least <= value <= most:
+            raise ValueError
+        return value
+    return scaled
+
+

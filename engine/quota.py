@@ -40,18 +40,31 @@ class QuotaEffect:
 
 
 def apply_quota(quota: Quota, units: list[QuotaCandidate]) -> dict[str, QuotaEffect]:
-    """Effect on every unit the quota touches (every candidate for the capped level)."""
+    """Effect on every unit the quota touches (every candidate for the capped level), from every graded unit."""
+    base: dict[str, int] = {}
+    for u in units:
+        if u.grade in quota.of_levels:
+            base[u.cohort] = base.get(u.cohort, 0) + 1
+    return place(quota, [u for u in units if u.grade == quota.level], base)
+
+
+def place(quota: Quota, candidates: list[QuotaCandidate], base: dict[str, int]) -> dict[str, QuotaEffect]:
+    """Effect on each candidate, given how many units of each cohort are graded in the base levels.
+
+    A batch too large to keep keeps only these: the candidates and a count per cohort.
+    """
     effects: dict[str, QuotaEffect] = {}
-    cohorts = sorted({u.cohort for u in units})
-    for cohort in cohorts:
-        members = [u for u in units if u.cohort == cohort]
-        base = sum(1 for u in members if u.grade in quota.of_levels)
-        allowed = int(Fraction(quota.share_pct * base, 100))  # floor: "may not exceed"
-        candidates = sorted((u for u in members if u.grade == quota.level), key=cmp_to_key(_comparer(quota)))
-        for rank, unit in enumerate(candidates, start=1):
+    by_cohort: dict[str, list[QuotaCandidate]] = {}
+    for u in candidates:
+        by_cohort.setdefault(u.cohort, []).append(u)
+    for cohort in sorted(by_cohort):
+        count = base.get(cohort, 0)
+        allowed = int(Fraction(quota.share_pct * count, 100))  # floor: "may not exceed"
+        ranked = sorted(by_cohort[cohort], key=cmp_to_key(_comparer(quota)))
+        for rank, unit in enumerate(ranked, start=1):
             kept = rank <= allowed
             effects[unit.unit_id] = QuotaEffect(
-                cohort, quota.level, tuple(quota.of_levels), base, quota.share_pct, allowed, len(candidates), rank,
+                cohort, quota.level, tuple(quota.of_levels), count, quota.share_pct, allowed, len(ranked), rank,
                 kept, None if kept else quota.demote_to,
                 tuple((k.key, k.order, _plain(v)) for k, v in zip(quota.rank_by, unit.keys)))
     return effects
