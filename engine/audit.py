@@ -1,10 +1,15 @@
 """Questions put to the audit ledger years later, answered from what it stored alone.
 
 ``why`` reads the stored result of a unit's year and its history; ``replay`` grades a
-recorded run (or appeal) again from its stored rule set and facts and compares the result
-byte for byte; ``appeal`` re-grades one unit with corrected facts under the rule set that
-graded it, within its cohort, so that a quota is never broken silently; ``override``
-records a committee's decision as what it is.  None of them reads a rule file on disk.
+recorded run (or appeal) again from its stored rule set and facts and compares the
+decisions, code for code (rewording a message never makes a record differ); ``appeal``
+re-grades one unit with corrected facts under the rule set that graded it, within its
+cohort, so that a quota is never broken silently; ``override`` records a committee's
+decision as what it is.  None of them reads a rule file on disk.
+
+A unit recorded as data (layout 2) is explained by grading its stored facts again under
+its stored rule set and quota effect: the explanation is made again, and must reach the
+decision that was stored, outcome for outcome.
 """
 from __future__ import annotations
 
@@ -16,15 +21,14 @@ from typing import Any, Optional
 
 from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.evaluate import Grader
-from engine.facts import Cell, UnitFacts, read_records, unit_from_record
+from engine.evaluate import Grader, UnitEvaluation
+from engine.explain import result as result_record
+from engine.facts import Cell, GridCells, UnitFacts, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
-from engine.record import file_sha256, unit_row
-from engine.store import Entry, Store, StoreError, UnitRow, sha256
-
-FACETS = ("status", "grade", "titles", "verdict", "quota")
-"""What a committee reads of a result; an appeal's effect on the cohort is told in these."""
+from engine.quota import QuotaEffect
+from engine.record import decision, file_sha256, ruleset_entry, stored_unit
+from engine.store import Entry, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
 def stored_plan(store: Store, sha: str) -> Plan:
@@ -37,23 +41,97 @@ def stored_plan(store: Store, sha: str) -> Plan:
     return compile_plan(loaded)
 
 
-def unit_from_row(row: UnitRow, plan: Plan, record: Optional[dict] = None, cells: Optional[dict] = None,
+def unit_from_row(row: StoredUnit, plan: Plan, record: Optional[dict] = None, cells: Optional[dict] = None,
                   source: Optional[str] = None, index: Optional[int] = None) -> UnitFacts:
     """A stored unit read again exactly as it was (or with a corrected record)."""
-    stored = json.loads(row.raw)
-    raw = stored["record"] if record is None else record
-    where = {k: Cell(*v) for k, v in stored["cells"].items()} if cells is None else cells
+    raw = row.facts if record is None else record
+    where = stored_cells(row.data["cells"]) if cells is None else cells
     unit = unit_from_record(row.record if index is None else index, raw, where, plan.catalogue,
                             row.source if source is None else source, plan.ruleset.year)
-    unit.history = dict(stored.get("history", {}))  # values taken from the ledger then are in the record
+    unit.history = dict(row.history)  # values taken from the ledger then are in the record
     return unit
 
 
-def facets(result: dict) -> dict[str, Any]:
-    quota = result.get("quota")
-    return {"status": result["status"], "grade": result["grade"], "titles": result["titles"],
-            "verdict": result["financial_audit"]["verdict"],
+def stored_cells(where: dict) -> Any:
+    """Where each value of a stored unit was read."""
+    if "columns" in where:
+        return GridCells(where["line"], where["columns"])
+    return {k: Cell(*v) for k, v in where["at"].items()}
+
+
+def facets(stored: dict) -> dict[str, Any]:
+    """What a committee reads of a decision (stored or fresh); an appeal's effect on the cohort is told in these."""
+    quota = stored.get("quota")
+    return {"status": stored["status"], "grade": stored.get("grade"), "titles": stored.get("titles") or {},
+            "verdict": stored.get("verdict"),
             "quota": None if quota is None else ("kept" if quota["kept"] else "demoted")}
+
+
+def decision_of(unit: StoredUnit) -> dict[str, Any]:
+    """A stored unit's decision as data; for a unit stored with its prose (layout 1), read out of the result."""
+    if unit.decision is not None:
+        return unit.decision
+    result = unit.results["en"]
+    out = {"status": result["status"], "grade": result["grade"], "titles": result["titles"],
+           "verdict": result["financial_audit"]["verdict"], "quota": result.get("quota"),
+           "outcomes": _explained_outcomes(result.get("explanation", {}))}
+    if result["status"] == "invalid" and "problems" in result.get("explanation", {}):
+        out["problems"] = result["explanation"]["problems"]
+    return out
+
+
+def _explained_outcomes(explanation: dict) -> dict[str, str]:
+    """Every outcome an explanation states, keyed by where it states it (to compare two explanations' decisions)."""
+    found: dict[str, str] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            if "outcome" in value and isinstance(value["outcome"], str):
+                found[path] = value["outcome"]
+            for key, item in value.items():
+                if key not in ("trace", "unmet"):
+                    walk(item, f"{path}.{value.get('id', key) if isinstance(item, (dict, list)) else key}")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{item.get('id', i) if isinstance(item, dict) else i}]")
+
+    walk(explanation, "")
+    return found
+
+
+def quota_effect(stored: Optional[dict]) -> Optional[QuotaEffect]:
+    """A stored quota record as the effect it was."""
+    if stored is None:
+        return None
+    return QuotaEffect(stored["cohort"], stored["level"], tuple(stored["base_levels"]), stored["base_count"],
+                       stored["share_pct"], stored["allowed"], stored["candidates"], stored["rank"], stored["kept"],
+                       stored["demoted_to"], tuple((k["key"], k["order"], k["value"]) for k in stored["rank_by"]))
+
+
+def evaluation_of(plan: Plan, row: StoredUnit, explain: bool = True) -> UnitEvaluation:
+    """A stored unit graded again from its stored facts and quota effect; it must reach its stored decision."""
+    unit = unit_from_row(row, plan)
+    stored = decision_of(row)
+    effect = quota_effect(stored.get("quota"))
+    grader = Grader(plan, explain=explain)
+    ev = grader.unit(unit, None if effect is None or effect.kept else effect.demote_to)
+    ev.quota = effect
+    fresh = decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
+    if _compared(fresh) != _compared(stored):
+        raise StoreError([Problem(f"unit '{row.unit_id}' ({row.year})",
+                                  "its rule set no longer reaches the decision recorded for it from its recorded facts; "
+                                  "run cdcs audit replay on its record")])
+    return ev
+
+
+def _as_layout1(plan: Plan, row: StoredUnit, ev: UnitEvaluation) -> StoredUnit:
+    return StoredUnit(row.unit_id, row.year, row.record, ev.status, ev.grade, row.data,
+                      {"en": result_record(plan, ev, "en")})
+
+
+def _compared(stored: dict) -> str:
+    """The part of a decision a replay compares: everything but the facts defaulted (implied by the facts)."""
+    return canonical_json({k: v for k, v in stored.items() if k != "defaulted"})
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -68,7 +146,7 @@ class Replay:
 
 
 def replay(store: Store, seq: int) -> Replay:
-    """Grade a recorded run or appeal again from the ledger alone; list every result that differs."""
+    """Grade a recorded run or appeal again from the ledger alone; list every unit whose decision differs."""
     entry = store.entry(seq)
     if entry["kind"] == "override":
         raise StoreError([Problem(store.shown, f"record {seq} is an override, a committee's decision: there is "
@@ -80,24 +158,23 @@ def replay(store: Store, seq: int) -> Replay:
         units = [unit_from_row(row, plan) for row in stored.values()]
     else:
         units = _cohort_of_appeal(store, plan, detail, stored)
-    evaluations = Grader(plan).batch(units)
-    again = {ev.unit.unit_id: ev for ev in evaluations}
+    prose = any(row.results is not None for row in stored.values())  # layout 1: compared through its explanation
+    again = {ev.unit.unit_id: ev for ev in Grader(plan, explain=prose).batch(units)}
     out = Replay(seq, entry["kind"], store.ruleset(detail["ruleset_sha256"]), len(stored))
     for unit_id, row in stored.items():
         ev = again.get(unit_id)
         if ev is None:
-            out.differences.append({"unit_id": unit_id, "lang": None, "fields": ["the unit is not graded again"]})
+            out.differences.append({"unit_id": unit_id, "fields": ["the unit is not graded again"]})
             continue
-        fresh = unit_row(plan, ev)
-        for lang, before, after in (("vi", row.result_vi, fresh.result_vi), ("en", row.result_en, fresh.result_en)):
-            if before != after:
-                a, b = json.loads(before), json.loads(after)
-                out.differences.append({"unit_id": unit_id, "lang": lang,
-                                        "fields": sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))})
+        before = decision_of(row)
+        after = decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
+        fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
+        if fields:
+            out.differences.append({"unit_id": unit_id, "fields": fields})
     return out
 
 
-def _cohort_of_appeal(store: Store, plan: Plan, detail: dict, stored: dict[str, UnitRow]) -> list[UnitFacts]:
+def _cohort_of_appeal(store: Store, plan: Plan, detail: dict, stored: dict[str, StoredUnit]) -> list[UnitFacts]:
     """The cohort an appeal was graded in: each unit's facts as they were then, the appealed unit's corrected."""
     units = []
     for unit_id, seq in detail["facts_from"].items():
@@ -122,7 +199,7 @@ class Standing:
     history: list[dict]  # every entry about the unit's year, oldest first, with its grade
     current: dict  # the latest entry
     graded_by: dict  # the latest run or appeal (the one whose explanation stands)
-    row: UnitRow  # that entry's stored unit
+    row: StoredUnit  # that entry's stored unit
     plan: Plan
 
     @property
@@ -130,7 +207,10 @@ class Standing:
         return self.current if self.current["kind"] == "override" else None
 
     def result(self, lang: str) -> dict:
-        return json.loads(self.row.result_vi if lang == "vi" else self.row.result_en)
+        """The result as people read it: as stored (layout 1), or made again from the stored decision (layout 2)."""
+        if self.row.results is not None:
+            return self.row.results[lang]
+        return result_record(self.plan, evaluation_of(self.plan, self.row), lang)
 
 
 def standing(store: Store, unit_id: str, year: int) -> Standing:
@@ -180,7 +260,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     facts_from = current_facts(store, run["seq"], year)
     record, cells, index = _corrected_record(corrected_path, now.unit_id)
     shown = display_path(corrected_path)
-    stored = json.loads(now.row.raw)["record"]
+    stored = now.row.facts
     merged = {**stored, **record}
     corrected = {k: [stored.get(k), v] for k, v in sorted(record.items()) if k != "unit_id" and stored.get(k) != v}
     if not corrected:
@@ -203,27 +283,26 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     units = _cohort(plan, units, unit_from_row(current_rows[now.unit_id], plan), now.unit_id)
     facts_from = {u.unit_id: facts_from[u.unit_id] for u in units}
     current_rows = {u.unit_id: current_rows[u.unit_id] for u in units}
-    evaluations = {ev.unit.unit_id: ev for ev in Grader(plan).batch(units)}
+    evaluations = {ev.unit.unit_id: ev for ev in Grader(plan, explain=False).batch(units)}
     target = evaluations[now.unit_id]
     if target.unit.problems:
         raise UserInputError(target.unit.problems)
-    fresh = {uid: unit_row(plan, ev) for uid, ev in evaluations.items()}
+    fresh = {uid: stored_unit(plan, ev) for uid, ev in evaluations.items()}
     effect = []
     for other, row in current_rows.items():
         if other == now.unit_id:
             continue
-        before, after = facets(json.loads(row.result_en)), facets(json.loads(fresh[other].result_en))
+        before, after = facets(decision_of(row)), facets(fresh[other].decision)
         if before != after:
             effect.append({"unit_id": other, "before": before, "after": after})
-    outcome = AppealOutcome(now.unit_id, facets(json.loads(now.row.result_en)), facets(json.loads(fresh[now.unit_id].result_en)),
-                            corrected, effect)
+    outcome = AppealOutcome(now.unit_id, facets(decision_of(now.row)), facets(fresh[now.unit_id].decision), corrected, effect)
     if effect and not apply_to_cohort:
         return outcome
     rows = [fresh[now.unit_id]] + ([fresh[e["unit_id"]] for e in effect] if apply_to_cohort else [])
     detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
               "reason": reason, "facts_source": shown, "facts_sha256": file_sha256(corrected_path),
               "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
-    outcome.entry = Entry("appeal", year, by, detail, rows)
+    outcome.entry = Entry("appeal", year, by, detail, rows, ruleset_entry(plan))
     return outcome
 
 
@@ -303,11 +382,19 @@ def export_record(store: Store, seq: int) -> dict:
     if sha:
         stored = store.ruleset(sha)
         ruleset = {k: v for k, v in stored.items() if k not in ("canonical", "ordered")} | {"content": json.loads(stored["ordered"])}
-    units = [{"unit_id": u.unit_id, "year": u.year, "record": u.record, "source": u.source, "status": u.status,
-              "grade": u.grade, "facts": json.loads(u.raw), "result": {"vi": json.loads(u.result_vi),
-                                                                       "en": json.loads(u.result_en)}}
-             for u in store.units(seq)]
+    units = [_exported(u) for u in store.units(seq)]
     return {"record": entry, "ruleset": ruleset, "units": units}
+
+
+def _exported(u: StoredUnit) -> dict:
+    out = {"unit_id": u.unit_id, "year": u.year, "record": u.record, "source": u.source, "status": u.status,
+           "grade": u.grade, "facts": {"record": u.facts, "cells": u.data["cells"], **({"history": u.history} if u.history else {})}}
+    if u.results is not None:  # recorded with its prose (layout 1)
+        out["result"] = u.results
+    else:
+        out["decision"] = u.decision
+        out["data_sha256"] = sha256(canonical_json(u.data))
+    return out
 
 
 def export_unit(store: Store, unit_id: str, year: int) -> dict:
@@ -317,9 +404,7 @@ def export_unit(store: Store, unit_id: str, year: int) -> dict:
     for e in now.history:
         rows = store.units(e["seq"], now.unit_id)
         records.append({"record": {k: v for k, v in e.items() if k != "grade"},
-                        "unit": None if not rows else {"facts": json.loads(rows[0].raw), "status": rows[0].status,
-                                                       "grade": rows[0].grade, "result_sha256": {
-                                                           "vi": sha256(rows[0].result_vi), "en": sha256(rows[0].result_en)}}})
+                        "unit": None if not rows else _exported(rows[0])})
     return {"standing": {"vi": why_document(store, now, "vi"), "en": why_document(store, now, "en")}, "records": records}
 
 

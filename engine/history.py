@@ -40,6 +40,31 @@ def fill_from_history(read: Read, catalogue: Catalogue, year: int, store: Store)
     return (columns + added, out), provenance
 
 
+class HistoryFiller:
+    """Fills, unit by unit, the facts a unit left empty that the ledger's earlier years know."""
+
+    def __init__(self, catalogue: Catalogue, year: int, store: Store):
+        self.specs = {name: spec.history for name, spec in catalogue.facts.items() if spec.history is not None}
+        self.year = year
+        self.store = store
+        self.active = bool(self.specs) and store.has_year(year - 1)
+
+    def fill(self, rec: dict) -> tuple[dict, dict[str, str]]:
+        """The record with what the ledger knows filled in, and where each filled value came from."""
+        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        provenance: dict[str, str] = {}
+        if not unit_id:
+            return rec, provenance
+        for name, spec in self.specs.items():
+            if rec.get(name) not in (None, ""):
+                continue
+            found = lookup(self.store, unit_id, self.year, spec)
+            if found is not None:
+                rec = {**rec, name: found[0]}
+                provenance[name] = found[1]
+        return rec, provenance
+
+
 def lookup(store: Store, unit_id: str, year: int, spec: HistorySpec) -> Optional[tuple[Any, str]]:
     """The value the ledger gives, and the words saying which records gave it; None when it does not know."""
     last = store.standing(unit_id, year - 1)

@@ -1,37 +1,68 @@
-"""What an audit record of a grading holds: the rule set itself, each unit's facts as read, each result.
+"""What an audit record of a grading holds: the rule set itself, each unit's facts as read, each decision.
 
-Built from the same result data the other outputs render, in both languages, as
-canonical JSON: replaying the record must give these exact bytes again.
+A unit's decision is kept as codes and numbers — status, grade, score in hundredths,
+titles, verdict, one outcome per decision of the rule set, the quota's arithmetic —
+never as sentences: those are made again, in either language, when the record is read.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from engine import __version__
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
-from engine.explain import result
-from engine.store import Entry, UnitRow, canonical_json
+from engine.explain import quota_record, verdict
+from engine.facts import GridCells
+from engine.store import Entry, Store, StoredUnit
+
+OUTCOME_CODES = {True: "T", False: "F", None: "?"}
+CODE_OUTCOMES = {code: outcome for outcome, code in OUTCOME_CODES.items()}
 
 
-def unit_row(plan: Plan, ev: UnitEvaluation) -> UnitRow:
-    """One unit as stored: its record as read (to grade it again) and its result in vi and en."""
-    values = ev.unit.values
-    year = values.get("year") if isinstance(values.get("year"), int) else plan.ruleset.year
-    return UnitRow(ev.unit.unit_id, year, ev.unit.record, ev.unit.source, ev.status, ev.grade,
-                   canonical_json(stored_record(ev)), canonical_json(result(plan, ev, "vi")),
-                   canonical_json(result(plan, ev, "en")))
-
-
-def stored_record(ev: UnitEvaluation) -> dict:
-    """The unit's record as read, and where each value was, so a replay reads it the same way."""
-    cells = {k: [c.line, c.column] for k, c in sorted(ev.unit.cells.items()) if k in ev.unit.raw}
-    out = {"record": ev.unit.raw, "cells": cells}
-    if ev.unit.history:
-        out["history"] = ev.unit.history
+def decision(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
+    """A unit's decision as data: what a replay compares and what sentences are made from."""
+    out: dict[str, Any] = {"status": ev.status}
+    d = ev.decided
+    if d is None:
+        out["problems"] = [p.render() for p in ev.problems]
+        return out
+    out.update({
+        "grade": d.choice.grade,
+        "score": d.one.score_hundredths,
+        "titles": dict(d.titles),
+        "verdict": verdict(d.one.finance_passed),
+        "outcomes": "".join(OUTCOME_CODES[d.outcomes[k.key]] for k in plan.decisions),
+        "quota": quota_record(ev),
+        "defaulted": sorted(ev.unit.defaulted),
+    })
     return out
+
+
+def outcomes_of(plan: Plan, stored: Mapping[str, Any]) -> dict[str, Optional[bool]]:
+    """The outcome of each decision from a stored decision's codes."""
+    return {k.key: CODE_OUTCOMES[c] for k, c in zip(plan.decisions, stored["outcomes"])}
+
+
+def unit_data(source: str, raw: dict, cells: Mapping, history: dict, decided: dict) -> dict[str, Any]:
+    """One unit as stored: its record as read and where each value was (to read it again), and its decision."""
+    if isinstance(cells, GridCells):
+        where: dict[str, Any] = {"line": cells.line, "columns": list(cells.columns)}
+    else:
+        where = {"at": {k: [c.line, c.column] for k, c in sorted(cells.items()) if k in raw}}
+    data = {"source": source, "facts": raw, "cells": where, "decision": decided}
+    if history:
+        data["history"] = dict(sorted(history.items()))
+    return data
+
+
+def stored_unit(plan: Plan, ev: UnitEvaluation, year: Optional[int] = None) -> StoredUnit:
+    """An evaluated unit as an entry stores it."""
+    values = ev.unit.values
+    year = year if year is not None else (values.get("year") if isinstance(values.get("year"), int) else plan.ruleset.year)
+    data = unit_data(ev.unit.source, ev.unit.raw, ev.unit.cells, ev.unit.history, decision(plan, ev))
+    return StoredUnit(ev.unit.unit_id, year, ev.unit.record, ev.status, ev.grade, data)
 
 
 def ruleset_entry(plan: Plan) -> dict:
@@ -42,10 +73,40 @@ def ruleset_entry(plan: Plan) -> dict:
 
 def run_entry(plan: Plan, evaluations: list[UnitEvaluation], facts_path: Optional[Path], facts_source: str,
               by: str) -> Entry:
-    """A grading run: the rule set, where the facts came from (and their file's hash), every unit."""
+    """A grading run held in memory (a few units), as one entry."""
     detail = {"ruleset_sha256": plan.loaded.sha256, "engine_version": __version__, "facts_source": facts_source,
               "facts_sha256": file_sha256(facts_path), "units": len(evaluations)}
-    return Entry("run", plan.ruleset.year, by, detail, [unit_row(plan, ev) for ev in evaluations], ruleset_entry(plan))
+    return Entry("run", plan.ruleset.year, by, detail, [stored_unit(plan, ev) for ev in evaluations], ruleset_entry(plan))
+
+
+class RunRecorder:
+    """A grading run written to the ledger unit by unit, in one transaction (see ``Store.writing``)."""
+
+    def __init__(self, store: Store, plan: Plan, facts_path: Optional[Path], facts_source: str, by: str):
+        self.store, self.plan = store, plan
+        self.detail = {"ruleset_sha256": plan.loaded.sha256, "engine_version": __version__, "facts_source": facts_source,
+                       "facts_sha256": file_sha256(facts_path)}
+        self.writer = store.writing("run", plan.ruleset.year, by, ruleset_entry(plan))
+        self.count = 0
+        self.seq: Optional[int] = None
+
+    def __enter__(self) -> "RunRecorder":
+        self.writer.__enter__()
+        return self
+
+    def add(self, graded) -> None:
+        data = graded.data
+        decided = data["decision"]
+        year = graded.year if graded.year is not None else self.plan.ruleset.year
+        self.writer.add(StoredUnit(graded.unit_id, year, graded.index, decided["status"], decided.get("grade"), data))
+        self.count += 1
+
+    def finish(self) -> int:
+        self.seq = self.writer.finish({**self.detail, "units": self.count})
+        return self.seq
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.writer.__exit__(kind, value, traceback)
 
 
 def file_sha256(path: Optional[Path]) -> str:

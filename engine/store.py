@@ -14,17 +14,25 @@ Why SQLite and why like this:
   append-only migrations: a file written by this version opens in later versions, and a
   file from a newer version is refused rather than misread.
 
-Results are stored as their canonical JSON text (compressed); hashes are of the text.
+What a unit's result is stored as changed once (``results_layout`` of an entry):
+
+- layout 1 (schema 1): each unit's record as read and its whole result in both languages,
+  explanation included, as compressed canonical JSON (``results``); the entry's hash is
+  of its sorted unit digests;
+- layout 2 (schema 2): each unit's record as read and its decision as codes and numbers —
+  status, grade, score, titles, verdict, each decision's outcome, the quota's arithmetic —
+  in one compressed canonical JSON (``units``, about half a kilobyte a unit); sentences are
+  made again from it when read.  The entry's hash is of its unit digests in record order,
+  so that a run of a million units is hashed as it is written.
+
+Files of either layout are read, verified and replayed; new entries are written in layout 2.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
-import os
 import sqlite3
-import sys
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +108,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX results_by_unit ON results (unit_id, year, seq);
     CREATE INDEX ledger_by_year ON ledger (year, seq);
     """,
+    # 2: results as data (layout 2): each unit's facts and decision in one compressed blob.
+    """
+    ALTER TABLE ledger ADD COLUMN results_layout INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE units (
+        seq     INTEGER NOT NULL REFERENCES ledger (seq),
+        record  INTEGER NOT NULL,
+        unit_id TEXT NOT NULL,
+        year    INTEGER NOT NULL,
+        status  TEXT NOT NULL,
+        grade   TEXT,
+        data    BLOB NOT NULL,
+        PRIMARY KEY (seq, record)
+    ) WITHOUT ROWID;
+    CREATE INDEX units_by_unit ON units (unit_id, year, seq);
+    """,
 ]
+LAYOUT = 2  # how this version writes results
 
 
 class StoreError(UserInputError):
@@ -134,11 +158,11 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-# --- entries written -------------------------------------------------------------------
+# --- units ------------------------------------------------------------------------------------
 
 @dataclass
 class UnitRow:
-    """One unit's stored facts and result (both languages), for a run or an appeal."""
+    """A unit as layout 1 stored it: its record as read and its whole result in both languages."""
 
     unit_id: str
     year: int
@@ -156,6 +180,74 @@ class UnitRow:
 
 
 @dataclass
+class StoredUnit:
+    """One unit of an entry, in either layout: its facts as read, and its result.
+
+    ``data`` (layout 2) holds ``source``, ``facts`` (the record as read), ``cells`` (where
+    each value was), ``history`` (facts taken from earlier years, and whence) and
+    ``decision`` (codes and numbers); ``results`` (layout 1) the prose result per language.
+    """
+
+    unit_id: str
+    year: int
+    record: int
+    status: str
+    grade: Optional[str]
+    data: dict[str, Any]
+    results: Optional[dict[str, dict]] = None
+
+    @property
+    def source(self) -> str:
+        return self.data["source"]
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.data["facts"]
+
+    @property
+    def history(self) -> dict[str, str]:
+        return self.data.get("history") or {}
+
+    @property
+    def decision(self) -> Optional[dict]:
+        return self.data.get("decision")
+
+    def digest(self, text: Optional[str] = None) -> str:
+        """The line an entry's hash covers for this unit (layout 2)."""
+        return canonical_json([self.record, self.unit_id, self.year, self.status, self.grade,
+                               sha256(text if text is not None else canonical_json(self.data))])
+
+    @staticmethod
+    def from_layout1(row: UnitRow) -> "StoredUnit":
+        stored = json.loads(row.raw)
+        data = {"source": row.source, "facts": stored["record"], "cells": {"at": stored["cells"]},
+                "history": stored.get("history", {})}
+        return StoredUnit(row.unit_id, row.year, row.record, row.status, row.grade, data,
+                          {"vi": json.loads(row.result_vi), "en": json.loads(row.result_en)})
+
+
+def packing(fact_names: list[str]):
+    """The preset dictionary units of a rule set are compressed with: what every unit's text repeats."""
+    template = {"cells": {"columns": fact_names, "line": 0}, "decision": {}, "facts": dict.fromkeys(sorted(fact_names), ""),
+                "history": {}, "source": ""}
+    return canonical_json(template).encode("utf-8")
+
+
+def pack_unit(text: str, dictionary: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    return b"\x02" + packer.compress(text.encode("utf-8")) + packer.flush()
+
+
+def unpack_unit(blob: bytes, dictionary: bytes) -> str:
+    if blob[:1] != b"\x02":
+        raise ValueError("unknown packing")
+    unpacker = zlib.decompressobj(15, dictionary)
+    return (unpacker.decompress(blob[1:]) + unpacker.flush()).decode("utf-8")
+
+
+# --- entries written -------------------------------------------------------------------
+
+@dataclass
 class Entry:
     """What one ledger entry holds, before it has a sequence number."""
 
@@ -163,17 +255,75 @@ class Entry:
     year: int
     by: str
     detail: dict[str, Any]  # the kind's own row (runs / appeals / overrides), without seq
-    units: list[UnitRow] = field(default_factory=list)
-    ruleset: Optional[dict[str, Any]] = None  # {sha256, id, version, year, canonical}
-
-    def content(self) -> str:
-        """What the entry's content hash is of: its own row, its rule set's hash, every unit's digest."""
-        return canonical_json({"kind": self.kind, "year": self.year, "detail": self.detail,
-                               "units": sorted(u.digest() for u in self.units)})
+    units: list[StoredUnit] = field(default_factory=list)
+    ruleset: Optional[dict[str, Any]] = None  # {sha256, id, version, year, canonical, ordered}
 
 
-def entry_hash(prev: str, seq: int, kind: str, year: int, at: str, by: str, content_sha: str) -> str:
-    return sha256("\n".join([prev, str(seq), kind, str(year), at, by, content_sha]))
+def content_hash(kind: str, year: int, detail: dict, units_sha: str) -> str:
+    """What a layout-2 entry's content hash is of: its own row, and the hash of its units' digests in record order."""
+    return sha256(canonical_json({"kind": kind, "year": year, "detail": detail, "layout": 2, "units_sha256": units_sha}))
+
+
+def legacy_content_hash(kind: str, year: int, detail: dict, units: list[UnitRow]) -> str:
+    """The same for layout 1: its own row, and every unit's digest, sorted."""
+    return sha256(canonical_json({"kind": kind, "year": year, "detail": detail, "units": sorted(u.digest() for u in units)}))
+
+
+def entry_hash(prev: str, seq: int, kind: str, year: int, at: str, by: str, content_sha: str, layout: int = 1) -> str:
+    parts = [prev, str(seq), kind, str(year), at, by, content_sha] + ([str(layout)] if layout != 1 else [])
+    return sha256("\n".join(parts))
+
+
+class EntryWriter:
+    """One entry being written, in one transaction: units are added one by one (and hashed as they come),
+    the entry's own row at the end.  Leaving it with an exception writes nothing."""
+
+    def __init__(self, store: "Store", kind: str, year: int, by: str, ruleset: Optional[dict[str, Any]]):
+        self.store, self.kind, self.year, self.by, self.ruleset = store, kind, year, by, ruleset
+        self.units_hash = hashlib.sha256()
+        self.count = 0
+        self.dictionary = packing(store.fact_names_of(ruleset)) if ruleset else b""
+
+    def __enter__(self) -> "EntryWriter":
+        db = self.store.db
+        db.execute("BEGIN IMMEDIATE")  # takes the write lock now: the sequence number is ours
+        db.execute("PRAGMA defer_foreign_keys = ON")  # the units come before the entry's own row
+        last = db.execute("SELECT seq, entry_sha256 FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+        self.seq, self.prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        return self
+
+    def add(self, unit: StoredUnit) -> None:
+        text = canonical_json(unit.data)
+        self.store.db.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+                              (self.seq, unit.record, unit.unit_id, unit.year, unit.status, unit.grade,
+                               pack_unit(text, self.dictionary)))
+        self.units_hash.update((unit.digest(text) + "\n").encode("utf-8"))
+        self.count += 1
+        if self.count == 1:
+            self.store.paused_mid_entry()
+
+    def finish(self, detail: dict[str, Any]) -> int:
+        db = self.store.db
+        at = now()
+        content_sha = content_hash(self.kind, self.year, detail, self.units_hash.hexdigest())
+        db.execute("INSERT INTO ledger (seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, "
+                   "entry_sha256, results_layout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (self.seq, self.kind, self.year, at, self.by, content_sha, self.prev,
+                    entry_hash(self.prev, self.seq, self.kind, self.year, at, self.by, content_sha, LAYOUT), LAYOUT))
+        if self.ruleset is not None:
+            rs = self.ruleset
+            db.execute("INSERT OR IGNORE INTO rulesets VALUES (?, ?, ?, ?, ?, ?)",
+                       (rs["sha256"], rs["id"], rs["version"], rs["year"], pack(rs["canonical"]), pack(rs["ordered"])))
+        table = {"run": "runs", "appeal": "appeals", "override": "overrides"}[self.kind]
+        columns = ["seq", *detail]
+        db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                   [self.seq, *(_column(v) for v in detail.values())])
+        db.execute("COMMIT")
+        return self.seq
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None and self.store.db.in_transaction:
+            self.store.db.execute("ROLLBACK")
 
 
 # --- the file ---------------------------------------------------------------------------
@@ -184,6 +334,7 @@ class Store:
     def __init__(self, path: Path, create: bool = True):
         self.path = path
         self.shown = display_path(path)
+        self._names: dict[str, list[str]] = {}
         if not create and not path.exists():
             raise _problem(self.shown, "no audit database here; record a run first (cdcs grade FACTS --record)")
         try:
@@ -219,44 +370,20 @@ class Store:
                 self.db.execute("ROLLBACK")
                 raise
 
-    @property
-    def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
-
     # --- writing ---------------------------------------------------------------------
 
+    def writing(self, kind: str, year: int, by: str, ruleset: Optional[dict[str, Any]] = None) -> EntryWriter:
+        return EntryWriter(self, kind, year, by, ruleset)
+
     def append(self, entry: Entry) -> int:
-        """Write one entry and all its rows in one transaction; returns its sequence number."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")  # takes the write lock now: the sequence number is ours
-        try:
-            last = db.execute("SELECT seq, entry_sha256 FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            at = now()
-            content_sha = sha256(entry.content())
-            db.execute("INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (seq, entry.kind, entry.year, at, entry.by, content_sha, prev,
-                        entry_hash(prev, seq, entry.kind, entry.year, at, entry.by, content_sha)))
-            if entry.ruleset is not None:
-                rs = entry.ruleset
-                db.execute("INSERT OR IGNORE INTO rulesets VALUES (?, ?, ?, ?, ?, ?)",
-                           (rs["sha256"], rs["id"], rs["version"], rs["year"], pack(rs["canonical"]), pack(rs["ordered"])))
-            table = {"run": "runs", "appeal": "appeals", "override": "overrides"}[entry.kind]
-            columns = ["seq", *entry.detail]
-            db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                       [seq, *(_column(v) for v in entry.detail.values())])
-            pause_at = len(entry.units) // 2 if os.environ.get("CDCS_TEST_PAUSE_MID_RECORD") else -1
-            for n, u in enumerate(entry.units):
-                if n == pause_at:
-                    _test_pause()
-                db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (seq, u.unit_id, u.year, u.record, u.source, u.status, u.grade,
-                            pack(u.raw), pack(u.result_vi), pack(u.result_en)))
-            db.execute("COMMIT")
-            return seq
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        """Write one entry and all its units in one transaction; returns its sequence number."""
+        with self.writing(entry.kind, entry.year, entry.by, entry.ruleset) as writer:
+            for unit in sorted(entry.units, key=lambda u: u.record):
+                writer.add(unit)
+            return writer.finish(entry.detail)
+
+    def paused_mid_entry(self) -> None:
+        """Called with an entry's first unit written and nothing committed (a test's moment to interrupt)."""
 
     # --- reading ---------------------------------------------------------------------
 
@@ -268,11 +395,11 @@ class Store:
 
     def entry(self, seq: int) -> dict[str, Any]:
         row = self.db.execute("SELECT seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, "
-                              "entry_sha256 FROM ledger WHERE seq = ?", (seq,)).fetchone()
+                              "entry_sha256, results_layout FROM ledger WHERE seq = ?", (seq,)).fetchone()
         if row is None:
             raise _problem(self.shown, f"no record {seq} in the audit database")
         out = dict(zip(("seq", "kind", "year", "recorded_at", "recorded_by", "content_sha256", "prev_sha256",
-                        "entry_sha256"), row))
+                        "entry_sha256", "results_layout"), row))
         out["detail"] = self.detail(out["kind"], seq)
         return out
 
@@ -293,7 +420,40 @@ class Store:
         return {"sha256": row[0], "id": row[1], "version": row[2], "year": row[3], "canonical": unpack(row[4]),
                 "ordered": unpack(row[5])}
 
-    def units(self, seq: int, unit_id: Optional[str] = None) -> list[UnitRow]:
+    def fact_names_of(self, ruleset: Optional[dict[str, Any]]) -> list[str]:
+        """The fact names of a rule set's catalogue, in its order (what units are compressed against)."""
+        if ruleset is None:
+            return []
+        sha = ruleset["sha256"]
+        if sha not in self._names:
+            self._names[sha] = list(json.loads(ruleset["ordered"])["catalogue"]["facts"])
+        return self._names[sha]
+
+    def _dictionary(self, seq: int) -> bytes:
+        row = self.db.execute("SELECT kind FROM ledger WHERE seq = ?", (seq,)).fetchone()
+        sha = self.detail(row[0], seq).get("ruleset_sha256") if row else None
+        if sha is None:
+            raise _problem(self.shown, f"record {seq} names no rule set: its units cannot be read")
+        if sha not in self._names:
+            self.fact_names_of(self.ruleset(sha))
+        return packing(self._names[sha])
+
+    def units(self, seq: int, unit_id: Optional[str] = None) -> list[StoredUnit]:
+        """An entry's units in record order, whichever layout stored them."""
+        legacy = self.legacy_units(seq, unit_id)
+        if legacy:
+            return [StoredUnit.from_layout1(row) for row in legacy]
+        sql = "SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ?"
+        args: tuple = (seq,)
+        if unit_id is not None:
+            sql, args = sql + " AND unit_id = ?", (seq, unit_id)
+        rows = self.db.execute(sql + " ORDER BY record", args).fetchall()
+        if not rows:
+            return []
+        dictionary = self._dictionary(seq)
+        return [StoredUnit(r[0], r[1], r[2], r[3], r[4], json.loads(unpack_unit(r[5], dictionary))) for r in rows]
+
+    def legacy_units(self, seq: int, unit_id: Optional[str] = None) -> list[UnitRow]:
         sql = "SELECT unit_id, year, record, source, status, grade, raw, result_vi, result_en FROM results WHERE seq = ?"
         args: tuple = (seq,)
         if unit_id is not None:
@@ -301,38 +461,45 @@ class Store:
         rows = self.db.execute(sql + " ORDER BY record, unit_id", args).fetchall()
         return [UnitRow(r[0], r[1], r[2], r[3], r[4], r[5], unpack(r[6]), unpack(r[7]), unpack(r[8])) for r in rows]
 
+    _GRADED = "SELECT seq, unit_id, year, status, grade FROM results UNION ALL SELECT seq, unit_id, year, status, grade FROM units"
+
     def unit_history(self, unit_id: str, year: int) -> list[dict[str, Any]]:
         """Every entry about one unit's year, oldest first: the runs and appeals that graded it, the overrides."""
         rows = self.db.execute(
-            "SELECT l.seq FROM ledger l WHERE l.year = ? AND (EXISTS (SELECT 1 FROM results r WHERE r.seq = l.seq "
+            f"SELECT l.seq FROM ledger l WHERE l.year = ? AND (EXISTS (SELECT 1 FROM ({self._GRADED}) r WHERE r.seq = l.seq "
             "AND r.unit_id = ?) OR EXISTS (SELECT 1 FROM overrides o WHERE o.seq = l.seq AND o.unit_id = ?)) "
             "ORDER BY l.seq", (year, unit_id, unit_id)).fetchall()
         return [self.entry(r[0]) for r in rows]
 
     def standing(self, unit_id: str, year: int) -> Optional[dict[str, Any]]:
         """A unit's year as it stands (the latest run or appeal, under any later override), without compiling anything."""
-        graded = self.db.execute("SELECT r.seq, l.kind, r.status, r.grade, r.result_en FROM results r JOIN ledger l "
+        graded = self.db.execute(f"SELECT r.seq, l.kind, r.status, r.grade FROM ({self._GRADED}) r JOIN ledger l "
                                  "ON l.seq = r.seq WHERE r.unit_id = ? AND r.year = ? ORDER BY r.seq DESC LIMIT 1",
                                  (unit_id, year)).fetchone()
         if graded is None:
             return None
-        seq, kind, status, grade, result = graded
+        seq, kind, status, grade = graded
+        unit = self.units(seq, unit_id)[0]
+        titles = unit.results["en"]["titles"] if unit.results is not None else unit.decision["titles"]
         over = self.db.execute("SELECT o.seq, o.grade FROM overrides o JOIN ledger l ON l.seq = o.seq WHERE o.unit_id = ? "
                                "AND l.year = ? AND o.seq > ? ORDER BY o.seq DESC LIMIT 1", (unit_id, year, seq)).fetchone()
         if over is not None:
             seq, kind, grade = over[0], "override", over[1]
-        return {"seq": seq, "kind": kind, "status": status, "grade": grade,
-                "titles": json.loads(unpack(result))["titles"]}
+        return {"seq": seq, "kind": kind, "status": status, "grade": grade, "titles": titles}
+
+    def has_year(self, year: int) -> bool:
+        """Whether any unit's result for ``year`` is recorded."""
+        return self.db.execute(f"SELECT 1 FROM ({self._GRADED}) WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
 
     def latest_results(self, run_seq: int, year: int) -> dict[str, int]:
         """For each unit of a run, the newest record (that run or a later appeal) holding its result."""
         return dict(self.db.execute(
-            "SELECT r.unit_id, MAX(s.seq) FROM results r JOIN results s ON s.unit_id = r.unit_id AND s.year = ? "
-            "AND s.seq >= r.seq WHERE r.seq = ? GROUP BY r.unit_id ORDER BY r.record, r.unit_id", (year, run_seq)).fetchall())
+            f"SELECT r.unit_id, MAX(s.seq) FROM ({self._GRADED}) r JOIN ({self._GRADED}) s ON s.unit_id = r.unit_id "
+            "AND s.year = ? AND s.seq >= r.seq WHERE r.seq = ? GROUP BY r.unit_id", (year, run_seq)).fetchall())
 
     def units_known(self, year: int) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT unit_id FROM results WHERE year = ? ORDER BY unit_id",
-                                              (year,)).fetchall()]
+        return [r[0] for r in self.db.execute(f"SELECT DISTINCT unit_id FROM ({self._GRADED}) WHERE year = ? "
+                                              "ORDER BY unit_id", (year,)).fetchall()]
 
     # --- checking ----------------------------------------------------------------------
 
@@ -340,18 +507,18 @@ class Store:
         """Walk the chain; yields one finding per broken link (the first one is what matters)."""
         expected_seq, prev = 1, GENESIS
         checked: dict[str, Optional[str]] = {}  # a rule set shared by many records is checked once
-        for seq, kind, year, at, by, content_sha, prev_sha, entry_sha in self.db.execute(
-                "SELECT seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, entry_sha256 "
-                "FROM ledger ORDER BY seq").fetchall():
+        for seq, kind, year, at, by, content_sha, prev_sha, entry_sha, layout in self.db.execute(
+                "SELECT seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, entry_sha256, "
+                "results_layout FROM ledger ORDER BY seq").fetchall():
             if seq != expected_seq:
                 yield {"seq": expected_seq, "problem": f"record {expected_seq} is missing (the next one is {seq})"}
             if prev_sha != prev:
                 yield {"seq": seq, "problem": f"record {seq} does not follow the record before it "
                                               "(its link to the previous hash is broken)"}
-            if entry_hash(prev_sha, seq, kind, year, at, by, content_sha) != entry_sha:
+            if entry_hash(prev_sha, seq, kind, year, at, by, content_sha, layout) != entry_sha:
                 yield {"seq": seq, "problem": f"record {seq}'s header (kind, year, time, author or hash) was altered"}
             try:
-                actual = sha256(self.rebuild(seq, kind, year, by).content())
+                actual = self.content_sha(seq, kind, year, layout)
             except (zlib.error, UnicodeDecodeError, ValueError, StoreError) as exc:
                 yield {"seq": seq, "problem": f"record {seq}'s content cannot be read back: {exc}"}
             else:
@@ -365,9 +532,22 @@ class Store:
                     yield {"seq": seq, "problem": f"record {seq}'s {checked[sha]}"}
             expected_seq, prev = seq + 1, entry_sha
 
-    def rebuild(self, seq: int, kind: str, year: int, by: str) -> Entry:
-        """The entry as it was appended, read back from its rows."""
-        return Entry(kind, year, by, self.detail(kind, seq), self.units(seq))
+    def content_sha(self, seq: int, kind: str, year: int, layout: int) -> str:
+        """The content hash of an entry, worked out again from its rows as they are now."""
+        detail = self.detail(kind, seq)
+        legacy = self.legacy_units(seq)
+        if layout == 1:
+            return legacy_content_hash(kind, year, detail, legacy)
+        if legacy:
+            raise ValueError("layout-2 record with layout-1 rows")
+        units = hashlib.sha256()
+        rows = self.db.execute("SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ? ORDER BY record",
+                               (seq,)).fetchall()
+        dictionary = self._dictionary(seq) if rows else b""
+        for r in rows:
+            text = unpack_unit(r[5], dictionary)
+            units.update((StoredUnit(r[0], r[1], r[2], r[3], r[4], {}).digest(text) + "\n").encode("utf-8"))
+        return content_hash(kind, year, detail, units.hexdigest())
 
     def _ruleset_problem(self, sha: str) -> Optional[str]:
         """What is wrong with a stored rule set, said after "record N's "; None when it is intact."""
@@ -400,13 +580,6 @@ def _value(name: str, value: Any) -> Any:
     if name in ("corrected", "cohort_effect", "facts_from") and isinstance(value, str):
         return json.loads(value)
     return value
-
-
-def _test_pause() -> None:
-    """Fault injection for the tests that kill a recording midway (never set in use)."""
-    sys.stderr.write("recording: paused mid-transaction\n")
-    sys.stderr.flush()
-    time.sleep(float(os.environ["CDCS_TEST_PAUSE_MID_RECORD"]))
 
 
 def open_store(path: Path, create: bool = True) -> Store:

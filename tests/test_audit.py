@@ -4,6 +4,7 @@ Tampering is done the way an insider would: by editing the database file with sq
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
+from engine.store import MIGRATIONS, Store, pack_unit, unpack_unit
 
 PROVINCE = "examples/province_2024.csv"
 
@@ -58,12 +60,36 @@ def sql(db: Path, statement: str, *args) -> list:
 
 # --- record, why, replay ----------------------------------------------------------------------
 
-def test_the_stored_result_is_the_graded_result_byte_for_byte(recorded):
+def stored_units(db: Path, seq: int = 1) -> dict:
+    with Store(db) as store:
+        return {u.unit_id: u for u in store.units(seq)}
+
+
+def test_the_stored_decision_is_the_graded_result_as_data(recorded):
+    """Each unit is stored as its record as read and its decision in codes and numbers, never as prose."""
     db, graded = recorded
-    stored = {uid: zlib.decompress(blob).decode() for uid, blob in sql(db, "SELECT unit_id, result_vi FROM results")}
+    stored = stored_units(db)
     assert len(stored) == 60
+    with open(REPO / PROVINCE, encoding="utf-8", newline="") as f:
+        rows = {row["unit_id"]: row for row in csv.DictReader(f)}
     for result in graded["results"]:
-        assert stored[result["unit_id"]] == json.dumps(result, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        unit = stored[result["unit_id"]]
+        decision = unit.decision
+        assert (decision["status"], decision["grade"], decision["titles"], decision["verdict"]) == \
+            (result["status"], result["grade"], result["titles"], result["financial_audit"]["verdict"])
+        assert decision["score"] == (None if result["score"] is None else round(result["score"] * 100))
+        assert decision["quota"] == result["quota"] and unit.facts["unit_id"] == result["unit_id"]
+        assert unit.facts == rows[result["unit_id"]]  # the record exactly as read
+        assert set(decision["outcomes"]) <= {"T", "F", "?"} and "explanation" not in json.dumps(unit.data)
+    bytes_per_unit = db.stat().st_size / 60
+    assert bytes_per_unit < 4096, bytes_per_unit  # the whole file; about half a kilobyte is the units'
+
+
+def test_why_makes_the_explanation_again_exactly_as_it_was_graded(recorded):
+    db, graded = recorded
+    for unit_id in ("HL-BV06", "HL-BV05", "HL-TT03", "HL-TTYT04", "HL-BV08"):  # good, demoted, invalid, not graded, veto
+        expected = next(r for r in graded["results"] if r["unit_id"] == unit_id)
+        assert why(db, unit_id)["result"] == expected, unit_id
 
 
 def test_why_answers_from_the_ledger_alone_without_rule_files(recorded, tmp_path):
@@ -92,7 +118,7 @@ def test_replay_of_the_projects_runs_finds_no_difference(ledger):
     record(ledger, "examples/province_2025.xlsx", "Trần Thị B")
     for seq in ("1", "2"):
         run = run_cdcs("audit", "replay", seq, "--db", str(ledger))
-        assert run.code == 0 and "every result is byte-identical to the stored one" in run.stdout, run
+        assert run.code == 0 and "every decision is the one stored, outcome for outcome" in run.stdout, run
 
 
 def test_an_unknown_unit_or_year_is_answered_with_what_there_is(recorded):
@@ -118,8 +144,8 @@ def test_an_intact_ledger_verifies_and_prints_its_head(recorded):
 
 
 @pytest.mark.parametrize("edit, words", [
-    ("UPDATE results SET grade = 'excellent' WHERE unit_id = 'HL-BV06'", "record 1's content (run) was altered"),
-    ("UPDATE results SET status = 'graded' WHERE unit_id = 'HL-TT03'", "record 1's content (run) was altered"),
+    ("UPDATE units SET grade = 'excellent' WHERE unit_id = 'HL-BV06'", "record 1's content (run) was altered"),
+    ("UPDATE units SET status = 'graded' WHERE unit_id = 'HL-TT03'", "record 1's content (run) was altered"),
     ("UPDATE ledger SET recorded_by = 'someone else' WHERE seq = 1", "record 1's header"),
     ("UPDATE runs SET facts_source = 'other.csv' WHERE seq = 1", "record 1's content (run) was altered"),
 ], ids=["grade", "status", "author", "facts-source"])
@@ -130,13 +156,18 @@ def test_an_edited_row_is_found(ledger, edit, words):
     assert_no_traceback(run)
 
 
-def test_an_edited_explanation_is_found_and_replay_shows_it(ledger):
-    (blob,) = sql(ledger, "SELECT result_en FROM results WHERE unit_id = 'HL-BV06'")[0]
-    text = zlib.decompress(blob).decode().replace('"score":89.5', '"score":90')
-    sql(ledger, "UPDATE results SET result_en = ? WHERE unit_id = 'HL-BV06'", zlib.compress(text.encode()))
+def test_an_edited_decision_is_found_and_replay_shows_it(ledger):
+    with Store(ledger) as store:
+        dictionary = store._dictionary(1)
+    (blob,) = sql(ledger, "SELECT data FROM units WHERE unit_id = 'HL-BV06'")[0]
+    text = unpack_unit(blob, dictionary).replace('"score":8950', '"score":9000')
+    assert '"score":9000' in text
+    sql(ledger, "UPDATE units SET data = ? WHERE unit_id = 'HL-BV06'", pack_unit(text, dictionary))
     assert "record 1's content (run) was altered" in verify(ledger).stderr
     replayed = run_cdcs("audit", "replay", "1", "--db", str(ledger))
-    assert replayed.code == 1 and "HL-BV06  en      explanation, score" in replayed.stdout, replayed
+    assert replayed.code == 1 and "HL-BV06  score" in replayed.stdout, replayed
+    shown = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(ledger))
+    assert shown.code == 1 and "no longer reaches the decision recorded for it" in shown.stderr, shown
 
 
 def test_an_edited_rule_set_is_found(ledger):
@@ -151,7 +182,7 @@ def test_an_edited_rule_set_is_found(ledger):
 def test_a_removed_record_is_found(ledger):
     record(ledger, "examples/province_2025.csv")
     record(ledger, PROVINCE)
-    for table in ("results", "runs", "ledger"):
+    for table in ("units", "runs", "ledger"):
         sql(ledger, f"DELETE FROM {table} WHERE seq = 2")
     run = verify(ledger)
     assert run.code == 1 and "record 2 is missing (the next one is 3)" in run.stderr, run
@@ -160,7 +191,9 @@ def test_a_removed_record_is_found(ledger):
 # --- one run, one transaction; two writers ---------------------------------------------------
 
 def _recording(db: Path, pause: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO), CDCS_TEST_PAUSE_MID_RECORD=pause)
+    """A recording that stops with its first unit written and nothing committed (tests/faults/sitecustomize.py)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "tests" / "faults"), str(REPO)]),
+               CDCS_TEST_PAUSE_MID_RECORD=pause)
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "grade", PROVINCE, "--record", "--db", str(db)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -168,11 +201,11 @@ def _recording(db: Path, pause: str) -> subprocess.Popen:
 def test_a_run_killed_mid_record_leaves_no_partial_run(ledger):
     process = _recording(ledger, "60")
     line = process.stderr.readline().decode()
-    assert "paused mid-transaction" in line, line  # half the units are written, not committed
+    assert "paused mid-transaction" in line, line  # a unit is written, nothing committed
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert sql(ledger, "SELECT COUNT(*) FROM ledger") == [(1,)]
-    assert sql(ledger, "SELECT COUNT(*) FROM results WHERE seq <> 1") == [(0,)]
+    assert sql(ledger, "SELECT COUNT(*) FROM units WHERE seq <> 1") == [(0,)]
     assert sql(ledger, "PRAGMA integrity_check") == [("ok",)]
     assert verify(ledger).code == 0
     again = record(ledger)  # nothing left locked
@@ -184,24 +217,50 @@ def test_two_processes_recording_at_once_both_succeed(ledger):
     assert first.wait(timeout=120) == 0, first.stderr.read().decode()
     assert second.wait(timeout=120) == 0, second.stderr.read().decode()
     assert sql(ledger, "SELECT seq, kind FROM ledger ORDER BY seq") == [(1, "run"), (2, "run"), (3, "run")]
-    assert sql(ledger, "SELECT COUNT(*) FROM results") == [(180,)]
+    assert sql(ledger, "SELECT COUNT(*) FROM units") == [(180,)]
     assert verify(ledger).code == 0
 
 
 # --- schema versions ------------------------------------------------------------------------------
 
-def test_the_released_schema_is_never_edited(recorded):
-    """Migrations are append-only: schema 1 stays what the golden file says, so old files keep opening."""
-    golden = (REPO / "tests" / "golden" / "audit_schema_1.sql").read_text(encoding="utf-8")
-    rows = sql(recorded[0], "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+@pytest.mark.parametrize("version", [1, 2])
+def test_the_released_schemas_are_never_edited(version):
+    """Migrations are append-only: each schema stays what its golden file says, so old files keep opening."""
+    golden = (REPO / "tests" / "golden" / f"audit_schema_{version}.sql").read_text(encoding="utf-8")
+    with sqlite3.connect(":memory:") as con:
+        for migration in MIGRATIONS[:version]:
+            con.executescript(migration)
+        rows = con.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").fetchall()
     assert "\n".join(r[0] for r in rows) + "\n" == golden
-    assert sql(recorded[0], "PRAGMA user_version") == [(1,)]
+
+
+def test_a_new_ledger_has_the_newest_schema(recorded):
+    assert sql(recorded[0], "PRAGMA user_version") == [(len(MIGRATIONS),)]
+
+
+def test_a_ledger_of_the_first_release_is_read_verified_and_replayed(tmp_path):
+    """Written with results as prose (schema 1): opened (and so migrated), it still answers and verifies."""
+    old = tmp_path / "audit.sqlite"
+    shutil.copy(REPO / "tests" / "golden" / "ledger_schema_1.sqlite", old)
+    assert sql(old, "PRAGMA user_version") == [(1,)]
+    run = verify(old)
+    assert run.code == 0 and "3 records, chain intact" in run.stdout, run
+    assert sql(old, "PRAGMA user_version") == [(len(MIGRATIONS),)] and sql(old, "SELECT COUNT(*) FROM results") == [(61,)]
+    doc = why(old, "HL-BV06")
+    assert doc["decided_by"]["kind"] == "appeal" and doc["result"]["score"] == 94.5  # the stored prose, as stored
+    for seq in ("1", "2"):
+        replayed = run_cdcs("audit", "replay", seq, "--db", str(old))
+        assert replayed.code == 0 and "every decision is the one stored" in replayed.stdout, replayed
+    record(old)  # a new run in the new layout, chained after the old ones
+    assert verify(old).code == 0 and sql(old, "SELECT COUNT(*) FROM units") == [(60,)]
+    assert why(old, "HL-BV06")["decided_by"]["seq"] == 4
 
 
 def test_a_file_from_a_newer_version_is_refused_unread(ledger):
     sql(ledger, "PRAGMA user_version = 7")
     run = verify(ledger)
-    assert run.code == 1 and "schema version 7, written by a newer cdcs; this version reads up to 1" in run.stderr, run
+    assert run.code == 1 and f"schema version 7, written by a newer cdcs; this version reads up to {len(MIGRATIONS)}" \
+        in run.stderr, run
 
 
 def test_a_file_that_is_not_a_database_is_refused(tmp_path):
@@ -299,7 +358,8 @@ def test_export_of_a_record_carries_what_a_reviewer_checks(recorded):
     assert doc["record"]["kind"] == "run" and len(doc["record"]["entry_sha256"]) == 64
     assert doc["ruleset"]["sha256"].startswith("529d0c7378cb") and doc["ruleset"]["content"]["ruleset"]["version"] == "2024.1"
     unit = next(u for u in doc["units"] if u["unit_id"] == "HL-BV06")
-    assert unit["facts"]["record"]["unit_id"] == "HL-BV06" and unit["result"]["en"]["grade"] == "good"
+    assert unit["facts"]["record"]["unit_id"] == "HL-BV06" and unit["decision"]["grade"] == "good"
+    assert len(unit["data_sha256"]) == 64
     assert run_cdcs("audit", "export", "--db", str(recorded[0])).code == 2
 
 

@@ -3,7 +3,10 @@
 The columns are read from the ledger's own schema, so a column added later is tried
 too: for each one, a copy of a real ledger (a run, an appeal and an override recorded
 through the real command) has that one value changed in meaning, the way an insider
-editing the file would, and verification must report it.
+editing the file would, and verification must report it.  Both layouts are tried: a
+ledger written now (results as data, table ``units``), and one written by the first
+release (results as prose, table ``results``; ``tests/golden/ledger_schema_1.sqlite``),
+opened, and so migrated, by this version.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import run_cdcs
-from engine.store import Store
+from engine.store import Store, pack_unit, unpack_unit
 
 
 def _schema() -> list[tuple[str, str, str, bool]]:
@@ -34,10 +37,22 @@ def _schema() -> list[tuple[str, str, str, bool]]:
 
 
 SCHEMA = _schema()
+LAYOUT_TABLES = {1: "results", 2: "units"}  # where each layout keeps its units; the other table is empty
+CASES = [(layout, *column) for layout in (1, 2) for column in SCHEMA
+         if column[0] != LAYOUT_TABLES[3 - layout]]
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory) -> Path:
+def ledgers(tmp_path_factory) -> dict[int, Path]:
+    folder = tmp_path_factory.mktemp("layout1")
+    old = folder / "audit.sqlite"
+    shutil.copy(Path(__file__).parent / "golden" / "ledger_schema_1.sqlite", old)
+    with Store(old) as store:
+        assert list(store.verify()) == []
+    return {1: old, 2: _recorded(tmp_path_factory)}
+
+
+def _recorded(tmp_path_factory) -> Path:
     """A ledger holding one of each kind of record, so that every table has rows."""
     folder = tmp_path_factory.mktemp("tamper")
     db = folder / "audit.sqlite"
@@ -66,9 +81,11 @@ def _changed_json(text: str) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _changed(value, key: bool):
+def _changed(value, key: bool, dictionary: bytes):
     if isinstance(value, int):
         return value + (1000 if key else 1)
+    if isinstance(value, bytes) and value[:1] == b"\x02":  # a unit's data, packed against its rule set's dictionary
+        return pack_unit(_changed_json(unpack_unit(value, dictionary)), dictionary)
     if isinstance(value, bytes):  # a packed JSON text
         return zlib.compress(_changed_json(zlib.decompress(value).decode("utf-8")).encode("utf-8"))
     if value.startswith(("{", "[")):
@@ -78,15 +95,24 @@ def _changed(value, key: bool):
     return {"run": "appeal", "appeal": "run", "override": "run"}.get(value, value + "·")
 
 
-@pytest.mark.parametrize("table, column, kind, key", SCHEMA, ids=[f"{t}.{c}" for t, c, _, _ in SCHEMA])
-def test_changing_any_stored_value_is_found_by_verify(recorded: Path, tmp_path: Path, table: str, column: str,
-                                                      kind: str, key: bool):
+@pytest.mark.parametrize("layout, table, column, kind, key", CASES, ids=[f"layout{n}-{t}.{c}" for n, t, c, _, _ in CASES])
+def test_changing_any_stored_value_is_found_by_verify(ledgers: dict, tmp_path: Path, layout: int, table: str,
+                                                      column: str, kind: str, key: bool):
     copy = tmp_path / "audit.sqlite"
-    shutil.copy(recorded, copy)
+    shutil.copy(ledgers[layout], copy)
     con = sqlite3.connect(copy)
-    rowid, value = con.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL "
-                               f"ORDER BY rowid LIMIT 1").fetchone()
-    con.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (_changed(value, key), rowid))
+    keys = [c[1] for c in con.execute(f"PRAGMA table_info({table})") if c[5]] or ["rowid"]
+    found = con.execute(f"SELECT {', '.join(keys)}, {column} FROM {table} WHERE {column} IS NOT NULL "
+                        f"ORDER BY {', '.join(keys)} LIMIT 1").fetchone()
+    assert found is not None, f"{table} holds no row in a layout-{layout} ledger: nothing to tamper with"
+    *where, value = found
+    if table == "units":
+        with Store(copy) as store:
+            dictionary = store._dictionary(where[0])
+    else:
+        dictionary = b""
+    con.execute(f"UPDATE {table} SET {column} = ? WHERE {' AND '.join(f'{k} = ?' for k in keys)}",
+                (_changed(value, key, dictionary), *where))
     con.commit()
     con.close()
     with Store(copy) as store:
@@ -96,5 +122,5 @@ def test_changing_any_stored_value_is_found_by_verify(recorded: Path, tmp_path: 
 
 def test_every_table_of_the_ledger_is_tried():
     tables = {t for t, _, _, _ in SCHEMA}
-    assert {"ledger", "rulesets", "runs", "appeals", "overrides", "results"} <= tables
-    assert len(SCHEMA) >= 40
+    assert {"ledger", "rulesets", "runs", "appeals", "overrides", "results", "units"} <= tables
+    assert len(SCHEMA) >= 50 and len(CASES) >= 85

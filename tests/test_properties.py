@@ -420,11 +420,11 @@ def test_decomposed_csv_text_comes_out_composed_in_the_same_cohort(name, cohort)
     assert unicodedata.is_normalized("NFC", text)
 
 
-# --- 6. a recorded batch replays to the same bytes, from the ledger alone -------------------
+# --- 6. a recorded batch replays to the same decisions, from the ledger alone -------------------
 
 @settings(max_examples=15, **DETERMINISTIC)
 @given(units=batches())
-def test_a_recorded_batch_replays_byte_for_byte(units, tmp_path_factory):
+def test_a_recorded_batch_replays_to_the_same_decisions(units, tmp_path_factory):
     from engine.audit import replay
     from engine.record import run_entry
     from engine.store import Store

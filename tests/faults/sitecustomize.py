@@ -1,11 +1,14 @@
-"""Fault injection for tests: a rule engine that misreads one fact, in every process.
+"""Fault injection for tests, in every process of the real ``cdcs`` command.
 
-Python imports this module at start-up when its folder is on ``PYTHONPATH``, so the
-fault reaches the real ``cdcs`` command and every worker process it starts.  Set
-``CDCS_FAULT_FIELD`` (an engine field name) and ``CDCS_FAULT_DELTA`` (an integer added
-to it) in the test's environment; without them nothing changes.  The fault is applied
-where facts enter the engine's C core, below the project's own code, so that it shows
-only if durable-rules really decides.
+Python imports this module at start-up when its folder is on ``PYTHONPATH``, so what it
+changes reaches the command and every worker process it starts.  Without the variables
+below it changes nothing.
+
+- ``CDCS_FAULT_FIELD`` and ``CDCS_FAULT_DELTA``: the rule engine misreads one fact (an
+  integer added to an engine field), applied where facts enter its C core, below the
+  project's own code, so that it shows only if durable-rules really decides.
+- ``CDCS_TEST_PAUSE_MID_RECORD`` (seconds): a recording stops with its first unit written
+  and nothing committed, says so on stderr, and waits, for a test to kill it there.
 """
 from __future__ import annotations
 
@@ -38,3 +41,25 @@ def _install() -> None:
 
 if FIELD:
     _install()
+
+
+PAUSE = os.environ.get("CDCS_TEST_PAUSE_MID_RECORD")
+
+
+def _pause_mid_record() -> None:
+    """Holds a recording with its first unit written and nothing committed, for a test to kill it there."""
+    import sys
+    import time
+
+    from engine.store import Store
+
+    def paused(self) -> None:
+        sys.stderr.write("recording: paused mid-transaction\n")
+        sys.stderr.flush()
+        time.sleep(float(PAUSE))
+
+    Store.paused_mid_entry = paused
+
+
+if PAUSE:
+    _pause_mid_record()
