@@ -15,7 +15,7 @@ from typing import Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, lint, render
+from engine import __version__, lint, render, run
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
@@ -27,11 +27,11 @@ from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Pr
 from engine.evaluate import Grader
 from engine.impact import impact
 from engine.explain import document, reasons, result as result_record, ruleset_record
-from engine.history import fill_from_history
-from engine.facts import FORMATS, load_facts, load_facts_as_year, read_records, with_supplement, years_of
+from engine.history import HistoryFiller, fill_from_history
+from engine.facts import FORMATS, ids_in, load_facts, load_facts_as_year, read_records, with_supplement, years_in, years_of
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
-from engine.record import run_entry
+from engine.record import RunRecorder
 from engine.store import open_store
 
 LANGS = click.Choice(["vi", "en"])
@@ -57,7 +57,7 @@ def fail(problems: list[Problem]) -> None:
 def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> Plan:
     """The rule set named by ``--rules``, or the bundled one for the year the facts report."""
     if rules is None:
-        years = years_of(records if records is not None else read_records(facts)[1])
+        years = years_of(records) if records is not None else years_in(facts)
         if len(years) > 1:
             raise click.UsageError(f"{facts} reports several years ({', '.join(map(str, years))}); "
                                    "grade one year at a time or pass --rules")
@@ -69,7 +69,7 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
 
 
 def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
-    """Grade a facts file; with a ledger, facts the catalogue takes from history are filled from it."""
+    """Grade a facts file in memory, every unit's evaluation kept; with a ledger, history facts are filled from it."""
     read = read_records(facts_path)  # read once: for the year, then for the facts
     plan = _plan(rules, facts_path, read[1])
     provenance: dict = {}
@@ -81,6 +81,15 @@ def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None
         unit.history = provenance.get(unit.unit_id, {})
     evaluations = Grader(plan).batch(facts.units)
     return plan, facts, evaluations
+
+
+def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outcome:
+    """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
+    if ledger is None or not ledger.exists():
+        return run.grade_file(plan, facts, progress=run.Progress(), **options)
+    with open_store(ledger, create=False) as store:
+        history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
+        return run.grade_file(plan, facts, progress=run.Progress(), history=history, **options)
 
 
 def _type_labels(plan: Plan) -> dict:
@@ -109,36 +118,39 @@ def main() -> None:
     """Grade grassroots trade unions (CĐCS) with versioned YAML rule sets, and explain every grade."""
 
 
+JOBS_HELP = "Processes to grade with. Default: one per core. The output is the same for any number."
+
+
 @main.command()
 @click.argument("facts", type=click.Path(path_type=Path))
 @click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year (newest bundled version) or a file. Default: the facts' year.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv", "xlsx"]), default="table",
+              show_default=True, help="jsonl: one unit's result per line.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for xlsx).")
 @click.option("--lang", type=LANGS, default="vi", show_default=True, help="Language of labels and reasons.")
 @click.option("--record", is_flag=True, help="Record this run in the audit database (an official grading).")
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 @click.option("--by", "by", metavar="NAME", help="Who records the run. Default: the operating-system user.")
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
 def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang: str, record: bool,
-          db: Optional[Path], by: Optional[str]) -> None:
+          db: Optional[Path], by: Optional[str], jobs: Optional[int]) -> None:
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
-    plan, facts_file, evaluations = _grade(rules, facts, _db_path(db) if (record or db) else None)
-    if record:  # before any output: a run that cannot be recorded is not presented as one
-        _record_run(plan, facts, facts_file, evaluations, db, by)
-    doc = document(plan, evaluations, lang)
-    if fmt == "xlsx":
-        try:
-            render.write_xlsx(doc, out, lang, _type_labels(plan))
-        except OSError as exc:
-            raise click.ClickException(f"{out}: cannot write: {exc.strerror or exc}") from None
+    plan = _plan(rules, facts)
+    ledger = _db_path(db) if (record or db) else None
+    options = dict(output=fmt, lang=lang, out=out, jobs=jobs)
+    if record:  # the run is recorded in the same pass that writes the output: both, or neither
+        with open_store(_db_path(db)) as store:
+            history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
+            recorder = RunRecorder(store, plan, facts, display_path(facts), _who(by))
+            outcome = run.grade_file(plan, facts, progress=run.Progress(), history=history, recorder=recorder, **options)
+        click.echo(f"recorded as run #{recorder.seq} in {display_path(_db_path(db))}", err=True)
     else:
-        text = {"table": lambda: render.table(doc, lang, _type_labels(plan)),
-                "json": lambda: render.to_json(doc), "csv": lambda: render.to_csv(doc)}[fmt]()
-        _emit(text, out)
+        outcome = _run(plan, facts, ledger, **options)
     if out is not None:
-        click.echo(f"{len(evaluations)} units graded → {out}", err=True)
-    _report_unit_problems(facts_file.problems)
+        click.echo(f"{outcome.units} units graded → {out}", err=True)
+    _report_unit_problems(outcome.problems)
 
 
 def _db_path(db: Optional[Path]) -> Path:
@@ -152,18 +164,6 @@ def _who(by: Optional[str]) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def _record_run(plan: Plan, facts: Path, facts_file, evaluations, db: Optional[Path], by: Optional[str]) -> None:
-    counts = Counter(ev.unit.unit_id for ev in evaluations)
-    twice = sorted(i for i, n in counts.items() if n > 1)
-    if twice:
-        raise click.ClickException(f"not recorded: unit id{'s' if len(twice) > 1 else ''} {', '.join(twice)} "
-                                   "appear more than once; an audit record needs one result per unit")
-    path = _db_path(db)
-    with open_store(path) as store:
-        seq = store.append(run_entry(plan, evaluations, facts, facts_file.path, _who(by)))
-    click.echo(f"recorded as run #{seq} in {display_path(path)}", err=True)
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
@@ -195,12 +195,12 @@ def _report_unit_problems(problems: list[Problem]) -> None:
               help="An audit database to take history facts from (last year's grade, a title's streak).")
 def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str, db: Optional[Path]) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
-    plan, _, evaluations = _grade(rules, facts, db)
+    plan = _plan(rules, facts)
     unit_id = unicodedata.normalize("NFC", unit_id.strip())
-    by_id = {ev.unit.unit_id: ev for ev in evaluations}
-    if unit_id not in by_id:
-        raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, by_id)}")
-    evaluation = by_id[unit_id]
+    outcome = _run(plan, facts, db, keep=unit_id)
+    if outcome.kept is None:
+        raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}")
+    evaluation = outcome.kept.kept
     record = result_record(plan, evaluation, lang)
     if fmt == "json":
         click.echo(json.dumps({"ruleset": ruleset_record(plan), "result": record}, ensure_ascii=False, indent=2))

@@ -36,6 +36,9 @@ class UserInputError(Exception):
     def __str__(self) -> str:
         return "\n".join(p.render() for p in self.problems)
 
+    def __reduce__(self):  # raised in a worker process, it must reach the parent with its problems
+        return type(self), (self.problems,)
+
 
 class RuleSetError(UserInputError):
     """The rule set (or its catalogue) is not valid."""

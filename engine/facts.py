@@ -74,7 +74,7 @@ def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
     """
     shown = display_path(path)
     columns, records = read if read is not None else read_records(path)
-    header_problems = _check_columns(columns, records, catalogue, shown)
+    header_problems = check_columns(columns, catalogue, shown)
     if header_problems:
         raise FactsError(header_problems)
     units = [unit_from_record(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(records)]
@@ -101,6 +101,7 @@ class Stream:
     columns: list[str]
     text_only: bool  # every cell is text (CSV)
     rows: Iterator[tuple[int, Optional[int], Any, Optional[dict[str, Cell]]]]
+    path: Optional[Path] = None
 
     def record(self, values: Any) -> dict[str, Any]:
         return dict(zip(self.columns, values)) if isinstance(values, list) else values
@@ -144,7 +145,9 @@ def open_stream(path: Path) -> Stream:
     if suffix not in FORMATS:
         raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
     try:
-        return _READERS[suffix](path, shown)
+        stream = _READERS[suffix](path, shown)
+        stream.path = path
+        return stream
     except OSError as exc:
         raise FactsError([Problem(shown, f"cannot read the file: {exc.strerror or exc}")]) from None
 
@@ -276,7 +279,8 @@ def _columns_of(records) -> list[str]:
 _READERS = {"csv": _read_csv, "xlsx": _read_xlsx, "yaml": _read_yaml, "yml": _read_yaml, "json": _read_json}
 
 
-def _check_columns(columns: list[str], records, catalogue: Catalogue, shown: str) -> list[Problem]:
+def check_columns(columns: list[str], catalogue: Catalogue, shown: str) -> list[Problem]:
+    """What is wrong with a file's header: a column twice, without a name, not a fact, a required one missing."""
     problems = []
     seen = set()
     for i, name in enumerate(columns):
@@ -735,3 +739,22 @@ def _fast_reader(spec: FactSpec):
     return scaled
 
 
+
+
+def years_in(path: Path) -> list[int]:
+    """The distinct years a facts file reports, read unit by unit, before any catalogue is chosen."""
+    stream = open_stream(path)
+    years = set()
+    for _, _, values, _ in stream.rows:
+        try:
+            years.add(_integer(stream.record(values).get("year"), "int"))
+        except (ValueError, TypeError):
+            continue
+    return sorted(years)
+
+
+def ids_in(path: Path) -> list[str]:
+    """The unit ids a facts file gives (for a "did you mean")."""
+    stream = open_stream(path)
+    return [unicodedata.normalize("NFC", str(stream.record(values).get("unit_id") or "").strip())
+            for _, _, values, _ in stream.rows]

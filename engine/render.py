@@ -9,8 +9,11 @@ import csv
 import datetime
 import io
 import json
+import os
+import sys
+from collections import Counter
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from tabulate import tabulate
 
@@ -70,16 +73,18 @@ def _type_label(result: dict, catalogue_values: dict, lang: str) -> str:
     return label[lang] if label else str(code or "")
 
 
+def row(r: dict, lang: str, type_labels: dict) -> list[str]:
+    """One result as a row of the table people read (and of the workbook's results sheet)."""
+    reasons = r["reasons"]
+    return [r["unit_id"], r["name"] or "", _type_label(r, type_labels, lang),
+            fmt(r["score"], lang) if r["score"] is not None else "",
+            grade_word(r, lang), _yes_no(r["titles"].get("cultural_unit"), lang),
+            _verdict(r["financial_audit"]["verdict"], lang),
+            reasons[0]["message"] if reasons else ""]
+
+
 def rows(doc: dict, lang: str, type_labels: dict) -> list[list[Any]]:
-    out = []
-    for r in doc["results"]:
-        reasons = r["reasons"]
-        out.append([r["unit_id"], r["name"] or "", _type_label(r, type_labels, lang),
-                    fmt(r["score"], lang) if r["score"] is not None else "",
-                    grade_word(r, lang), _yes_no(r["titles"].get("cultural_unit"), lang),
-                    _verdict(r["financial_audit"]["verdict"], lang),
-                    reasons[0]["message"] if reasons else ""])
-    return out
+    return [row(r, lang, type_labels) for r in doc["results"]]
 
 
 def headers(lang: str) -> list[str]:
@@ -87,26 +92,26 @@ def headers(lang: str) -> list[str]:
     return [w["unit"], w["name"], w["type"], w["score"], w["grade"], w["cultural_unit"], w["finance"], w["reason"]]
 
 
+def title(ruleset: dict, lang: str) -> str:
+    return (f"Bộ tiêu chí {ruleset['id']} phiên bản {ruleset['version']} (sha256 {ruleset['sha256'][:12]})" if lang == "vi"
+            else f"Rule set {ruleset['id']} version {ruleset['version']} (sha256 {ruleset['sha256'][:12]})")
+
+
 def table(doc: dict, lang: str, type_labels: dict) -> str:
-    rs = doc["ruleset"]
-    title = (f"Bộ tiêu chí {rs['id']} phiên bản {rs['version']} (sha256 {rs['sha256'][:12]})" if lang == "vi"
-             else f"Rule set {rs['id']} version {rs['version']} (sha256 {rs['sha256'][:12]})")
     body = tabulate(rows(doc, lang, type_labels), headers=headers(lang), tablefmt="simple", disable_numparse=True)
-    return f"{title}\n\n{body}\n\n{summary(doc, lang)}\n"
+    counts = Counter(r["grade"] if r["status"] == "graded" else r["status"] for r in doc["results"])
+    return f"{title(doc['ruleset'], lang)}\n\n{body}\n\n{summary(counts, lang)}\n"
 
 
-def summary(doc: dict, lang: str) -> str:
-    counts: dict[str, int] = {}
-    for r in doc["results"]:
-        key = r["grade"] if r["status"] == "graded" else r["status"]
-        counts[key] = counts.get(key, 0) + 1
+def summary(counts: Mapping[str, int], lang: str) -> str:
+    """``60 units — Excellent: 7; Good: 32; …`` from the number of results of each grade or status."""
     order = ["excellent", "good", "completed", "not_completed", "not_graded", "invalid"]
     parts = []
     for key in order:
-        if key in counts:
+        if counts.get(key):
             label = GRADE_LABELS[key][lang] if key in GRADE_LABELS else WORDS[lang][key]
             parts.append(f"{label}: {counts[key]}")
-    total = len(doc["results"])
+    total = sum(counts.values())
     return (f"Tổng số {total} đơn vị — " if lang == "vi" else f"{total} units — ") + "; ".join(parts)
 
 
@@ -118,78 +123,250 @@ CSV_COLUMNS = ["unit_id", "name", "year", "workplace_type", "status", "grade", "
                "financial_verdict", "findings", "quota", "main_reason", "ruleset_version"]
 
 
+def flat_row(r: dict) -> list[Any]:
+    """One result as codes and numbers (the CSV, the workbook's codes sheet)."""
+    q = r["quota"]
+    quota = "" if q is None else (f"kept {q['rank']}/{q['candidates']} of {q['allowed']}" if q["kept"]
+                                  else f"demoted {q['rank']}/{q['candidates']} of {q['allowed']}")
+    return [r["unit_id"], r["name"], r["year"], r["workplace_type"], r["status"], r["grade"] or "",
+            "" if r["score"] is None else r["score"],
+            "" if r["titles"].get("cultural_unit") is None else str(r["titles"]["cultural_unit"]).lower(),
+            r["financial_audit"]["verdict"] or "",
+            "; ".join(f["check"] for f in r["financial_audit"]["findings"]), quota,
+            r["reasons"][0]["message"] if r["reasons"] else "", r["ruleset_version"]]
+
+
 def flat(doc: dict) -> list[list[Any]]:
-    out = []
-    for r in doc["results"]:
-        q = r["quota"]
-        quota = "" if q is None else (f"kept {q['rank']}/{q['candidates']} of {q['allowed']}" if q["kept"]
-                                      else f"demoted {q['rank']}/{q['candidates']} of {q['allowed']}")
-        out.append([r["unit_id"], r["name"], r["year"], r["workplace_type"], r["status"], r["grade"] or "",
-                    "" if r["score"] is None else r["score"],
-                    "" if r["titles"].get("cultural_unit") is None else str(r["titles"]["cultural_unit"]).lower(),
-                    r["financial_audit"]["verdict"] or "",
-                    "; ".join(f["check"] for f in r["financial_audit"]["findings"]), quota,
-                    r["reasons"][0]["message"] if r["reasons"] else "", r["ruleset_version"]])
-    return out
+    return [flat_row(r) for r in doc["results"]]
 
 
 def to_csv(doc: dict) -> str:
+    return csv_lines([CSV_COLUMNS]) + csv_lines(flat(doc))
+
+
+def csv_lines(rows_: list[list[Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(flat(doc))
+    csv.writer(buffer, lineterminator="\n").writerows(rows_)
     return buffer.getvalue()
 
 
 def write_xlsx(doc: dict, path: Path, lang: str, type_labels: dict) -> None:
     """A workbook committees can open: results in the reader's language, the codes, the rule set."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    with XlsxWriter(path, doc["ruleset"], doc["engine"]["version"], lang) as book:
+        for r in doc["results"]:
+            book.write((row(r, lang, type_labels), flat_row(r)))
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "results"
-    sheet.append(headers(lang))
-    for row in rows(doc, lang, type_labels):
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    codes = book.create_sheet("codes")
-    codes.append(CSV_COLUMNS)
-    for row in flat(doc):
-        codes.append(row)
-    meta = book.create_sheet("ruleset")
-    for key in ("id", "version", "year", "sha256"):
-        meta.append([key, doc["ruleset"][key]])
-    meta.append(["engine", doc["engine"]["version"]])
-    book.properties.creator = "cdcs"
-    path.write_bytes(workbook_bytes(book, datetime.datetime(2000, 1, 1)))
+
+# --- writers that take one result at a time ----------------------------------------------------
+
+class Output:
+    """A text output written whole or not at all: to a temporary file beside the target, renamed when complete."""
+
+    def __init__(self, path: Optional[Path]):
+        self.path = path
+        self.handle = None
+        self.temporary: Optional[Path] = None
+
+    def __enter__(self) -> "Output":
+        if self.path is None:
+            self.handle = sys.stdout
+        else:
+            self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+            self.handle = open(self.temporary, "w", encoding="utf-8", newline="")
+        return self
+
+    def write(self, text: str) -> None:
+        self.handle.write(text)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if self.path is None:
+            self.handle.flush()
+            return
+        self.handle.close()
+        if kind is None:
+            os.replace(self.temporary, self.path)
+        else:
+            self.temporary.unlink(missing_ok=True)
+
+
+class CsvWriter:
+    def __init__(self, out: Output):
+        self.out = out
+        out.write(csv_lines([CSV_COLUMNS]))
+
+    def write(self, line: str) -> None:
+        self.out.write(line)
+
+    def end(self, counts: Mapping[str, int]) -> None:
+        pass
+
+
+class JsonlWriter(CsvWriter):
+    def __init__(self, out: Output):
+        self.out = out
+
+
+class JsonWriter:
+    """The JSON document ``to_json`` writes, results written one by one as they come."""
+
+    def __init__(self, out: Output, head: dict):
+        self.out = out
+        opening = json.dumps({**head, "results": []}, ensure_ascii=False, indent=2)
+        self.closing = opening[opening.rindex("[") + 1:] + "\n"  # ']\n}' and the final newline
+        self.first = True
+        out.write(opening[:opening.rindex("[") + 1])
+
+    def write(self, item: str) -> None:
+        self.out.write(("\n" if self.first else ",\n") + item)
+        self.first = False
+
+    def end(self, counts: Mapping[str, int]) -> None:
+        self.out.write(self.closing if self.first else "\n  " + self.closing)
+
+
+def json_item(result: dict) -> str:
+    """One result as it stands inside the document's ``results`` list (indented two levels)."""
+    return "    " + json.dumps(result, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+
+
+def jsonl_line(result: dict) -> str:
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class TableWriter:
+    """The table ``table`` prints, column widths measured as rows are graded, rows written after.
+
+    Formats as tabulate's "simple" layout does with numbers left as text: each cell
+    stripped and left-aligned, columns at least two wider than their header, two
+    spaces between them, trailing spaces removed (checked against tabulate itself).
+    """
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.names = headers(lang)
+        self.widths = [len(h) + 2 for h in self.names]
+
+    def observe(self, cells: list[str]) -> None:
+        for i, cell in enumerate(cells):
+            width = len(_table_cell(cell))
+            if width > self.widths[i]:
+                self.widths[i] = width
+
+    def begin(self, out: Output, ruleset: dict) -> None:
+        self.out = out
+        out.write(f"{title(ruleset, self.lang)}\n\n")
+        out.write("  ".join(h.ljust(w) for h, w in zip(self.names, self.widths)).rstrip() + "\n")
+        out.write("  ".join("-" * w for w in self.widths) + "\n")
+
+    def write(self, cells: list[str]) -> None:
+        self.out.write("  ".join(_table_cell(c).ljust(w) for c, w in zip(cells, self.widths)).rstrip() + "\n")
+
+    def end(self, counts: Mapping[str, int]) -> None:
+        self.out.write(f"\n{summary(counts, self.lang)}\n")
+
+
+def _table_cell(cell: str) -> str:
+    """A cell on one line: a line break or another control character inside it would break the table."""
+    text = cell.strip()
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() or c == "\t" else " " for c in text).strip()
+    return text
+
+
+class XlsxWriter:
+    """The workbook ``write_xlsx`` writes, streamed row by row (openpyxl's write-only mode)."""
+
+    def __init__(self, path: Path, ruleset: dict, engine_version: str, lang: str):
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        self.path = path
+        self.book = Workbook(write_only=True)
+        self.results = self.book.create_sheet("results")
+        bold = []
+        for name in headers(lang):
+            cell = WriteOnlyCell(self.results, value=name)
+            cell.font = Font(bold=True)
+            bold.append(cell)
+        self.results.append(bold)
+        self.codes = self.book.create_sheet("codes")
+        self.codes.append(CSV_COLUMNS)
+        self.meta = [[key, ruleset[key]] for key in ("id", "version", "year", "sha256")] + [["engine", engine_version]]
+        self.rows = 1
+
+    def __enter__(self) -> "XlsxWriter":
+        return self
+
+    def write(self, payload: tuple[list, list]) -> None:
+        shown, codes = payload
+        self.results.append(shown)
+        self.codes.append(codes)
+        self.rows += 1
+
+    def end(self, counts: Mapping[str, int]) -> None:
+        pass
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            return
+        meta = self.book.create_sheet("ruleset")
+        for line in self.meta:
+            meta.append(line)
+        self.book.properties.creator = "cdcs"
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        from openpyxl.utils import get_column_letter
+
+        # a sheet written row by row does not know its size in advance: declare it as openpyxl otherwise does
+        extents = {"xl/worksheets/sheet1.xml": f"A1:{get_column_letter(len(headers('vi')))}{self.rows}",
+                   "xl/worksheets/sheet2.xml": f"A1:{get_column_letter(len(CSV_COLUMNS))}{self.rows}",
+                   "xl/worksheets/sheet3.xml": f"A1:B{len(self.meta)}"}
+        try:
+            write_workbook(self.book, temporary, datetime.datetime(2000, 1, 1), extents)
+            os.replace(temporary, self.path)
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
 def workbook_bytes(book, stamp: datetime.datetime) -> bytes:
-    """The workbook as bytes that depend on its content only.
+    """The workbook as bytes that depend on its content only (see :func:`write_workbook`)."""
+    buffer = io.BytesIO()
+    _write_workbook(book, buffer, stamp)
+    return buffer.getvalue()
 
-    openpyxl's ``save()`` stamps "modified" with the clock and every zip entry carries
-    the time it was written; write through ``ExcelWriter``, then re-pack the archive
-    with one fixed timestamp, so the same content always gives the same file.
-    """
+
+def write_workbook(book, path: Path, stamp: datetime.datetime, extents: Optional[dict[str, str]] = None) -> None:
+    with open(path, "wb") as out:
+        _write_workbook(book, out, stamp, extents or {})
+
+
+def _write_workbook(book, out, stamp: datetime.datetime, extents: Optional[dict[str, str]] = None) -> None:
+    """openpyxl's ``save()`` stamps "modified" with the clock and every zip entry carries the
+    time it was written; write through ``ExcelWriter``, then re-pack the archive entry by entry
+    with one fixed timestamp, so the same content always gives the same bytes."""
+    import shutil
+    import tempfile
     import zipfile
 
     from openpyxl.writer.excel import ExcelWriter
 
     book.properties.created = stamp
     book.properties.modified = stamp
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
-    packed = io.BytesIO()
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=stamp.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
-    return packed.getvalue()
+    with tempfile.TemporaryFile() as first:
+        with zipfile.ZipFile(first, "w", zipfile.ZIP_DEFLATED) as archive:
+            ExcelWriter(book, archive).save()
+        first.seek(0)
+        with zipfile.ZipFile(first) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                info = zipfile.ZipInfo(item.filename, date_time=stamp.timetuple()[:6])
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                with source.open(item) as reading, target.open(info, "w") as writing:
+                    if item.filename in (extents or {}):
+                        head = reading.read(1 << 16)
+                        head = head.replace(b"</sheetPr>", f'</sheetPr><dimension ref="{extents[item.filename]}" />'.encode(), 1)
+                        writing.write(head)
+                    shutil.copyfileobj(reading, writing, 1 << 20)
 
 
 # --- explanation as text ------------------------------------------------------------
@@ -539,10 +716,10 @@ def replay_text(report: dict) -> str:
             f"{report['ruleset']['id']} {report['ruleset']['version']} (sha256 {report['ruleset']['sha256'][:12]}) "
             "from the ledger alone")
     if not report["differences"]:
-        return head + "\nevery result is byte-identical to the stored one\n"
-    rows = [[d["unit_id"], d["lang"] or "", ", ".join(d["fields"])] for d in report["differences"]]
-    return (head + f"\n{len(rows)} result(s) differ:\n\n"
-            + tabulate(rows, headers=["unit", "lang", "fields that differ"], tablefmt="simple") + "\n")
+        return head + "\nevery decision is the one stored, outcome for outcome\n"
+    rows = [[d["unit_id"], ", ".join(d["fields"])] for d in report["differences"]]
+    return (head + f"\n{len(rows)} decision(s) differ:\n\n"
+            + tabulate(rows, headers=["unit", "what differs"], tablefmt="simple") + "\n")
 
 
 def ledger_table(entries: list[dict]) -> str:

@@ -18,6 +18,8 @@ LAYERS = [
     {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
      "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
     {"render", "store", "record"},
+    {"chunks"},
+    {"run"},
     {"audit", "history"},
     {"cli"},
 ]

@@ -1,0 +1,211 @@
+"""What one process does with a chunk of units: type their cells, decide, check, and render each result.
+
+A batch runs in several processes (durable-rules' state belongs to a process); each
+holds the plan, compiled from the rule set's stored text, its own back ends, and
+renders the units it graded, so that only compact results and finished output travel
+back.  A unit the quota may move (a candidate for the capped level) is rendered only
+once the whole batch has been ranked: :meth:`Worker.settle` does it then.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from engine import render
+from engine.compile import Plan, compile_plan
+from engine.errors import Problem
+from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
+from engine.explain import result, summary
+from engine.facts import Cell, GridCells, Reported, Typist, UnitFacts, from_integer
+from engine.loading import loaded_from_canonical
+from engine.quota import QuotaEffect
+from engine.record import decision, unit_data
+
+FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything a process needs to grade and render units of one batch."""
+
+    canonical: str  # the rule set as an audit record keeps it: every process compiles the same plan
+    ordered: str
+    label: str
+    source: str  # the facts file as messages name it
+    columns: tuple[str, ...]  # the file's header, for rows given as lists
+    text_only: bool
+    output: str  # one of FORMATS
+    lang: str
+    record: bool  # also the data an audit record keeps of each unit
+    keep: Optional[str] = None  # a unit whose full evaluation comes back too (to explain it)
+
+
+@dataclass
+class Row:
+    """One unit as the parent read it."""
+
+    index: int
+    line: Optional[int]
+    values: Any  # a list in column order, or a mapping of fact names
+    where: Optional[dict[str, Cell]] = None  # each value's position, where the format has one
+    problems: list[Problem] = field(default_factory=list)  # found by the parent (a unit id given twice)
+    history: dict[str, str] = field(default_factory=dict)  # facts the parent filled from the ledger
+
+
+@dataclass
+class Graded:
+    """One unit's result as it travels back: codes and numbers, and its finished output."""
+
+    index: int
+    unit_id: str
+    state: str  # the grade, or the status when not graded (what the summary counts)
+    year: Optional[int] = None
+    base: Optional[str] = None  # the quota cohort this unit counts in, when its grade is in the base levels
+    candidate: Optional[tuple[str, tuple]] = None  # (cohort, rank values) of a unit the quota may move
+    output: Any = None  # its rendered output; None for a candidate until the quota is settled
+    data: Optional[dict] = None  # what an audit record keeps of it
+    problems: list[Problem] = field(default_factory=list)
+    kept: Optional[UnitEvaluation] = None  # its full evaluation, for the unit a run was asked to keep
+
+
+class Worker:
+    """Grades and renders units; one per process."""
+
+    def __init__(self, setup: Setup, plan: Optional[Plan] = None):
+        self.setup = setup
+        self.plan = plan or compile_plan(loaded_from_canonical(setup.canonical, setup.ordered, setup.label))
+        self.grader = Grader(self.plan, explain=False)
+        self.typist = Typist(self.plan.catalogue, self.plan.ruleset.year, setup.text_only)
+        quota = self.plan.ruleset.quota
+        self.quota = quota if quota is not None and quota.enabled else None
+        values = self.plan.catalogue.facts["workplace_type"].values or {}
+        self.type_labels = {code: label.model_dump() for code, label in values.items()}
+        self.columns = list(setup.columns)
+
+    # --- the first pass: every unit --------------------------------------------------------
+
+    def grade(self, rows: list[Row]) -> list[Graded]:
+        return [self._first(row) for row in rows]
+
+    def _first(self, row: Row) -> Graded:
+        unit = self._read(row)
+        if unit.problems:
+            return self._finish(unit, None, None)
+        decided = self.grader.decide(unit.engine, None, unit.unit_id)
+        choice = decided.choice
+        out = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status)
+        if self.quota is not None and choice.status == "graded":
+            cohort = self._cohort(unit)
+            if choice.grade in self.quota.of_levels:
+                out.base = cohort
+            if choice.grade == self.quota.level:
+                facts = self._facts(unit, names=[k.key for k in self.quota.rank_by])
+                out.candidate = (cohort, quota_candidate(self.plan, unit.unit_id, facts.values, decided).keys)
+                return out
+        return self._finish(unit, decided, None, out)
+
+    def _read(self, row: Row) -> Reported:
+        if isinstance(row.values, list):
+            record = dict(zip(self.columns, row.values))
+            cells = GridCells(row.line, self.columns)
+        else:
+            record, cells = row.values, row.where or {k: Cell(None, None) for k in row.values}
+        unit = self.typist.unit(row.index, record, cells, self.setup.source)
+        unit.problems += row.problems
+        unit.history = dict(row.history)
+        return unit
+
+    def _cohort(self, unit: Reported) -> str:
+        name = self.quota.cohort_by
+        if not name or name not in unit.engine:
+            return ""
+        return str(from_integer(self.plan.catalogue.facts[name], unit.engine[name]))
+
+    def _facts(self, unit: Reported, names: Optional[list[str]] = None) -> UnitFacts:
+        """The unit with typed values: all of them, or only those named and those a row shows."""
+        if names is None:
+            return unit.unit_facts(self.plan.catalogue)
+        facts = self.plan.catalogue.facts
+        wanted = {"name", "year", "workplace_type", *names}
+        values = {n: from_integer(facts[n], v) for n, v in unit.engine.items() if n in wanted}
+        return UnitFacts(unit.unit_id, unit.index, unit.source, unit.where, values, list(unit.defaulted), unit.raw,
+                         list(unit.problems), unit.cells, dict(unit.history))
+
+    # --- the second pass: units the quota may move ------------------------------------------
+
+    def settle(self, rows: list[tuple[Row, QuotaEffect]]) -> list[Graded]:
+        """Candidates, once ranked: kept as decided, or decided again under the quota's cap."""
+        out = []
+        for row, effect in rows:
+            unit = self._read(row)
+            decided = self.grader.decide(unit.engine, None if effect.kept else effect.demote_to, unit.unit_id)
+            choice = decided.choice
+            graded = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status)
+            out.append(self._finish(unit, decided, effect, graded))
+        return out
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def _finish(self, unit: Reported, decided: Optional[Decided], effect: Optional[QuotaEffect],
+                out: Optional[Graded] = None) -> Graded:
+        if out is None:
+            out = Graded(unit.index, unit.unit_id, "invalid")
+        out.problems = list(unit.problems)
+        output = self.setup.output
+        keep = unit.unit_id == self.setup.keep
+        explained = output in ("json", "jsonl") or keep
+        facts = self._facts(unit) if explained else self._facts(unit, names=[])
+        if decided is None:
+            ev = UnitEvaluation(facts, "invalid", problems=list(unit.problems))
+        else:
+            quota_cap = None if effect is None or effect.kept else effect.demote_to
+            traces = self.grader.trace(facts, decided, quota_cap) if explained else {}
+            ev = UnitEvaluation(facts, decided.choice.status, decided, traces, effect)
+        if keep:
+            out.kept = ev
+        lang = self.setup.lang
+        if output in ("json", "jsonl"):
+            record = result(self.plan, ev, lang)
+            out.output = render.json_item(record) if output == "json" else render.jsonl_line(record)
+        elif output != "none":
+            brief = summary(self.plan, ev, lang)
+            if output == "csv":
+                out.output = _csv_line(render.flat_row(brief))
+            elif output == "table":
+                out.output = render.row(brief, lang, self.type_labels)
+            else:
+                out.output = (render.row(brief, lang, self.type_labels), render.flat_row(brief))
+        if self.setup.record:
+            out.data = unit_data(unit.source, unit.raw, unit.cells, unit.history, decision(self.plan, ev))
+            year = unit.engine.get("year")
+            out.year = year if isinstance(year, int) else None
+        return out
+
+
+def _csv_line(values: list) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
+# --- in a pool process ------------------------------------------------------------------------
+
+_WORKER: Optional[Worker] = None
+
+
+def start(setup: Setup) -> None:
+    """Pool initializer: one worker per process."""
+    global _WORKER
+    _WORKER = Worker(setup)
+
+
+def grade_in_process(rows: list[Row]) -> list[Graded]:
+    assert _WORKER is not None
+    return _WORKER.grade(rows)
+
+
+def settle_in_process(rows: list[tuple[Row, QuotaEffect]]) -> list[Graded]:
+    assert _WORKER is not None
+    return _WORKER.settle(rows)

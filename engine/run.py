@@ -1,0 +1,384 @@
+"""Grading a whole facts file: read, grade in chunks on every core, rank the quota, write.
+
+Memory does not grow with the number of units: units flow from the reader to worker
+processes in chunks (:mod:`engine.chunks`), and what comes back — each unit's finished
+output and the data an audit record keeps — goes to a temporary spool file, in input
+order.  The quota ranks units against each other, so it waits for the whole batch:
+only the units it may move (the candidates for the capped level, a few numbers each)
+and a count per cohort are kept; once ranked, the candidates are graded again (under
+the cap when demoted) and rendered.  A last pass reads the spool back and writes the
+output — whole or not at all — and the audit record.
+
+The output is the same, byte for byte, whatever the number of processes: each unit
+is rendered from its own facts, and the spool keeps the input order.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator, Optional
+
+from engine import render
+from engine.chunks import Graded, Row, Setup, Worker, grade_in_process, settle_in_process, start
+from engine.compile import Plan
+from engine.errors import FactsError, Problem, UserInputError
+from engine.facts import Cell, GridCells, Stream, check_columns, open_stream
+from engine.quota import QuotaCandidate, QuotaEffect, place
+
+CHUNK = 500  # units sent to a process at a time
+IN_PROCESS_UP_TO = 2000  # a file this small is graded in this process: starting others would cost more
+
+
+@dataclass
+class Outcome:
+    """What a run did: how many units of each grade or status, and the problems of units not graded."""
+
+    counts: Counter = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    kept: Optional[Graded] = None  # the unit asked for by ``keep``, with its full evaluation
+
+    @property
+    def units(self) -> int:
+        return sum(self.counts.values())
+
+
+class Progress:
+    """Units done, rate and time left, on one line of stderr when it is a terminal (and nothing otherwise)."""
+
+    def __init__(self, enabled: Optional[bool] = None, stream: IO = sys.stderr):
+        self.stream = stream
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+        self.shown = 0.0
+        self.drawn = False
+
+    def update(self, phase: str, done: int, total: Optional[int] = None) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.shown < 0.5 or now - self.start < 1.5:
+            return
+        self.shown = now
+        rate = done / max(now - self.start, 1e-9)
+        line = f"{phase}: {done:,}" + (f" of ~{total:,}" if total else "") + f" units, {rate:,.0f} units/s"
+        if total and rate > 0 and total > done:
+            line += f", about {_duration((total - done) / rate)} left"
+        self.stream.write("\r" + line.ljust(78)[:120])
+        self.stream.flush()
+        self.drawn = True
+
+    def phase(self) -> None:
+        """A new phase counts its own rate."""
+        self.start = time.monotonic()
+
+    def done(self) -> None:
+        if self.drawn:
+            self.stream.write("\r" + " " * 78 + "\r")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
+
+
+def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
+               jobs: Optional[int] = None, progress: Optional[Progress] = None, history=None, recorder=None,
+               keep: Optional[str] = None) -> Outcome:
+    """Grade every unit of a facts file and write the output; see the module's docstring.
+
+    ``history`` fills facts from the ledger's earlier years (:class:`engine.history.HistoryFiller`);
+    ``recorder`` receives each unit's audit data in input order (:class:`engine.record.RunRecorder`);
+    ``keep`` names a unit whose full evaluation the outcome returns (for an explanation).
+    """
+    stream = open_stream(path)
+    problems = check_columns(stream.columns, plan.catalogue, stream.shown)
+    if problems:
+        raise FactsError(problems)
+    setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
+                  stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep)
+    progress = progress or Progress(enabled=False)
+    rows = _rows(stream, history)
+    with _Workers(setup, plan, rows, jobs) as workers, tempfile.TemporaryDirectory(prefix="cdcs-") as folder:
+        spool = _Spool(Path(folder))
+        writer = _writer(output, lang, plan)
+        outcome = Outcome()
+        base: Counter = Counter()
+        candidates: list[QuotaCandidate] = []
+        done = 0
+        for chunk, graded in workers.grade():
+            spool.first(chunk, graded)
+            for g in graded:
+                if g.base is not None:
+                    base[g.base] += 1
+                if g.candidate is not None:
+                    candidates.append(QuotaCandidate(g.unit_id, g.candidate[0], plan.ruleset.quota.level, g.candidate[1]))
+                elif writer is not None:
+                    _observe(writer, g)
+            done += len(graded)
+            progress.update("grading", done, rows.estimate)
+        effects: dict[str, QuotaEffect] = place(plan.ruleset.quota, candidates, base) if candidates else {}
+        progress.phase()
+        settled = 0
+        for graded in workers.settle(spool.candidates(effects)):
+            spool.second(graded)
+            if writer is not None:
+                for g in graded:
+                    _observe(writer, g)
+            settled += len(graded)
+            progress.update("ranked by the quota; grading its candidates again", settled, len(candidates))
+        progress.phase()
+        if recorder is not None and rows.twice:
+            twice = sorted(rows.twice)
+            raise UserInputError([Problem(rows.stream.shown, f"not recorded: unit id{'s' if len(twice) > 1 else ''} "
+                                          f"{', '.join(twice)} appear more than once; an audit record needs one result "
+                                          "per unit")])
+        with (recorder if recorder is not None else _Nothing()):
+            _write(spool, writer, out, plan, lang, outcome, recorder, progress, done)
+    progress.done()
+    return outcome
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def _observe(writer, graded: Graded) -> None:
+    observe = getattr(writer, "observe", None)
+    if observe is not None:
+        observe(graded.output)
+
+
+def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, outcome: Outcome, recorder,
+           progress: Progress, total: int) -> None:
+    """The last pass: every unit in input order, to the output and to the audit record."""
+    from engine.explain import ruleset_record
+    from engine import __version__
+
+    ruleset = ruleset_record(plan)
+    written = 0
+
+    def each() -> Iterator[Graded]:
+        nonlocal written
+        for g in spool.merged():
+            outcome.counts[g.state] += 1
+            outcome.problems += g.problems
+            if g.kept is not None:
+                outcome.kept = g
+            if recorder is not None:
+                recorder.add(g)
+            written += 1
+            progress.update("writing", written, total)
+            yield g
+
+    finish = recorder.finish if recorder is not None else (lambda: None)  # committed before the output is in place
+    if writer is None:
+        for _ in each():
+            pass
+        finish()
+        return
+    if isinstance(writer, render.XlsxWriter):
+        with render.XlsxWriter(out, ruleset, __version__, lang) as book:
+            for g in each():
+                book.write(g.output)
+            finish()
+        return
+    with render.Output(out) as target:
+        if isinstance(writer, render.TableWriter):
+            writer.begin(target, ruleset)
+            sink = writer
+        elif isinstance(writer, render.JsonWriter):
+            sink = render.JsonWriter(target, {"ruleset": ruleset, "engine": {"version": __version__}, "lang": lang})
+        else:
+            sink = type(writer)(target)
+        for g in each():
+            sink.write(g.output)
+        sink.end(outcome.counts)
+        finish()
+
+
+def _writer(output: str, lang: str, plan: Plan):
+    """What writes the output (created for real in the last pass; a table measures its columns as units come)."""
+    if output == "table":
+        return render.TableWriter(lang)
+    return {"csv": render.CsvWriter.__new__(render.CsvWriter), "jsonl": render.JsonlWriter.__new__(render.JsonlWriter),
+            "json": render.JsonWriter.__new__(render.JsonWriter),
+            "xlsx": render.XlsxWriter.__new__(render.XlsxWriter)}.get(output)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+class _Rows:
+    """The file's units as rows for the workers, with what only the whole file can tell: a unit id given twice."""
+
+    def __init__(self, stream: Stream, history):
+        self.stream = stream
+        self.history = history if history is not None and history.active else None
+        self.first: dict[str, str] = {}  # unit id → where it was first given
+        self.twice: set[str] = set()
+        self.estimate: Optional[int] = None
+        try:
+            self.size = os.path.getsize(stream.path) if stream.path else 0
+        except OSError:
+            self.size = 0
+        self.width = 0
+        self.column = stream.columns.index("unit_id") if "unit_id" in stream.columns else None
+
+    def __iter__(self) -> Iterator[Row]:
+        for index, line, values, where in self.stream.rows:
+            row = Row(index, line, values, where)
+            unit_id = self._unit_id(index, values)
+            seen = self.first.get(unit_id)
+            if seen is not None:
+                self.twice.add(unit_id)
+                cell = self.stream.cells(line, values, where).get("unit_id", Cell(None, None))
+                row.problems.append(Problem(self.stream.shown, f"column 'unit_id': '{unit_id}' is given twice "
+                                            f"(first on {seen}); each unit is graded once a year", cell.line, cell.column))
+            else:
+                self.first[unit_id] = f"row {line}" if line else f"unit {index}"
+            if self.history is not None:
+                self._fill(row)
+            if self.size and isinstance(values, list):
+                self.width += sum(len(v) + 1 for v in values if isinstance(v, str))
+                self.estimate = max(index, int(self.size / max(self.width / index, 1)))
+            yield row
+
+    def _unit_id(self, index: int, values: Any) -> str:
+        raw = (values[self.column] if self.column is not None and self.column < len(values) else None) \
+            if isinstance(values, list) else values.get("unit_id")
+        return unicodedata.normalize("NFC", str(raw or "").strip()) or f"#{index}"
+
+    def _fill(self, row: Row) -> None:
+        record = self.stream.record(row.values)
+        filled, provenance = self.history.fill(record)
+        if provenance:
+            cells = dict(self.stream.cells(row.line, row.values, row.where))
+            row.values, row.where, row.history = filled, {**cells, **{n: Cell(None, None) for n in provenance}}, provenance
+
+
+def _rows(stream: Stream, history) -> _Rows:
+    return _Rows(stream, history)
+
+
+def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
+    chunk: list = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- the processes ------------------------------------------------------------------------------
+
+class _Workers:
+    """This process alone for a small file or ``jobs=1``; otherwise a pool of ``jobs`` processes."""
+
+    def __init__(self, setup: Setup, plan: Plan, rows: _Rows, jobs: Optional[int]):
+        self.setup, self.plan, self.rows = setup, plan, rows
+        self.jobs = jobs or os.cpu_count() or 1
+        self.pool = None
+        self.local: Optional[Worker] = None
+
+    def __enter__(self) -> "_Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def grade(self) -> Iterator[tuple[list[Row], list[Graded]]]:
+        chunks = _chunks(self.rows)
+        ahead: list[list[Row]] = []
+        if self.jobs > 1:  # look ahead: a small file is not worth starting processes for
+            for chunk in chunks:
+                ahead.append(chunk)
+                if sum(len(c) for c in ahead) > IN_PROCESS_UP_TO:
+                    break
+        pending = iter(ahead) if sum(len(c) for c in ahead) <= IN_PROCESS_UP_TO or self.jobs == 1 else None
+        if pending is not None or self.jobs == 1:
+            local = self._local()
+            for chunk in (ahead if self.jobs > 1 else chunks):
+                yield chunk, local.grade(chunk)
+            return
+        self.pool = multiprocessing.get_context("spawn").Pool(self.jobs, initializer=start, initargs=(self.setup,))
+        sent: list[list[Row]] = []
+
+        def feed() -> Iterator[list[Row]]:
+            for chunk in [*ahead, *chunks]:
+                sent.append(chunk)
+                yield chunk
+
+        for graded in self.pool.imap(grade_in_process, feed()):
+            yield sent.pop(0), graded
+
+    def settle(self, work: Iterator[tuple[Row, QuotaEffect]]) -> Iterator[list[Graded]]:
+        chunks = _chunks(work)
+        if self.pool is None:
+            local = self._local()
+            for chunk in chunks:
+                yield local.settle(chunk)
+            return
+        yield from self.pool.imap(settle_in_process, chunks)
+
+    def _local(self) -> Worker:
+        if self.local is None:
+            self.local = Worker(self.setup, self.plan)
+        return self.local
+
+
+# --- the spool --------------------------------------------------------------------------------------
+
+class _Spool:
+    """Results in input order on disk: the first pass's (candidates left open), then the candidates'."""
+
+    def __init__(self, folder: Path):
+        self.results = open(folder / "results", "w+b")
+        self.rows = open(folder / "candidates", "w+b")
+        self.settled = open(folder / "settled", "w+b")
+
+    def first(self, rows: list[Row], graded: list[Graded]) -> None:
+        pickle.dump(graded, self.results, pickle.HIGHEST_PROTOCOL)
+        open_rows = [row for row, g in zip(rows, graded) if g.candidate is not None]
+        if open_rows:
+            pickle.dump(([g.unit_id for g in graded if g.candidate is not None], open_rows), self.rows,
+                        pickle.HIGHEST_PROTOCOL)
+
+    def candidates(self, effects: dict[str, QuotaEffect]) -> Iterator[tuple[Row, QuotaEffect]]:
+        for ids, rows in _read(self.rows):
+            for unit_id, row in zip(ids, rows):
+                yield row, effects[unit_id]
+
+    def second(self, graded: list[Graded]) -> None:
+        pickle.dump(graded, self.settled, pickle.HIGHEST_PROTOCOL)
+
+    def merged(self) -> Iterator[Graded]:
+        settled = (g for chunk in _read(self.settled) for g in chunk)
+        for chunk in _read(self.results):
+            for g in chunk:
+                yield next(settled) if g.candidate is not None else g
+
+
+def _read(handle: IO[bytes]) -> Iterator[Any]:
+    handle.flush()
+    handle.seek(0)
+    while True:
+        try:
+            yield pickle.load(handle)
+        except EOFError:
+            return
