@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 from engine.compile import Plan
 from engine.model import GRADES
@@ -92,41 +92,23 @@ class StageOne:
             out["score"] = number(self.score_hundredths)
         for g, s in self.group_hundredths.items():
             if s is not None:
-                out[f"group_score.{g}"] = number(s)
+                out[_GROUP_KEYS.get(g) or _GROUP_KEYS.setdefault(g, f"group_score.{g}")] = number(s)
         for c, v in self.checks.items():
             if v is not None:
-                out[f"check.{c}"] = flag(v)
+                out[_CHECK_KEYS.get(c) or _CHECK_KEYS.setdefault(c, f"check.{c}")] = flag(v)
         if self.finance_passed is not None:
             out["finance_passed"] = flag(self.finance_passed)
         return out
 
 
+_GROUP_KEYS: dict[str, str] = {}  # the names later stages read these outcomes by, made once
+_CHECK_KEYS: dict[str, str] = {}
+
+
 def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[bool]]) -> StageOne:
     outline = plan.outline
-    eligible = kleene_all(outcomes[k] for k in outline.eligibility)
-    scored: list[tuple[Optional[int], Optional[int]]] = []
-    groups: dict[str, Optional[int]] = dict.fromkeys(plan.catalogue.groups, 0)
-    score: Optional[int] = 0
-    for group, tiers in outline.scoring[workplace_type]:
-        value: Optional[int] = 0
-        tier = None
-        for n, (key, award) in enumerate(tiers, start=1):
-            held = outcomes[key]
-            if held is None:  # an earlier tier we cannot decide hides the later ones
-                value = None
-                break
-            if held:
-                value, tier = award, n
-                break
-        scored.append((value, tier))
-        if value is None:
-            score = None
-            groups[group] = None
-        else:
-            if score is not None:
-                score += value
-            if groups[group] is not None:
-                groups[group] += value
+    eligible = kleene_all([outcomes[k] for k in outline.eligibility])
+    scored, score, groups = _scorer(plan, workplace_type)(outcomes)
     held, unknown = [], []
     for veto_id, key, _ in outline.vetoes:
         outcome = outcomes[key]
@@ -137,6 +119,46 @@ def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[b
     checks = {check_id: outcomes[key] for check_id, key, _ in outline.checks}
     passed = kleene_all([checks[check_id] for check_id, _, required in outline.checks if required])
     return StageOne(eligible, scored, score, groups, held, unknown, checks, passed, workplace_type, plan.criteria)
+
+
+_SCORERS: dict[tuple[int, str], Any] = {}
+
+
+def _scorer(plan: Plan, workplace_type: str):
+    """The point table of one workplace type as one function of the outcomes (written once per plan).
+
+    Each criterion gives the hundredths of its first tier that holds, and is undecided
+    (so are its group's score and the total) when a tier before it cannot be decided.
+    The code is made from the plan's own numbers and keys (``repr``), never from rule text.
+    """
+    cache_key = (id(plan), workplace_type)
+    if cache_key in _SCORERS and _SCORERS[cache_key][0] is plan:
+        return _SCORERS[cache_key][1]
+    table = plan.outline.scoring[workplace_type]
+    groups = list(plan.catalogue.groups)
+    lines = ["def score(o):"]
+    for i, (group, tiers) in enumerate(table):
+        lines.append(f"    p{i} = 0; r{i} = None")
+        indent = "    "
+        for n, (key, award) in enumerate(tiers, start=1):
+            lines += [f"{indent}h = o[{key!r}]",
+                      f"{indent}if h is None: p{i} = None",
+                      f"{indent}elif h: p{i} = {award!r}; r{i} = {n}",
+                      f"{indent}else:"]
+            indent += "    "
+        lines.append(f"{indent}pass")
+    parts = [f"p{i}" for i in range(len(table))]
+    lines.append(f"    scored = [{', '.join(f'(p{i}, r{i})' for i in range(len(table)))}]")
+    lines.append(f"    total = None if None in ({', '.join(parts)},) else {' + '.join(parts) or '0'}")
+    sums = []
+    for g in groups:
+        mine = [f"p{i}" for i, (group, _) in enumerate(table) if group == g]
+        sums.append(f"{g!r}: (None if None in ({', '.join(mine)},) else {' + '.join(mine)})" if mine else f"{g!r}: 0")
+    lines.append(f"    return scored, total, {{{', '.join(sums)}}}")
+    namespace: dict[str, Any] = {"__builtins__": {}}
+    exec(compile("\n".join(lines), f"<points {plan.ruleset.id} {workplace_type}>", "exec"), namespace)  # noqa: S102
+    _SCORERS[cache_key] = (plan, namespace["score"])
+    return namespace["score"]
 
 
 @dataclass(slots=True)

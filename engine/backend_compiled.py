@@ -1,11 +1,15 @@
-"""The compiled evaluator: each condition compiled once into Python closures over integers.
+"""The compiled evaluator: each stage of a plan compiled once into one Python function over integers.
 
 This is the back end that decides every unit of a batch, with the rule engine checking
-each of its answers (:mod:`engine.backend_durable`).  It reads the integer forms of
-:mod:`engine.integers` (a unit's *engine values*: scaled numbers, day numbers, 1/0),
-never parses or evaluates rule text at run time, and builds no object per node: a
-comparison of numbers is one linear form in integers.  Logic is three-valued (Kleene),
+each of its answers (:mod:`engine.backend_durable`).  It reads a unit's *engine values*
+(:mod:`engine.integers`: scaled numbers, day numbers, 1/0) and builds no object per node:
+a comparison of numbers is one linear form in integers, and a whole stage is straight-
+line code that fetches each value it reads once.  Logic is three-valued (Kleene),
 exactly as in the tracing evaluator; ``None`` is "undecided".
+
+The code is generated from the type-checked syntax tree, never from rule text: every
+name in it is one this module makes up (``v3``, ``t12``), every constant is written with
+``repr`` of an int, a string or a frozenset built here, and it runs with no builtins.
 """
 from __future__ import annotations
 
@@ -20,19 +24,19 @@ Test = Callable[[Mapping[str, Any]], Outcome]
 
 
 class CompiledBackend:
-    """Decides a plan's decisions (and any sub-condition) with compiled closures."""
+    """Decides a plan's decisions (and any sub-condition) with compiled code."""
 
     name = "compiled"
     integers = True  # reads engine values
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        self.stages: dict[int, tuple[tuple[str, Test], ...]] = {
-            stage: tuple((d.key, compile_condition(plan, d.expr)) for d in plan.stage(stage)) for stage in (1, 2, 3)}
+        self.keys = {stage: tuple(d.key for d in plan.stage(stage)) for stage in (1, 2, 3)}
+        self.stages = {stage: compile_stage(plan, [d.expr for d in plan.stage(stage)]) for stage in (1, 2, 3)}
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:
         """Outcome of every decision of the stage, from engine values (see :mod:`engine.integers`)."""
-        return {key: test(env) for key, test in self.stages[stage]}
+        return dict(zip(self.keys[stage], self.stages[stage](env)))
 
     def decide_native(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:
         """The same from native values (exact numbers, dates), for callers that hold those."""
@@ -40,163 +44,121 @@ class CompiledBackend:
 
 
 def compile_condition(plan: Plan, node: ast.Node) -> Test:
-    """A type-checked, folded condition → a function of engine values giving True, False or None."""
-    if isinstance(node, ast.Literal):
-        constant = bool(node.value)
-        return lambda env: constant
-    if isinstance(node, ast.Name):  # a bool fact or outcome, held as 1/0 (or True/False)
-        name = node.name
-
-        def flag(env):
-            value = env.get(name)
-            return None if value is None else value == 1
-        return flag
-    if isinstance(node, ast.Call) and node.func == "present":
-        name = node.args[0].name
-        return lambda env: name in env
-    if isinstance(node, ast.Not):
-        inner = compile_condition(plan, node.operand)
-
-        def negation(env):
-            value = inner(env)
-            return None if value is None else not value
-        return negation
-    if isinstance(node, ast.BoolOp):
-        return _logic(node.op, tuple(compile_condition(plan, o) for o in node.operands))
-    if isinstance(node, ast.Member):
-        return _member(plan, node)
-    if isinstance(node, ast.Compare):
-        if is_condition(plan, node.left):
-            return _same(node.op, compile_condition(plan, node.left), compile_condition(plan, node.right))
-        if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):
-            return _equality(plan, node.left, node.op, node.right)
-        return _linear(plan, node.left, node.op, node.right)
-    raise TypeError(f"cannot compile {type(node).__name__}: the plan was not type-checked")
+    """One condition alone, as a function of engine values giving True, False or None."""
+    stage = compile_stage(plan, [node])
+    return lambda env: stage(env)[0]
 
 
-def _logic(op: str, parts: tuple[Test, ...]) -> Test:
-    decisive = op == "or"  # the value that settles the whole, whatever the others are
-
-    def combine(env):
-        unknown = False
-        for part in parts:
-            value = part(env)
-            if value is decisive:
-                return decisive
-            if value is None:
-                unknown = True
-        return None if unknown else not decisive
-    return combine
+def compile_stage(plan: Plan, conditions: list[ast.Node]) -> Callable[[Mapping[str, Any]], tuple]:
+    """Conditions → one function returning their outcomes, in order, for a unit's engine values."""
+    writer = _Writer(plan)
+    results = [writer.condition(node) for node in conditions]
+    lines = ["def stage(env):", "    get = env.get"]
+    lines += [f"    {variable} = get({name!r})" for name, variable in writer.names.items()]
+    lines += [f"    {line}" for line in writer.lines]
+    lines.append(f"    return ({''.join(r + ', ' for r in results)})")
+    namespace: dict[str, Any] = {"__builtins__": {}, **writer.constants}
+    exec(compile("\n".join(lines), f"<compiled {plan.ruleset.id} {plan.ruleset.version}>", "exec"), namespace)  # noqa: S102
+    return namespace["stage"]
 
 
-def _same(op: str, left: Test, right: Test) -> Test:
-    """``a == b`` (or ``!=``) between two conditions."""
-    equal = op == "=="
+class _Writer:
+    """Writes straight-line code for conditions: each sub-result in a temporary, each read value in a local."""
 
-    def same(env):
-        a, b = left(env), right(env)
-        if a is None or b is None:
-            return None
-        return (a == b) == equal
-    return same
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.names: dict[str, str] = {}  # fact or outcome name → its local variable
+        self.constants: dict[str, Any] = {}  # frozensets of allowed codes
+        self.lines: list[str] = []
+        self.count = 0
 
+    def value(self, name: str) -> str:
+        if name not in self.names:
+            self.names[name] = f"v{len(self.names)}"
+        return self.names[name]
 
-def _symbol(plan: Plan, node: ast.Node) -> tuple[Optional[str], Any]:
-    """(name, None) for a fact or outcome; (None, engine value) for a literal."""
-    if isinstance(node, ast.Name):
-        return node.name, None
-    value = node.value
-    return None, ((1 if value else 0) if isinstance(value, bool) else value)
+    def temporary(self, expression: str) -> str:
+        self.count += 1
+        name = f"t{self.count}"
+        self.lines.append(f"{name} = {expression}")
+        return name
 
+    def condition(self, node: ast.Node) -> str:
+        """A temporary holding the condition's outcome: True, False or None."""
+        return self.temporary(self.expression(node))
 
-def _equality(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Test:
-    (name_a, value_a), (name_b, value_b) = _symbol(plan, left), _symbol(plan, right)
-    equal = op == "=="
-    if name_a is None:
-        name_a, value_a, name_b, value_b = name_b, value_b, name_a, value_a
-    if name_b is None:
-        constant = value_b
+    def expression(self, node: ast.Node) -> str:
+        plan = self.plan
+        if isinstance(node, ast.Literal):
+            return repr(bool(node.value))
+        if isinstance(node, ast.Name):  # a bool fact or outcome, held as 1/0 (or True/False)
+            v = self.value(node.name)
+            return f"(None if {v} is None else {v} == 1)"
+        if isinstance(node, ast.Call) and node.func == "present":
+            return f"({self.value(node.args[0].name)} is not None)"
+        if isinstance(node, ast.Not):
+            inner = self.condition(node.operand)
+            return f"(None if {inner} is None else not {inner})"
+        if isinstance(node, ast.BoolOp):
+            return self.logic(node.op, [self.condition(o) for o in node.operands])
+        if isinstance(node, ast.Member):
+            return self.member(node)
+        if isinstance(node, ast.Compare):
+            if is_condition(plan, node.left):
+                a, b = self.condition(node.left), self.condition(node.right)
+                same = "==" if node.op == "==" else "!="
+                return f"(None if {a} is None or {b} is None else {a} {same} {b})"
+            if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):
+                return self.equality(node.left, node.op, node.right)
+            return self.linear(node.left, node.op, node.right)
+        raise TypeError(f"cannot compile {type(node).__name__}: the plan was not type-checked")
 
-        def against_constant(env):
-            value = env.get(name_a)
-            return None if value is None else (value == constant) == equal
-        return against_constant
+    @staticmethod
+    def logic(op: str, parts: list[str]) -> str:
+        if not parts:
+            return "True" if op == "and" else "False"
+        decisive, other = ("False", "True") if op == "and" else ("True", "False")
+        settled = " or ".join(f"{p} is {decisive}" for p in parts)
+        unknown = " or ".join(f"{p} is None" for p in parts)
+        return f"({decisive} if ({settled}) else (None if ({unknown}) else {other}))"
 
-    def against_name(env):
-        a, b = env.get(name_a), env.get(name_b)
-        if a is None or b is None:
-            return None
-        return (a == b) == equal
-    return against_name
+    def symbol(self, node: ast.Node) -> str:
+        if isinstance(node, ast.Name):
+            return self.value(node.name)
+        value = node.value
+        return repr((1 if value else 0) if isinstance(value, bool) else value)
 
+    def equality(self, left: ast.Node, op: str, right: ast.Node) -> str:
+        a, b = self.symbol(left), self.symbol(right)
+        names = [s for n, s in ((left, a), (right, b)) if isinstance(n, ast.Name)]
+        absent = " or ".join(f"{n} is None" for n in names)
+        return f"(None if {absent} else {a} {'==' if op == '==' else '!='} {b})"
 
-_HOLDS = {"<": int.__lt__, "<=": int.__le__, ">": int.__gt__, ">=": int.__ge__, "==": int.__eq__, "!=": int.__ne__}
+    def linear(self, left: ast.Node, op: str, right: ast.Node) -> str:
+        """``left op right`` over numbers or dates as ``Σ n·field + n0 op 0`` in integers.
 
+        Every field the comparison reads must be reported, even one that cancels out
+        (``a + b - b``): the tracing evaluator calls such a comparison undecided too."""
+        terms, const = difference(self.plan, left, right)
+        coefficients, constant, _ = in_integers(terms, const)
+        reads = sorted(ast.names(left) | ast.names(right))
+        absent = " or ".join(f"{self.value(n)} is None" for n in reads)
+        total = " + ".join([f"{k!r} * {self.value(n)}" if k != 1 else self.value(n) for n, k in coefficients.items()]
+                           + [repr(constant)]) if coefficients else repr(constant)
+        comparison = f"{total} {op} 0"
+        return f"(None if {absent} else {comparison})" if reads else f"({comparison})"
 
-def _linear(plan: Plan, left: ast.Node, op: str, right: ast.Node) -> Test:
-    """``left op right`` over numbers or dates as ``Σ n·field + n0 op 0`` in integers.
-
-    Every field the comparison reads must be reported, even one that cancels out
-    (``a + b - b``): the tracing evaluator calls such a comparison undecided too.
-    """
-    terms, const = difference(plan, left, right)
-    coefficients, constant, _ = in_integers(terms, const)
-    holds = _HOLDS[op]
-    reads = tuple(sorted(ast.names(left) | ast.names(right)))
-    others = tuple(n for n in reads if n not in coefficients)
-    if not coefficients:
-        result = holds(constant, 0)
-
-        def constant_form(env):
-            for name in reads:
-                if name not in env:
-                    return None
-            return result
-        return constant_form
-    if len(coefficients) == 1 and not others:
-        (name, k), = coefficients.items()
-
-        def one_field(env):
-            value = env.get(name)
-            return None if value is None else holds(k * value + constant, 0)
-        return one_field
-    if len(coefficients) == 2 and not others:
-        (name_a, k_a), (name_b, k_b) = coefficients.items()
-
-        def two_fields(env):
-            a, b = env.get(name_a), env.get(name_b)
-            if a is None or b is None:
-                return None
-            return holds(k_a * a + k_b * b + constant, 0)
-        return two_fields
-    pairs = tuple(coefficients.items())
-
-    def many_fields(env):
-        for name in others:
-            if name not in env:
-                return None
-        total = constant
-        for name, k in pairs:
-            value = env.get(name)
-            if value is None:
-                return None
-            total += k * value
-        return holds(total, 0)
-    return many_fields
-
-
-def _member(plan: Plan, node: ast.Member) -> Test:
-    """``x in [a, b]`` is ``x == a or x == b`` (``not in``: ``x != a and x != b``), each exact."""
-    if is_symbolic(plan, node.needle) and isinstance(node.needle, ast.Name) and \
-            all(isinstance(i, ast.Literal) for i in node.items.items):
-        name, negated = node.needle.name, node.negated
-        allowed = frozenset(_symbol(plan, i)[1] for i in node.items.items)
-
-        def among(env):
-            value = env.get(name)
-            return None if value is None else (value in allowed) != negated
-        return among
-    op = "!=" if node.negated else "=="
-    compare = _equality if is_symbolic(plan, node.needle) else _linear
-    parts = tuple(compare(plan, node.needle, op, item) for item in node.items.items)
-    return _logic("and" if node.negated else "or", parts)
+    def member(self, node: ast.Member) -> str:
+        """``x in [a, b]`` is ``x == a or x == b`` (``not in``: ``x != a and x != b``), each exact."""
+        plan = self.plan
+        if is_symbolic(plan, node.needle) and isinstance(node.needle, ast.Name) and \
+                all(isinstance(i, ast.Literal) for i in node.items.items):
+            name = f"allowed{len(self.constants)}"
+            self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value
+                                             for i in node.items.items)
+            v = self.value(node.needle.name)
+            return f"(None if {v} is None else ({v} {'not in' if node.negated else 'in'} {name}))"
+        op = "!=" if node.negated else "=="
+        compare = self.equality if is_symbolic(plan, node.needle) else self.linear
+        parts = [self.temporary(compare(node.needle, op, item)) for item in node.items.items]
+        return self.logic("and" if node.negated else "or", parts)

@@ -70,10 +70,12 @@ def trace_record(trace: Trace) -> dict:
     return record
 
 
-def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: dict, lang: str) -> dict:
+def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str) -> dict:
+    """``label``: a rule set's Label, or ``{"vi": …, "en": …}``."""
     outcome = ev.decided.outcomes[key] if ev.decided else None
     trace = ev.traces.get(key)
-    record = {"id": ident, "label": label[lang], "require": plan.by_key[key].source,
+    text = label[lang] if isinstance(label, dict) else getattr(label, lang)
+    record = {"id": ident, "label": text, "require": plan.by_key[key].source,
               "outcome": OUTCOME_WORDS[outcome]}
     if trace is not None:
         record["trace"] = trace_record(trace)
@@ -93,11 +95,11 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     d = ev.decided
     out["eligibility"] = {
         "outcome": OUTCOME_WORDS[d.one.eligible],
-        "requirements": [_condition(plan, ev, f"eligibility.{r.id}", r.id, r.label.model_dump(), lang) for r in rs.eligibility],
+        "requirements": [_condition(plan, ev, f"eligibility.{r.id}", r.id, r.label, lang) for r in rs.eligibility],
     }
     criteria = []
     for crit_model, crit in zip(rs.criteria, d.one.criteria):
-        record: dict = {"id": crit.id, "group": crit.group, "label": crit_model.label.model_dump()[lang],
+        record: dict = {"id": crit.id, "group": crit.group, "label": getattr(crit_model.label, lang),
                         "applies": crit.max_points is not None, "max_points": crit.max_points,
                         "points": number(crit.points) if crit.points is not None else None,
                         "tier": crit.tier}
@@ -109,11 +111,11 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         criteria.append(record)
     out["criteria"] = criteria
     out["groups"] = [
-        {"id": g, "label": spec.label.model_dump()[lang], "score": number(d.one.group_scores[g]) if d.one.group_scores[g] is not None else None,
+        {"id": g, "label": getattr(spec.label, lang), "score": number(d.one.group_scores[g]) if d.one.group_scores[g] is not None else None,
          "max_points": sum(c.max_points or 0 for c in d.one.criteria if c.group == g)}
         for g, spec in plan.catalogue.groups.items()]
     out["score"] = number(d.one.score) if d.one.score is not None else None
-    out["vetoes"] = [dict(_condition(plan, ev, f"veto.{v.id}", v.id, v.label.model_dump(), lang), cap=v.cap, when=v.when)
+    out["vetoes"] = [dict(_condition(plan, ev, f"veto.{v.id}", v.id, v.label, lang), cap=v.cap, when=v.when)
                      for v in rs.vetoes]
     for v in out["vetoes"]:
         del v["require"]
@@ -123,7 +125,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         if level.min_score is not None:
             conditions.append(_condition(plan, ev, f"level.{level.id}.band", "band",
                                          {"vi": f"Đạt từ {number(Fraction(level.min_score))} điểm", "en": f"At least {number(Fraction(level.min_score))} points"}, lang))
-        conditions += [_condition(plan, ev, f"level.{level.id}.{c.id}", c.id, c.label.model_dump(), lang) for c in level.conditions]
+        conditions += [_condition(plan, ev, f"level.{level.id}.{c.id}", c.id, c.label, lang) for c in level.conditions]
         levels.append({"id": level.id, "label": GRADE_LABELS[level.id][lang],
                        "min_score": number(Fraction(level.min_score)) if level.min_score is not None else None,
                        "qualifies": OUTCOME_WORDS[d.choice.qualifies[level.id]], "conditions": conditions})
@@ -133,11 +135,11 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     if d.choice.undecided:
         out["undecided_by"] = d.choice.undecided
     out["finance"] = {"verdict": verdict(d.one.finance_passed), "checks": [
-        dict(_condition(plan, ev, f"check.{c.id}", c.id, c.label.model_dump(), lang), severity=c.severity)
+        dict(_condition(plan, ev, f"check.{c.id}", c.id, c.label, lang), severity=c.severity)
         for c in rs.finance.checks]}
     out["titles"] = [
-        {"id": t.id, "label": t.label.model_dump()[lang], "awarded": d.titles[t.id],
-         "conditions": [_condition(plan, ev, f"title.{t.id}.{c.id}", c.id, c.label.model_dump(), lang) for c in t.conditions]}
+        {"id": t.id, "label": getattr(t.label, lang), "awarded": d.titles[t.id],
+         "conditions": [_condition(plan, ev, f"title.{t.id}.{c.id}", c.id, c.label, lang) for c in t.conditions]}
         for t in rs.titles]
     out["quota"] = quota_record(ev)
     out["next_grade"] = next_grade(plan, ev, lang)
@@ -190,7 +192,7 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     unmet = []
     keys = ([("band", f"level.{above}.band")] if level.min_score is not None else []) + \
            [(c.id, f"level.{above}.{c.id}") for c in level.conditions]
-    labels = {c.id: c.label.model_dump()[lang] for c in level.conditions}
+    labels = {c.id: getattr(c.label, lang) for c in level.conditions}
     labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
     for ident, key in keys:
         if d.outcomes[key] is not True:
@@ -223,7 +225,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
         for r in rs.eligibility:
             if d.outcomes[f"eligibility.{r.id}"] is False:
                 out.append({"code": "not_eligible", "rule": f"eligibility.{r.id}",
-                            "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + r.label.model_dump()[lang]})
+                            "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + getattr(r.label, lang)})
     elif d.choice.status == "invalid":
         missing = missing_facts(plan, ev)
         out.append({"code": "insufficient_data", "rule": ", ".join(d.choice.undecided) or None,
@@ -231,7 +233,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
     for v in rs.vetoes:
         if v.id in d.one.vetoes_held:
             out.append({"code": "veto", "rule": f"veto.{v.id}",
-                        "message": ("Vi phạm: " if vi else "Veto: ") + v.label.model_dump()[lang] +
+                        "message": ("Vi phạm: " if vi else "Veto: ") + getattr(v.label, lang) +
                         (f" (tối đa: {GRADE_LABELS[v.cap][lang]})" if vi else f" (at most {GRADE_LABELS[v.cap][lang]})")})
     if ev.quota is not None and not ev.quota.kept:
         q = ev.quota
@@ -257,7 +259,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
                         "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})
     for c in rs.finance.checks:
         if d.one.checks[c.id] is False:
-            out.append({"code": "finance_finding", "rule": f"check.{c.id}", "message": c.finding.model_dump()[lang]})
+            out.append({"code": "finance_finding", "rule": f"check.{c.id}", "message": getattr(c.finding, lang)})
     return out
 
 
@@ -294,8 +296,8 @@ def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
             outcome = d.one.checks[c.id]
             if outcome is not True:
                 findings.append({"check": c.id, "severity": c.severity, "outcome": OUTCOME_WORDS[outcome],
-                                 "message": c.finding.model_dump()[lang] if outcome is False
-                                 else ("Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: ") + c.label.model_dump()[lang]})
+                                 "message": getattr(c.finding, lang) if outcome is False
+                                 else ("Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: ") + getattr(c.label, lang)})
     return {
         "unit_id": ev.unit.unit_id,
         "name": values.get("name"),

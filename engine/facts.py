@@ -193,7 +193,8 @@ def _read_csv(path: Path, shown: str) -> Stream:
                     raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns",
                                               n, len(header) + 1)])
                 index += 1
-                yield index, n, [_nfc_cell(c) for c in row], None
+                # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
+                yield index, n, (row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]), None
         except UnicodeDecodeError as exc:
             raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
         finally:
@@ -626,47 +627,80 @@ class Reported:
 class Typist:
     """Types the cells of many units, as :func:`unit_from_record` does, into integer forms.
 
-    Each fact gets a fast reader for the spelling a spreadsheet usually holds (digits,
-    an ISO date, an allowed code); any other spelling goes through :func:`parse_value`,
-    so that what is accepted, and every message, is exactly what a single unit gets.
+    The usual spelling of each fact (digits, an ISO date, an allowed code) is read by
+    straight-line code written once per catalogue from its own numbers, codes and
+    names (``repr``, never a cell's text); any other spelling goes through
+    :func:`parse_value`, so that what is accepted, and every message, is exactly what a
+    single unit gets.
     """
 
     def __init__(self, catalogue: Catalogue, year: Optional[int] = None, text_only: bool = False):
         """``text_only``: every cell is text (a CSV file), so a record is kept as it was read."""
         self.year = year
         self.text_only = text_only
-        self.fields = []
-        for name, spec in catalogue.facts.items():
-            default = None
-            if spec.on_missing == "default" and spec.default is not None:
-                default = to_integer(spec, parse_value(spec.default, spec))
-            self.fields.append((name, spec, _fast_reader(spec), spec.on_missing, default))
+        self.specs = dict(catalogue.facts)
+        self._read = self._compile()
+
+    def _compile(self):
+        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "ValueError": ValueError}
+        lines = ["def read(rec, slow, missing):", "    e = {}", "    d = []", "    get = rec.get"]
+        for n, (name, spec) in enumerate(self.specs.items()):
+            key = repr(name)
+            lines += [f"    r = get({key})",
+                      "    if r is None or r.__class__ is str and (not r or r.isspace()):"]
+            if spec.on_missing == "required":
+                lines.append(f"        missing({key})")
+            elif spec.on_missing == "default":
+                if spec.default is not None:
+                    lines.append(f"        e[{key}] = {to_integer(spec, parse_value(spec.default, spec))!r}")
+                lines.append(f"        d.append({key})")
+            else:
+                lines.append("        pass")
+            lines += self._fast(spec, key, f"c{n}", namespace)
+        lines.append("    return e, d")
+        exec(compile("\n".join(lines), "<typist>", "exec"), namespace)  # noqa: S102
+        return namespace["read"]
+
+    @staticmethod
+    def _fast(spec: FactSpec, key: str, constant: str, namespace: dict) -> list[str]:
+        """The branch reading one fact's usual spelling, falling back to ``slow``."""
+        kind = spec.type
+        low, high = spec.bounds
+        slow = [f"    else:", f"        slow(e, {key}, r)"]
+        if kind in ("int", "vnd"):
+            least, most = int(low), int(high)
+            return [f"    elif r.__class__ is str and r.isascii() and r.isdigit() and {least!r} <= (x := int(r)) <= {most!r}:",
+                    f"        e[{key}] = x"] + slow
+        if kind == "enum":
+            namespace[constant] = frozenset(spec.values or {})
+            return [f"    elif r.__class__ is str and r in {constant}:", f"        e[{key}] = r"] + slow
+        if kind == "bool":
+            namespace[constant] = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
+            return [f"    elif r.__class__ is str and (x := {constant}.get(r)) is not None:", f"        e[{key}] = x"] + slow
+        if kind == "string":
+            return ["    elif r.__class__ is str and r.isascii():", f"        e[{key}] = r.strip()"] + slow
+        namespace[constant] = _fast_reader(spec)  # dates and decimals: a reader that raises for anything unusual
+        return ["    else:", "        try:", f"            e[{key}] = {constant}(r)",
+                "        except ValueError:", f"            slow(e, {key}, r)"]
 
     def unit(self, index: int, rec: dict, cells: dict[str, Cell], shown: str) -> Reported:
         unit_id = rec.get("unit_id")
         unit_id = unit_id.strip() if isinstance(unit_id, str) else str(unit_id or "").strip()
         unit_id = (unit_id if unit_id.isascii() else unicodedata.normalize("NFC", unit_id)) or f"#{index}"
-        engine: dict[str, Any] = {}
-        defaulted: list[str] = []
         problems: list[Problem] = []
-        for name, spec, fast, on_missing, default in self.fields:
-            raw = rec.get(name)
-            if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
-                if on_missing == "required":
-                    problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name,
-                                             f"missing value; every unit must report '{name}'"))
-                elif on_missing == "default":
-                    if default is not None:
-                        engine[name] = default
-                    defaulted.append(name)
-                continue
+        specs = self.specs
+
+        def slow(engine: dict, name: str, raw: Any) -> None:
             try:
-                engine[name] = fast(raw)
-            except ValueError:
-                try:
-                    engine[name] = to_integer(spec, parse_value(raw, spec))
-                except ValueError as exc:
-                    problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name, f"{raw!r}: {exc}"))
+                engine[name] = to_integer(specs[name], parse_value(raw, specs[name]))
+            except ValueError as exc:
+                problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name, f"{raw!r}: {exc}"))
+
+        def missing(name: str) -> None:
+            problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name,
+                                     f"missing value; every unit must report '{name}'"))
+
+        engine, defaulted = self._read(rec, slow, missing)
         reported = engine.get("year")
         if self.year is not None and reported is not None and reported != self.year:
             problems.append(_problem(shown, index, cells.get("year", _NOWHERE), "year",

@@ -14,6 +14,8 @@ is rendered from its own facts, and the spool keeps the input order.
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 from engine import render
-from engine.chunks import Graded, Row, Setup, Worker, grade_in_process, settle_in_process, start
+from engine.chunks import Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.facts import Cell, GridCells, Stream, check_columns, open_stream
@@ -107,7 +109,8 @@ def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi"
                   stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep)
     progress = progress or Progress(enabled=False)
     rows = _rows(stream, history)
-    with _Workers(setup, plan, rows, jobs) as workers, tempfile.TemporaryDirectory(prefix="cdcs-") as folder:
+    with _Workers(setup, plan, rows, jobs) as workers, tempfile.TemporaryDirectory(prefix="cdcs-") as folder, \
+            quiet_collector():
         spool = _Spool(Path(folder))
         writer = _writer(output, lang, plan)
         outcome = Outcome()
@@ -226,7 +229,7 @@ class _Rows:
     def __init__(self, stream: Stream, history):
         self.stream = stream
         self.history = history if history is not None and history.active else None
-        self.first: dict[str, str] = {}  # unit id → where it was first given
+        self.first: dict[str, int] = {}  # unit id → the row (or, negative, the unit) where it was first given
         self.twice: set[str] = set()
         self.estimate: Optional[int] = None
         try:
@@ -244,15 +247,16 @@ class _Rows:
             if seen is not None:
                 self.twice.add(unit_id)
                 cell = self.stream.cells(line, values, where).get("unit_id", Cell(None, None))
+                first = f"row {seen}" if seen > 0 else f"unit {-seen}"
                 row.problems.append(Problem(self.stream.shown, f"column 'unit_id': '{unit_id}' is given twice "
-                                            f"(first on {seen}); each unit is graded once a year", cell.line, cell.column))
+                                            f"(first on {first}); each unit is graded once a year", cell.line, cell.column))
             else:
-                self.first[unit_id] = f"row {line}" if line else f"unit {index}"
+                self.first[unit_id] = line if line else -index
             if self.history is not None:
                 self._fill(row)
-            if self.size and isinstance(values, list):
+            if self.size and isinstance(values, list) and index % 64 == 1:  # a sample of rows is enough to tell the size
                 self.width += sum(len(v) + 1 for v in values if isinstance(v, str))
-                self.estimate = max(index, int(self.size / max(self.width / index, 1)))
+                self.estimate = max(index, int(self.size / max(self.width / (index // 64 + 1), 1)))
             yield row
 
     def _unit_id(self, index: int, values: Any) -> str:
@@ -317,15 +321,8 @@ class _Workers:
                 yield chunk, local.grade(chunk)
             return
         self.pool = multiprocessing.get_context("spawn").Pool(self.jobs, initializer=start, initargs=(self.setup,))
-        sent: list[list[Row]] = []
-
-        def feed() -> Iterator[list[Row]]:
-            for chunk in [*ahead, *chunks]:
-                sent.append(chunk)
-                yield chunk
-
-        for graded in self.pool.imap(grade_in_process, feed()):
-            yield sent.pop(0), graded
+        for chunk, graded in self._ordered(grade_in_process, itertools.chain(ahead, chunks)):
+            yield chunk, graded
 
     def settle(self, work: Iterator[tuple[Row, QuotaEffect]]) -> Iterator[list[Graded]]:
         chunks = _chunks(work)
@@ -334,7 +331,22 @@ class _Workers:
             for chunk in chunks:
                 yield local.settle(chunk)
             return
-        yield from self.pool.imap(settle_in_process, chunks)
+        for _, graded in self._ordered(settle_in_process, chunks):
+            yield graded
+
+    def _ordered(self, function, chunks: Iterable[list]) -> Iterator[tuple[list, Any]]:
+        """Each chunk's result in input order, with a few chunks in flight per process: never the whole file
+        (``Pool.imap`` would read all of its input ahead, into memory)."""
+        window = 3 * self.jobs
+        flight: collections.deque = collections.deque()
+        for chunk in chunks:
+            flight.append((chunk, self.pool.apply_async(function, (chunk,))))
+            if len(flight) >= window:
+                done, result = flight.popleft()
+                yield done, result.get()
+        while flight:
+            done, result = flight.popleft()
+            yield done, result.get()
 
     def _local(self) -> Worker:
         if self.local is None:

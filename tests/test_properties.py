@@ -28,7 +28,7 @@ from conftest import ROOT, compiled
 from conftest import plan_with as extended
 from engine.backend_durable import DurableBackend
 from engine.cases import load_cases
-from engine.evaluate import TraceBackend, decide_unit
+from engine.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
 from engine.explain import document, result
 from engine.facts import load_facts, parse_value, unit_from_record
@@ -85,6 +85,22 @@ def test_back_ends_agree_on_random_units(values, cap):
     assert summary(traced) == summary(engine)
 
 
+@settings(max_examples=150, **DETERMINISTIC)
+@given(values=st.one_of(unit_values(CATALOGUE, BASE), perturbed_base()),
+       cap=st.sampled_from([None, None, None, "good", "completed"]))
+def test_the_compiled_evaluator_decides_as_the_tracer_and_the_engine_accepts_every_answer(values, cap):
+    unit = as_unit(values)
+    traced = decide_unit(PLAN, TRACE, unit.values, cap)
+    compiled = decide_unit(PLAN, GRADER.compiled, engine_values(PLAN, unit.values), cap)
+    assert traced.outcomes == compiled.outcomes
+    assert summary(traced) == summary(compiled)
+    assert DURABLE.verifier.refused(compiled.env, compiled.outcomes) == []
+    wrong = dict(compiled.outcomes)
+    key = sorted(wrong)[len(str(values)) % len(wrong)]
+    wrong[key] = {True: False, False: None, None: True}[wrong[key]]  # one answer changed: the engine must refuse it
+    assert key in DURABLE.verifier.refused(compiled.env, wrong)
+
+
 @pytest.mark.parametrize("due, collected, passed", [
     (100_000_000, 95_000_000, True), (100_000_000, 94_999_999, False),
     (100_000_001, 95_000_001, True), (100_000_001, 95_000_000, False),  # 95 % is 95,000,000.95
@@ -123,6 +139,13 @@ def random_plan():
     return plan, TraceBackend(plan), DurableBackend(plan)
 
 
+@lru_cache(maxsize=None)
+def random_compiled():
+    from engine.backend_compiled import CompiledBackend
+
+    return CompiledBackend(random_plan()[0])
+
+
 def test_random_conditions_are_varied():
     texts = [c for stage in RANDOM_STAGE.values() for c in stage]
     assert len(set(texts)) > 200
@@ -154,6 +177,10 @@ def test_back_ends_agree_on_random_conditions_through_the_whole_grading(values):
     wrong = _disagreements(plan, traced.outcomes, decided.outcomes)
     assert not wrong, wrong
     assert summary(traced) == summary(decided)
+    compiled = decide_unit(plan, random_compiled(), engine_values(plan, unit.values))
+    assert not _disagreements(plan, traced.outcomes, compiled.outcomes)
+    refused = engine.verifier.refused(compiled.env, compiled.outcomes)
+    assert refused == [], {k: plan.by_key[k].source for k in refused}  # the engine accepts every right answer
 
 
 # Edge cases found by the properties above (each once made the back ends disagree or

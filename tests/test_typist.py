@@ -1,0 +1,71 @@
+"""The fast reader of a batch reads every cell exactly as the reader of a single unit does.
+
+A batch types cells with code written per catalogue (``engine.facts.Typist``); a single
+unit, a test case or an appeal goes through ``unit_from_record``.  Whatever a cell holds
+— a usual spelling, a near miss, junk, a value out of range, nothing — both must give the
+same value, the same defaults and the same problems, word for word.
+"""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import BUNDLED_RULESETS, compiled
+from engine.facts import Cell, GridCells, Typist, to_integer, unit_from_record
+from strategies import fact_value, raw
+
+SETTINGS = dict(derandomize=True, database=None, deadline=None, print_blob=False,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def _spelling(name: str, spec) -> st.SearchStrategy:
+    """Cells as a spreadsheet might hold them: usual, unusual, wrong, empty."""
+    usual = fact_value(name, spec).map(raw).map(lambda v: v if isinstance(v, str) else str(v).lower()
+                                               if isinstance(v, bool) else str(v))
+    odd = st.sampled_from(["", " ", "  12 ", "+5", "-1", "1e3", "12,5", "95%", "１２", "²", "1_000", "0x10", "true ",
+                           "Có", "KHÔNG", "x", "2024-02-30", "31/12/2024", "2024-1-5", "nan", "∞", "1.234.000",
+                           "100.001", "99.999", "0.005", "committee ", "Committee", "signed_more_favourable", "ÿ"])
+    text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+    native = st.one_of(st.integers(-10, 10 ** 14), st.booleans(), st.floats(allow_nan=True, allow_infinity=True),
+                       st.dates(datetime.date(1990, 1, 1), datetime.date(2030, 12, 31)), st.none())
+    return st.one_of(usual, usual, odd, text, native)
+
+
+@st.composite
+def records(draw, catalogue) -> dict:
+    return {name: draw(_spelling(name, spec)) for name, spec in catalogue.facts.items() if draw(st.integers(0, 9))}
+
+
+def _same(catalogue, year, record: dict, text_only: bool) -> None:
+    columns = list(record)
+    cells = GridCells(7, columns)
+    fast = Typist(catalogue, year, text_only).unit(3, record, cells, "units.csv")
+    slow = unit_from_record(3, record, {k: Cell(7, i + 1) for i, k in enumerate(columns)}, catalogue, "units.csv", year)
+    assert fast.unit_id == slow.unit_id
+    assert fast.engine == {k: to_integer(catalogue.facts[k], v) for k, v in slow.values.items()}
+    assert fast.defaulted == slow.defaulted
+    assert [p.render() for p in fast.problems] == [p.render() for p in slow.problems]
+    assert fast.raw == slow.raw
+
+
+@pytest.mark.parametrize("ruleset", BUNDLED_RULESETS)
+def test_typist_reads_the_bundled_examples_as_a_single_unit_is_read(ruleset: str):
+    from engine.facts import read_records
+
+    plan, _ = compiled(ruleset)
+    for example in sorted(Path(__file__).resolve().parent.parent.glob("examples/province_*.csv")):
+        for rec, _ in read_records(example)[1]:
+            _same(plan.catalogue, plan.ruleset.year, rec, True)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(data=st.data(), which=st.sampled_from(BUNDLED_RULESETS))
+def test_typist_reads_any_cell_as_a_single_unit_is_read(data, which):
+    plan, _ = compiled(which)
+    record = data.draw(records(plan.catalogue))
+    text_only = all(isinstance(v, str) for v in record.values())
+    _same(plan.catalogue, plan.ruleset.year, record, text_only)
