@@ -16,7 +16,7 @@ from durable import engine as durable_engine
 from engine.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.backend_compiled import compile_condition
-from engine.compile_durable import (FALSE, TRUE, UNDECIDED, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
+from engine.compile_durable import (FINE_LEAVES, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
                                      compile_stage, compile_verify, leaf_rules, splittable, verify_rules)
 from engine.integers import field_name, to_engine
 
@@ -156,18 +156,28 @@ class Verifier:
         self.plan = plan
         self.backend = backend
         self.core = durable_engine.durable_rules_engine  # looked up on each call: tests inject faults there
-        self.verify = self._register()
-        self.parts = {leaf.index: compile_condition(plan, leaf.expr)
-                      for leaf in self.verify.leaves if leaf.key not in plan.by_key}
-        self.facts = [(self.backend.host.get_ruleset(r.name), _REGISTERED[r.name], r.kind,
-                       tuple((name, field_name(name)) for name in r.fields),
-                       tuple((leaf.index, leaf.key, f"p{leaf.index}", leaf.usual) for leaf in r.leaves))
-                      for r in self.verify.rulesets]
-
-    def _register(self) -> VerifyPlan:
         split: frozenset[str] = frozenset()
+        while True:  # both sizes with the same decisions split into parts
+            coarse, more = self._register(split, VERIFY_LEAVES)
+            fine, most = self._register(split | more, FINE_LEAVES)
+            if most <= split | more:
+                break
+            split = split | more | most
+        self.verify = coarse
+        self.parts = {leaf.index: compile_condition(plan, leaf.expr) for leaf in coarse.leaves if leaf.key not in plan.by_key}
+        self.coarse, self.fine = self._facts(coarse), self._facts(fine)
+
+    def _facts(self, verify: VerifyPlan) -> list[tuple]:
+        return [(self.backend.host.get_ruleset(r.name), _REGISTERED[r.name], f'{{"kind":"{r.kind}","sid":"{self.SID}",'
+                 f'"{ZERO}":0', tuple((name, f',"{field_name(name)}":') for name in r.fields),
+                 tuple((leaf.index, leaf.key, f',"p{leaf.index}":', leaf.usual) for leaf in r.leaves))
+                for r in verify.rulesets]
+
+    def _register(self, split: frozenset[str], size: int) -> tuple[VerifyPlan, frozenset[str]]:
+        """The rule sets of one fact size, registered; and the decisions that had to be split further."""
+        more: frozenset[str] = frozenset()
         while True:
-            verify = compile_verify(self.plan, split)
+            verify = compile_verify(self.plan, split | more, size)
             too_large: set[str] = set()
             for ruleset in verify.rulesets:
                 if ruleset.name in _REGISTERED:
@@ -176,8 +186,8 @@ class Verifier:
                 if not self.backend._try_register(ruleset.name, definition):
                     too_large |= self._probe(ruleset)
             if not too_large:
-                return verify
-            split = split | too_large
+                return verify, more
+            more = more | too_large
 
     def _probe(self, ruleset) -> set[str]:
         refused = set()
@@ -204,21 +214,36 @@ class Verifier:
         ``env`` holds the unit's engine values and the outcomes of earlier stages as the
         evaluator computed them; ``outcomes`` every decision's answer.
         """
+        try:
+            wrong = self._check(self.coarse, env, outcomes)
+        except durable_engine.durable_rules_engine.error as exc:
+            if "error code: 303" not in str(exc):
+                raise EngineFault(f"the rule engine failed on a fact: {exc}") from None
+            wrong = self._check(self.fine, env, outcomes)  # too many nodes matched at once: smaller facts
+        if self.parts:
+            wrong += self._combinations(env, outcomes)
+        return wrong
+
+    def _check(self, facts: list[tuple], env: Mapping[str, Any], outcomes: Mapping[str, Optional[bool]]) -> list[str]:
         parts = self.parts
         wrong: list[str] = []
-        for ruleset, sink, kind, fields, leaves in self.facts:
-            fact = {field: env[name] for name, field in fields if name in env}
-            fact["kind"], fact["sid"], fact[ZERO] = kind, self.SID, 0
-            for index, key, field, usual in leaves:
+        for ruleset, sink, head, fields, leaves in facts:
+            text = [head]
+            for name, prefix in fields:
+                value = env.get(name)
+                if value is not None:
+                    text.append(prefix)
+                    text.append(str(value) if value.__class__ is int else _json(value))
+            for index, key, prefix, usual in leaves:
                 answer = outcomes[key] if index not in parts else parts[index](env)
                 if answer is not usual:  # the usual answer goes unwritten
-                    fact[field] = UNDECIDED if answer is None else (TRUE if answer else FALSE)
-            result = self.core.assert_fact(ruleset._handle, _dumps(fact))
+                    text.append(prefix)
+                    text.append("2" if answer is None else ("1" if answer else "0"))
+            text.append("}")
+            result = self.core.assert_fact(ruleset._handle, "".join(text))
             if result[0] == 1:  # no rule matched: every answer of this fact is the engine's own
                 continue
             wrong += self._fired(ruleset, sink, result, leaves)
-        if parts:
-            wrong += self._combinations(env, outcomes)
         return wrong
 
     def _fired(self, ruleset, sink: list, result, leaves) -> list[str]:
@@ -243,7 +268,11 @@ class Verifier:
                 if shape.op != "leaf" and combine(shape, leaves) is not outcomes[key]]
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+def _json(value: Any) -> str:
+    """A value other than an int in a fact's JSON (a bool as 1/0, as the engine compares it)."""
+    if value is True or value is False:
+        return "1" if value else "0"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _appender(sink: list, index: int, held: bool):

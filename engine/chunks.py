@@ -20,7 +20,7 @@ from engine.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explain import result, summary
-from engine.facts import Cell, GridCells, Reported, Typist, UnitFacts, from_integer
+from engine.facts import Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, parse_chunk
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
 from engine.record import decision, unit_data
@@ -42,6 +42,7 @@ class Setup:
     lang: str
     record: bool  # also the data an audit record keeps of each unit
     keep: Optional[str] = None  # a unit whose full evaluation comes back too (to explain it)
+    csv_format: Optional[CsvFormat] = None  # how to read chunks of a CSV file's text
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Graded:
     unit_id: str
     state: str  # the grade, or the status when not graded (what the summary counts)
     year: Optional[int] = None
+    line: Optional[int] = None  # its row in the file
+    row: Optional[Row] = None  # a candidate's row, kept to grade it again once ranked
     base: Optional[str] = None  # the quota cohort this unit counts in, when its grade is in the base levels
     candidate: Optional[tuple[str, tuple]] = None  # (cohort, rank values) of a unit the quota may move
     output: Any = None  # its rendered output; None for a candidate until the quota is settled
@@ -88,16 +91,21 @@ class Worker:
 
     # --- the first pass: every unit --------------------------------------------------------
 
-    def grade(self, rows: list[Row]) -> list[Graded]:
-        return [self._first(row) for row in rows]
+    def grade(self, work: Any) -> list[Graded]:
+        """Rows read by the parent, or a chunk of a CSV file's text to read here."""
+        if isinstance(work, TextChunk):
+            work = [Row(index, line, values) for index, line, values in
+                    parse_chunk(work, self.setup.csv_format, len(self.columns), self.setup.source)]
+        return [self._first(row) for row in work]
 
     def _first(self, row: Row) -> Graded:
         unit = self._read(row)
         if unit.problems:
-            return self._finish(unit, None, None)
+            return self._finish(unit, None, None, Graded(unit.index, unit.unit_id, "invalid", line=row.line))
         decided = self.grader.decide(unit.engine, None, unit.unit_id)
         choice = decided.choice
-        out = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status)
+        out = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status,
+                     line=row.line)
         if self.quota is not None and choice.status == "graded":
             cohort = self._cohort(unit)
             if choice.grade in self.quota.of_levels:
@@ -105,6 +113,7 @@ class Worker:
             if choice.grade == self.quota.level:
                 facts = self._facts(unit, names=[k.key for k in self.quota.rank_by])
                 out.candidate = (cohort, quota_candidate(self.plan, unit.unit_id, facts.values, decided).keys)
+                out.row = row
                 return out
         return self._finish(unit, decided, None, out)
 
@@ -172,7 +181,7 @@ class Worker:
             record = result(self.plan, ev, lang)
             out.output = render.json_item(record) if output == "json" else render.jsonl_line(record)
         elif output != "none":
-            brief = summary(self.plan, ev, lang)
+            brief = summary(self.plan, ev, lang, brief=True)
             if output == "csv":
                 out.output = _csv_line(render.flat_row(brief))
             elif output == "table":
@@ -195,13 +204,16 @@ def _csv_line(values: list) -> str:
 # --- in a pool process ------------------------------------------------------------------------
 
 _WORKER: Optional[Worker] = None
+_QUIET = None
 
 
 def start(setup: Setup) -> None:
     """Pool initializer: one worker per process."""
     global _WORKER
     _WORKER = Worker(setup)
-    quiet_collector().__enter__()  # for the life of the process
+    global _QUIET
+    _QUIET = quiet_collector()
+    _QUIET.__enter__()  # for the life of the process
 
 
 @contextmanager

@@ -134,11 +134,14 @@ def compile_stage(plan: Plan, stage: int, split: frozenset[str] = frozenset()) -
 #
 # When the engine agrees, no rule matches and no Python action runs: the cost of the
 # engine is one call per fact, and only the leaves with an unusual answer make it walk
-# further than the fact's first node.  A fact carries at most VERIFY_LEAVES leaves:
-# durable-rules walks the nodes a fact matches on a stack of 64 (error 303 beyond), and
-# a leaf pushes at most its answer's node and one node per field it reads that is absent.
+# further than the fact's first node.  Durable-rules walks the nodes a fact matches on a
+# stack of 64 (error 303 beyond), and a leaf pushes at most its answer's node and one
+# node per field it reads that is absent: a fact carries VERIFY_LEAVES leaves, and a
+# unit that overflows that (many unusual answers, many facts missing) is checked again
+# in facts of FINE_LEAVES.
 
-VERIFY_LEAVES = 20
+VERIFY_LEAVES = 35
+FINE_LEAVES = 10
 TRUE, FALSE, UNDECIDED = 1, 0, 2
 
 
@@ -158,8 +161,8 @@ class VerifyPlan:
     shapes: dict[str, Shape]  # decision key → how its leaves combine (over global indices)
 
 
-def compile_verify(plan: Plan, split: frozenset[str] = frozenset()) -> VerifyPlan:
-    """Every decision of every stage as leaves checked by the engine, in facts of VERIFY_LEAVES leaves."""
+def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = VERIFY_LEAVES) -> VerifyPlan:
+    """Every decision of every stage as leaves checked by the engine, in facts of ``size`` leaves."""
     leaves: list[Leaf] = []
     shapes: dict[str, Shape] = {}
     for decision in plan.decisions:
@@ -176,14 +179,14 @@ def compile_verify(plan: Plan, split: frozenset[str] = frozenset()) -> VerifyPla
     rulesets = []
     suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
     rs = plan.ruleset
-    for chunk, start in enumerate(range(0, len(leaves), VERIFY_LEAVES)):
-        mine = tuple(leaves[start:start + VERIFY_LEAVES])
+    for chunk, start in enumerate(range(0, len(leaves), size)):
+        mine = tuple(leaves[start:start + size])
         kind = f"v{chunk}"
         rules: dict[str, dict] = {}
         for leaf in mine:
             rules.update(verify_rules(plan, kind, leaf))
         fields = tuple(sorted(set().union(*(leaf.reads for leaf in mine))))
-        name = f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_v{chunk}{suffix}"
+        name = f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_v{size}_{chunk}{suffix}"
         rulesets.append(VerifyRuleset(name, kind, rules, mine, fields))
     return VerifyPlan(tuple(rulesets), tuple(leaves), shapes)
 

@@ -211,8 +211,8 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     return record
 
 
-def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
-    """Why the unit got its result, most decisive first; the first is the table's one-liner."""
+def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = False) -> list[dict]:
+    """Why the unit got its result, most decisive first; the first is the table's one-liner (``first``: only it)."""
     rs = plan.ruleset
     vi = lang == "vi"
     out: list[dict] = []
@@ -240,11 +240,13 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
         out.append({"code": "quota_demoted", "rule": "quota",
                     "message": (f"Vượt hạn mức xuất sắc: xếp thứ {q.rank}/{q.candidates}, chỉ {q.allowed} suất ({q.share_pct}% của {q.base_count})"
                                 if vi else f"Excellent quota: ranked {q.rank} of {q.candidates}, only {q.allowed} allowed ({q.share_pct}% of {q.base_count})")})
-    if d.choice.status == "graded":
+    if first and out:
+        return out[:1]
+    if d.choice.status == "graded" and not out:
         score = _fmt_score(d.one.score, lang)
         grade_label = GRADE_LABELS[d.choice.grade][lang]
         nxt = next_grade(plan, ev, lang)
-        if nxt is not None and not out:
+        if nxt is not None:
             misses = []
             if nxt.get("points_short"):
                 misses.append((f"thiếu {_fmt_score(Fraction(str(nxt['points_short'])), lang)} điểm" if vi
@@ -254,13 +256,15 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> list[dict]:
                 misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))
             head = f"{score} điểm; chưa đạt {nxt['label']}: " if vi else f"{score} points; not {nxt['label']}: "
             out.append({"code": "next_grade_missed", "rule": f"level.{nxt['level']}", "message": head + "; ".join(misses)})
-        elif not out:
+        else:
             out.append({"code": "grade_reached", "rule": f"level.{d.choice.grade}",
                         "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})
+    if first and out:
+        return out[:1]
     for c in rs.finance.checks:
         if d.one.checks[c.id] is False:
             out.append({"code": "finance_finding", "rule": f"check.{c.id}", "message": getattr(c.finding, lang)})
-    return out
+    return out[:1] if first else out
 
 
 def _fmt_score(value: Optional[Fraction], lang: str) -> str:
@@ -286,8 +290,8 @@ def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     return out
 
 
-def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
-    """One unit's result without its facts and explanation: what a table or a CSV row shows."""
+def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi", brief: bool = False) -> dict:
+    """One unit's result without its facts and explanation; ``brief``: only its main reason (a table, a CSV row)."""
     values = ev.unit.values
     d = ev.decided
     findings = []
@@ -310,7 +314,7 @@ def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         "titles": {t.id: (d.titles[t.id] if d else None) for t in plan.ruleset.titles},
         "financial_audit": {"verdict": verdict(d.one.finance_passed) if d else None, "findings": findings},
         "quota": quota_record(ev),
-        "reasons": reasons(plan, ev, lang),
+        "reasons": reasons(plan, ev, lang, first=brief),
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 import re
 import unicodedata
@@ -102,6 +103,8 @@ class Stream:
     text_only: bool  # every cell is text (CSV)
     rows: Iterator[tuple[int, Optional[int], Any, Optional[dict[str, Cell]]]]
     path: Optional[Path] = None
+    csv_format: Optional[CsvFormat] = None
+    texts: Optional[Any] = None  # CSV: chunks of records as written, ``texts(units per chunk)``, instead of ``rows``
 
     def record(self, values: Any) -> dict[str, Any]:
         return dict(zip(self.columns, values)) if isinstance(values, list) else values
@@ -158,6 +161,59 @@ def _nfc_cell(value: str) -> str:
     return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 
+@dataclass(frozen=True)
+class CsvFormat:
+    """The dialect a CSV file was sniffed to have, so that any process can read pieces of it the same way."""
+
+    delimiter: str
+    quotechar: str
+    doublequote: bool
+    skipinitialspace: bool
+    escapechar: Optional[str]
+    quoting: int
+
+    @staticmethod
+    def of(dialect) -> "CsvFormat":
+        return CsvFormat(dialect.delimiter, dialect.quotechar or '"', dialect.doublequote, dialect.skipinitialspace,
+                         dialect.escapechar, dialect.quoting)
+
+    def reader(self, lines):
+        return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, doublequote=self.doublequote,
+                          skipinitialspace=self.skipinitialspace, escapechar=self.escapechar, quoting=self.quoting)
+
+    @property
+    def splittable(self) -> bool:
+        """Records can be told apart by counting quotes line by line (no escape character)."""
+        return self.escapechar is None and self.quoting == csv.QUOTE_MINIMAL
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """Records of a CSV file as they are written, for another process to parse."""
+
+    first_line: int  # the row number of the first record (the header is row 1)
+    first_index: int  # the position among non-empty records of its first non-empty one
+    text: str
+    units: int  # how many of its records are not empty
+
+
+def parse_chunk(chunk: TextChunk, fmt: CsvFormat, width: int, shown: str) -> list[tuple[int, int, list[str]]]:
+    """(index, row number, cells) of each non-empty record of a chunk, as :func:`open_stream` reads them."""
+    out = []
+    index = chunk.first_index
+    for n, row in enumerate(fmt.reader(io.StringIO(chunk.text)), start=chunk.first_line):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > width:
+            raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {width} columns", n, width + 1)])
+        # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
+        out.append((index, n, row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]))
+        index += 1
+    if index - chunk.first_index != chunk.units:
+        raise AssertionError(f"rows {chunk.first_line}: {index - chunk.first_index} units read, {chunk.units} counted")
+    return out
+
+
 def _read_csv(path: Path, shown: str) -> Stream:
     handle = open(path, encoding="utf-8-sig", newline="")
     try:
@@ -169,24 +225,22 @@ def _read_csv(path: Path, shown: str) -> Stream:
         dialect = csv.Sniffer().sniff(first.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    fmt = CsvFormat.of(dialect)
     handle.seek(0)
     if handle.read(1) != "\ufeff":
         handle.seek(0)
-    reader = csv.reader(handle, dialect)
-    try:
-        head = next(reader, None)
-    except UnicodeDecodeError as exc:
-        handle.close()
-        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
-    if head is None:
+    lines = _lines(handle, shown)
+    header_text = next(_records(lines, fmt), None)
+    if header_text is None:
         handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
+    head = next(fmt.reader(io.StringIO(header_text)), [])
     header = [yamlpos.nfc(h.strip()) for h in head]
 
     def rows():
         index = 0
         try:
-            for n, row in enumerate(reader, start=2):
+            for n, row in enumerate(fmt.reader(lines), start=2):
                 if not any(c.strip() for c in row):
                     continue
                 if len(row) > len(header):
@@ -195,11 +249,65 @@ def _read_csv(path: Path, shown: str) -> Stream:
                 index += 1
                 # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
                 yield index, n, (row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]), None
-        except UnicodeDecodeError as exc:
-            raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
         finally:
             handle.close()
-    return Stream(shown, header, True, rows())
+
+    def texts(size: int) -> Iterator[TextChunk]:
+        blank = fmt.delimiter + fmt.quotechar + " \t\r\n"
+        try:
+            line, index, parts, units, first, first_index = 2, 1, [], 0, 2, 1
+            for record in _records(lines, fmt):
+                parts.append(record)
+                if record.strip(blank) or (fmt.quotechar in record and any(c.strip() for row in fmt.reader(io.StringIO(record))
+                                                                 for c in row)):
+                    units += 1
+                line += 1
+                if units == size:
+                    yield TextChunk(first, first_index, "".join(parts), units)
+                    first, first_index, parts, units = line, first_index + units, [], 0
+            if parts:
+                yield TextChunk(first, first_index, "".join(parts), units)
+        finally:
+            handle.close()
+    return Stream(shown, header, True, _Lazy(rows), csv_format=fmt, texts=texts if fmt.splittable else None)
+
+
+class _Lazy:
+    """An iterator made on first use (a stream is read either row by row or in chunks of text, not both)."""
+
+    def __init__(self, make):
+        self.make = make
+        self.made = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.made is None:
+            self.made = self.make()
+        return next(self.made)
+
+
+def _lines(handle, shown: str) -> Iterator[str]:
+    try:
+        yield from handle
+    except UnicodeDecodeError as exc:
+        raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
+
+
+def _records(lines: Iterator[str], fmt: CsvFormat) -> Iterator[str]:
+    """The text of each record: lines joined while a quoted cell is still open (an odd count of quotes so far)."""
+    quote = fmt.quotechar
+    pending: list[str] = []
+    open_quotes = 0
+    for line in lines:
+        pending.append(line)
+        open_quotes += line.count(quote)
+        if open_quotes % 2 == 0:
+            yield "".join(pending)
+            pending, open_quotes = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def _read_xlsx(path: Path, shown: str) -> Stream:

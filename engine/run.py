@@ -32,7 +32,7 @@ from engine import render
 from engine.chunks import Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
-from engine.facts import Cell, GridCells, Stream, check_columns, open_stream
+from engine.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
 from engine.quota import QuotaCandidate, QuotaEffect, place
 
 CHUNK = 500  # units sent to a process at a time
@@ -106,9 +106,11 @@ def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi"
     if problems:
         raise FactsError(problems)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
-                  stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep)
+                  stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
+                  stream.csv_format)
     progress = progress or Progress(enabled=False)
-    rows = _rows(stream, history)
+    rows = _Reading(stream, history)
+    twice = _Duplicates(stream, setup, plan)
     with _Workers(setup, plan, rows, jobs) as workers, tempfile.TemporaryDirectory(prefix="cdcs-") as folder, \
             quiet_collector():
         spool = _Spool(Path(folder))
@@ -117,8 +119,9 @@ def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi"
         base: Counter = Counter()
         candidates: list[QuotaCandidate] = []
         done = 0
-        for chunk, graded in workers.grade():
-            spool.first(chunk, graded)
+        for work, graded in workers.grade():
+            graded = twice.check(work, graded)
+            spool.first(graded)
             for g in graded:
                 if g.base is not None:
                     base[g.base] += 1
@@ -139,10 +142,10 @@ def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi"
             settled += len(graded)
             progress.update("ranked by the quota; grading its candidates again", settled, len(candidates))
         progress.phase()
-        if recorder is not None and rows.twice:
-            twice = sorted(rows.twice)
-            raise UserInputError([Problem(rows.stream.shown, f"not recorded: unit id{'s' if len(twice) > 1 else ''} "
-                                          f"{', '.join(twice)} appear more than once; an audit record needs one result "
+        if recorder is not None and twice.twice:
+            ids = sorted(twice.twice)
+            raise UserInputError([Problem(stream.shown, f"not recorded: unit id{'s' if len(ids) > 1 else ''} "
+                                          f"{', '.join(ids)} appear more than once; an audit record needs one result "
                                           "per unit")])
         with (recorder if recorder is not None else _Nothing()):
             _write(spool, writer, out, plan, lang, outcome, recorder, progress, done)
@@ -223,46 +226,38 @@ def _writer(output: str, lang: str, plan: Plan):
 
 # --- reading --------------------------------------------------------------------------------------
 
-class _Rows:
-    """The file's units as rows for the workers, with what only the whole file can tell: a unit id given twice."""
+class _Reading:
+    """The file's units as work for the workers: chunks of a CSV file's text as written (parsed by the workers),
+    or rows read here (other formats, or when the ledger fills facts in)."""
 
     def __init__(self, stream: Stream, history):
         self.stream = stream
         self.history = history if history is not None and history.active else None
-        self.first: dict[str, int] = {}  # unit id → the row (or, negative, the unit) where it was first given
-        self.twice: set[str] = set()
         self.estimate: Optional[int] = None
         try:
             self.size = os.path.getsize(stream.path) if stream.path else 0
         except OSError:
             self.size = 0
-        self.width = 0
-        self.column = stream.columns.index("unit_id") if "unit_id" in stream.columns else None
+        self.read = 0  # characters of the file read so far (of a CSV file read in chunks)
 
-    def __iter__(self) -> Iterator[Row]:
+    def chunks(self) -> Iterator[Any]:
+        if self.stream.texts is not None and self.history is None:
+            units = 0
+            for chunk in self.stream.texts(CHUNK):
+                units += chunk.units
+                self.read += len(chunk.text)
+                if self.size:
+                    self.estimate = max(units, int(units * self.size / max(self.read, 1)))
+                yield chunk
+            return
+        yield from _chunks(self._rows())
+
+    def _rows(self) -> Iterator[Row]:
         for index, line, values, where in self.stream.rows:
             row = Row(index, line, values, where)
-            unit_id = self._unit_id(index, values)
-            seen = self.first.get(unit_id)
-            if seen is not None:
-                self.twice.add(unit_id)
-                cell = self.stream.cells(line, values, where).get("unit_id", Cell(None, None))
-                first = f"row {seen}" if seen > 0 else f"unit {-seen}"
-                row.problems.append(Problem(self.stream.shown, f"column 'unit_id': '{unit_id}' is given twice "
-                                            f"(first on {first}); each unit is graded once a year", cell.line, cell.column))
-            else:
-                self.first[unit_id] = line if line else -index
             if self.history is not None:
                 self._fill(row)
-            if self.size and isinstance(values, list) and index % 64 == 1:  # a sample of rows is enough to tell the size
-                self.width += sum(len(v) + 1 for v in values if isinstance(v, str))
-                self.estimate = max(index, int(self.size / max(self.width / (index // 64 + 1), 1)))
             yield row
-
-    def _unit_id(self, index: int, values: Any) -> str:
-        raw = (values[self.column] if self.column is not None and self.column < len(values) else None) \
-            if isinstance(values, list) else values.get("unit_id")
-        return unicodedata.normalize("NFC", str(raw or "").strip()) or f"#{index}"
 
     def _fill(self, row: Row) -> None:
         record = self.stream.record(row.values)
@@ -272,8 +267,44 @@ class _Rows:
             row.values, row.where, row.history = filled, {**cells, **{n: Cell(None, None) for n in provenance}}, provenance
 
 
-def _rows(stream: Stream, history) -> _Rows:
-    return _Rows(stream, history)
+class _Duplicates:
+    """A unit id given again makes that later unit invalid (each unit is graded once a year): found as results
+    come back in input order, and that unit graded again here with the problem."""
+
+    def __init__(self, stream: Stream, setup: Setup, plan: Plan):
+        self.stream, self.setup, self.plan = stream, setup, plan
+        self.first: dict[str, int] = {}  # unit id → the row (or, negative, the unit) where it was first given
+        self.twice: set[str] = set()
+        self.worker: Optional[Worker] = None
+
+    def check(self, work: Any, graded: list[Graded]) -> list[Graded]:
+        again = []
+        for i, g in enumerate(graded):
+            seen = self.first.get(g.unit_id)
+            if seen is None:
+                self.first[g.unit_id] = g.line if g.line else -g.index
+            else:
+                self.twice.add(g.unit_id)
+                again.append((i, g, seen))
+        if not again:
+            return graded
+        rows = {row.index: row for row in self._rows(work)}
+        for i, g, seen in again:
+            row = rows[g.index]
+            cell = self.stream.cells(row.line, row.values, row.where).get("unit_id", Cell(None, None))
+            first = f"row {seen}" if seen > 0 else f"unit {-seen}"
+            row.problems.append(Problem(self.stream.shown, f"column 'unit_id': '{g.unit_id}' is given twice "
+                                        f"(first on {first}); each unit is graded once a year", cell.line, cell.column))
+            if self.worker is None:
+                self.worker = Worker(self.setup, self.plan)
+            graded[i] = self.worker.grade([row])[0]
+        return graded
+
+    def _rows(self, work: Any) -> list[Row]:
+        if isinstance(work, TextChunk):
+            return [Row(index, line, values) for index, line, values in
+                    parse_chunk(work, self.stream.csv_format, len(self.stream.columns), self.stream.shown)]
+        return work
 
 
 def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
@@ -289,10 +320,14 @@ def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
 
 # --- the processes ------------------------------------------------------------------------------
 
+def _units(work: Any) -> int:
+    return work.units if isinstance(work, TextChunk) else len(work)
+
+
 class _Workers:
     """This process alone for a small file or ``jobs=1``; otherwise a pool of ``jobs`` processes."""
 
-    def __init__(self, setup: Setup, plan: Plan, rows: _Rows, jobs: Optional[int]):
+    def __init__(self, setup: Setup, plan: Plan, rows: _Reading, jobs: Optional[int]):
         self.setup, self.plan, self.rows = setup, plan, rows
         self.jobs = jobs or os.cpu_count() or 1
         self.pool = None
@@ -306,15 +341,15 @@ class _Workers:
             self.pool.terminate()
             self.pool.join()
 
-    def grade(self) -> Iterator[tuple[list[Row], list[Graded]]]:
-        chunks = _chunks(self.rows)
-        ahead: list[list[Row]] = []
+    def grade(self) -> Iterator[tuple[Any, list[Graded]]]:
+        chunks = self.rows.chunks()
+        ahead: list[Any] = []
         if self.jobs > 1:  # look ahead: a small file is not worth starting processes for
             for chunk in chunks:
                 ahead.append(chunk)
-                if sum(len(c) for c in ahead) > IN_PROCESS_UP_TO:
+                if sum(_units(c) for c in ahead) > IN_PROCESS_UP_TO:
                     break
-        pending = iter(ahead) if sum(len(c) for c in ahead) <= IN_PROCESS_UP_TO or self.jobs == 1 else None
+        pending = iter(ahead) if sum(_units(c) for c in ahead) <= IN_PROCESS_UP_TO or self.jobs == 1 else None
         if pending is not None or self.jobs == 1:
             local = self._local()
             for chunk in (ahead if self.jobs > 1 else chunks):
@@ -364,12 +399,15 @@ class _Spool:
         self.rows = open(folder / "candidates", "w+b")
         self.settled = open(folder / "settled", "w+b")
 
-    def first(self, rows: list[Row], graded: list[Graded]) -> None:
-        pickle.dump(graded, self.results, pickle.HIGHEST_PROTOCOL)
-        open_rows = [row for row, g in zip(rows, graded) if g.candidate is not None]
+    def first(self, graded: list[Graded]) -> None:
+        """A chunk's results; the rows of its candidates (which come back with them) kept apart for the second pass."""
+        open_rows = [g.row for g in graded if g.candidate is not None]
         if open_rows:
             pickle.dump(([g.unit_id for g in graded if g.candidate is not None], open_rows), self.rows,
                         pickle.HIGHEST_PROTOCOL)
+        for g in graded:
+            g.row = None
+        pickle.dump(graded, self.results, pickle.HIGHEST_PROTOCOL)
 
     def candidates(self, effects: dict[str, QuotaEffect]) -> Iterator[tuple[Row, QuotaEffect]]:
         for ids, rows in _read(self.rows):

@@ -113,3 +113,30 @@ def test_the_rule_engine_decides_from_what_it_is_given(monkeypatch):
     monkeypatch.setattr(durable_engine.durable_rules_engine, "assert_fact", lowered)
     assert engine.decide(1, env)[key] is False
     assert evaluator.decide(1, env)[key] is True
+
+
+def test_a_unit_that_overflows_the_engines_stack_is_checked_again_in_smaller_facts():
+    """durable-rules walks the nodes a fact matches on a stack of 64 (error 303 beyond): a unit with most
+    answers unusual matches too many at once, and is checked again in smaller facts, not refused."""
+    base, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan = plan_with(base, "engine_checks_overflow", [(f"many_{i}", f"tasks_done >= {i}") for i in range(70)])
+    from engine.evaluate import Grader, decide_unit, engine_values
+
+    grader = Grader(plan, explain=False)
+    verifier = grader.engine.verifier
+    env = engine_values(plan, {**{k: v for k, v in _base_values(plan).items()}, "tasks_done": 100})
+    decided = decide_unit(plan, grader.compiled, env)
+    assert sum(decided.outcomes[f"veto.many_{i}"] for i in range(70)) == 70  # every veto held: all unusual
+    with pytest.raises(durable_engine.durable_rules_engine.error, match="303"):
+        verifier._check(verifier.coarse, decided.env, decided.outcomes)
+    assert verifier.refused(decided.env, decided.outcomes) == []
+    wrong = dict(decided.outcomes, **{"veto.many_69": False})
+    assert verifier.refused(decided.env, wrong) == ["veto.many_69"]
+
+
+def _base_values(plan) -> dict:
+    from engine.cases import load_cases
+    from engine.facts import unit_from_record
+
+    base = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base
+    return unit_from_record(1, dict(base), {}, plan.catalogue, "base").values
