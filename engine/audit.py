@@ -23,11 +23,10 @@ from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import result as result_record
-from engine.facts import Cell, GridCells, UnitFacts, read_records, unit_from_record
+from engine.facts import Cell, GridCells, Stream, UnitFacts, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
-from engine.quota import QuotaEffect
-from engine.record import decision, file_sha256, ruleset_entry, stored_unit
+from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_unit
 from engine.store import Entry, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
@@ -99,15 +98,6 @@ def _explained_outcomes(explanation: dict) -> dict[str, str]:
     return found
 
 
-def quota_effect(stored: Optional[dict]) -> Optional[QuotaEffect]:
-    """A stored quota record as the effect it was."""
-    if stored is None:
-        return None
-    return QuotaEffect(stored["cohort"], stored["level"], tuple(stored["base_levels"]), stored["base_count"],
-                       stored["share_pct"], stored["allowed"], stored["candidates"], stored["rank"], stored["kept"],
-                       stored["demoted_to"], tuple((k["key"], k["order"], k["value"]) for k in stored["rank_by"]))
-
-
 def evaluation_of(plan: Plan, row: StoredUnit, explain: bool = True) -> UnitEvaluation:
     """A stored unit graded again from its stored facts and quota effect; it must reach its stored decision."""
     unit = unit_from_row(row, plan)
@@ -145,7 +135,7 @@ class Replay:
     differences: list[dict] = field(default_factory=list)  # {unit_id, lang, fields}
 
 
-def replay(store: Store, seq: int) -> Replay:
+def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) -> Replay:
     """Grade a recorded run or appeal again from the ledger alone; list every unit whose decision differs."""
     entry = store.entry(seq)
     if entry["kind"] == "override":
@@ -153,6 +143,8 @@ def replay(store: Store, seq: int) -> Replay:
                                                "nothing to evaluate again")])
     detail = entry["detail"]
     plan = stored_plan(store, detail["ruleset_sha256"])
+    if entry["kind"] == "run" and entry["results_layout"] != 1:
+        return _replay_run(store, entry, plan, jobs, progress)
     stored = {row.unit_id: row for row in store.units(seq)}
     if entry["kind"] == "run":
         units = [unit_from_row(row, plan) for row in stored.values()]
@@ -171,6 +163,31 @@ def replay(store: Store, seq: int) -> Replay:
         fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
         if fields:
             out.differences.append({"unit_id": unit_id, "fields": fields})
+    return out
+
+
+def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], progress) -> Replay:
+    """A run of any size graded again as it was graded (every core, the quota over the whole run), its units
+    read from the ledger one at a time and compared with their stored decisions as they come back."""
+    from engine import run
+
+    seq, detail = entry["seq"], entry["detail"]
+    out = Replay(seq, "run", store.ruleset(detail["ruleset_sha256"]), detail["units"])
+    columns = list(plan.catalogue.facts)
+    stream = Stream(detail["facts_source"], columns, False,
+                    ((u.record, None, u.facts, stored_cells(u.data["cells"]), u.history) for u in store.iter_units(seq)))
+    stored = store.iter_units(seq)
+
+    def check(graded) -> None:
+        row = next(stored)
+        before, after = row.decision, graded.data["decision"]
+        fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
+        if row.unit_id != graded.unit_id:
+            fields = ["the unit is not graded again"]
+        if fields:
+            out.differences.append({"unit_id": row.unit_id, "fields": fields})
+
+    run.grade_stream(plan, stream, jobs=jobs, progress=progress, collect=check)
     return out
 
 

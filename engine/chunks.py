@@ -19,7 +19,7 @@ from engine import render
 from engine.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
-from engine.explain import result, summary
+from engine.explain import missing_facts, result, summary
 from engine.facts import Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, parse_chunk
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
@@ -67,6 +67,7 @@ class Graded:
     year: Optional[int] = None
     line: Optional[int] = None  # its row in the file
     row: Optional[Row] = None  # a candidate's row, kept to grade it again once ranked
+    shown: Optional[dict] = None  # with the audit data: its name, workplace type and missing facts
     base: Optional[str] = None  # the quota cohort this unit counts in, when its grade is in the base levels
     candidate: Optional[tuple[str, tuple]] = None  # (cohort, rank values) of a unit the quota may move
     output: Any = None  # its rendered output; None for a candidate until the quota is settled
@@ -192,6 +193,8 @@ class Worker:
             out.data = unit_data(unit.source, unit.raw, unit.cells, unit.history, decision(self.plan, ev))
             year = unit.engine.get("year")
             out.year = year if isinstance(year, int) else None
+            out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
+                         "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
         return out
 
 

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import getpass
-from collections import Counter
 import json
 import os
+import pickle
 import sys
+import tempfile
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import click
 from tabulate import tabulate
@@ -25,13 +26,14 @@ from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
 from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
-from engine.impact import impact
+from engine.impact import compare
 from engine.explain import document, reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
-from engine.facts import FORMATS, ids_in, load_facts, load_facts_as_year, read_records, with_supplement, years_in, years_of
+from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, supplement_of, years_in,
+                          years_of)
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
 from engine.model import RuleSet
-from engine.record import RunRecorder
+from engine.record import RunRecorder, evaluation_from
 from engine.store import open_store
 
 LANGS = click.Choice(["vi", "en"])
@@ -376,23 +378,32 @@ def diff_command(old: str, new: str, fmt: str) -> None:
               help="More facts for the same units, matched by unit_id: the facts the newer catalogue adds.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
-def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: str, lang: str) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
+def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: str, lang: str,
+                   jobs: Optional[int]) -> None:
     """Grade the units of FACTS under two rule sets; list every unit whose grade, title or verdict changes, and why."""
     root = find_rules_root()
     plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
-    read = read_records(facts)
     shown = display_path(facts)
+    columns = open_stream(facts).columns
+    supplement = None
     if extra is not None:
-        read = with_supplement(read, read_records(extra), shown, display_path(extra))
-    year = _single_year(facts, read[1], plans)
-    _check_known_columns(shown, read[0], plans)
-    evaluations, sides, problems = [], [], []
-    for plan in plans:
-        facts_file = load_facts_as_year(facts, read, plan.catalogue, plan.ruleset.year, year)
-        evaluations.append(Grader(plan, explain=False).batch(facts_file.units))  # outcomes suffice
-        sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": plan.ruleset.year - year})
-        problems += [p for p in facts_file.problems if p not in problems]
-    report = impact(plans[0], evaluations[0], plans[1], evaluations[1])
+        supplement = supplement_of(read_records(extra), columns, ids_in(facts), shown, display_path(extra))
+        columns = columns + supplement[0]
+    year = _single_year(facts, None, plans)
+    _check_known_columns(shown, columns, plans)
+    sides, problems, gradings = [], [], []
+    with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
+        for n, plan in enumerate(plans):  # one grading after the other, each on every core
+            stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
+            spool = open(Path(folder) / f"side{n}", "w+b")
+            outcome = run.grade_stream(plan, stream, jobs=jobs, progress=run.Progress(),
+                                       collect=lambda g, spool=spool: pickle.dump((g.unit_id, g.data["decision"], g.shown),
+                                                                                  spool, pickle.HIGHEST_PROTOCOL))
+            gradings.append(spool)
+            sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": plan.ruleset.year - year})
+            problems += [p for p in outcome.problems if p not in problems]
+        report = compare(plans[0], plans[1], _pairs(plans, gradings))
     doc = {"from": ruleset_record(plans[0]), "to": ruleset_record(plans[1]),
            "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year, "sides": sides},
            "summary": report.summary(), "distribution": report.distribution,
@@ -404,9 +415,24 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     _report_unit_problems(problems)
 
 
-def _single_year(facts: Path, records: list, plans: list[Plan]) -> int:
+def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
+    """The two gradings of each unit, in input order, as evaluations made again from their decisions."""
+    def read(spool):
+        spool.seek(0)
+        while True:
+            try:
+                yield pickle.load(spool)
+            except EOFError:
+                return
+
+    for (unit_id, decided_a, shown_a), (_, decided_b, shown_b) in zip(read(gradings[0]), read(gradings[1])):
+        yield (evaluation_from(plans[0], unit_id, shown_a, decided_a), shown_a["missing"],
+               evaluation_from(plans[1], unit_id, shown_b, decided_b), shown_b["missing"])
+
+
+def _single_year(facts: Path, records: Optional[list], plans: list[Plan]) -> int:
     """Impact compares rule sets on one year's reports, from the year of one of the two."""
-    years = years_of(records)
+    years = years_of(records) if records is not None else years_in(facts)
     wanted = sorted({p.ruleset.year for p in plans})
     shown = display_path(facts)
     if len(years) != 1:
@@ -563,10 +589,11 @@ def audit_group() -> None:
 @click.argument("record", type=int, metavar="RECORD")
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def audit_replay(record: int, db: Optional[Path], fmt: str) -> None:
-    """Grade a recorded run (or appeal) again from the stored rule set and facts; report any result that differs."""
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
+def audit_replay(record: int, db: Optional[Path], fmt: str, jobs: Optional[int]) -> None:
+    """Grade a recorded run (or appeal) again from the stored rule set and facts; report any decision that differs."""
     with open_store(_db_path(db), create=False) as store:
-        report = replay(store, record)
+        report = replay(store, record, jobs, run.Progress())
     doc = {"seq": report.seq, "kind": report.kind, "units": report.units, "differences": report.differences,
            "ruleset": {k: v for k, v in report.ruleset.items() if k not in ("canonical", "ordered")}}
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2) if fmt == "json" else render.replay_text(doc), nl=fmt == "json")

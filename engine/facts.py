@@ -521,6 +521,52 @@ def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list],
     return columns + added, merged
 
 
+def supplement_of(extra: tuple[list[str], list], columns: list[str], ids: list[str], shown: str,
+                  extra_shown: str) -> tuple[list[str], dict[str, dict]]:
+    """A second file's columns for the same units, by unit id, checked as :func:`with_supplement` checks them."""
+    extra_columns, extra_records = extra
+    if "unit_id" not in extra_columns:
+        raise FactsError([Problem(extra_shown, "no 'unit_id' column: the supplement's rows are matched to units by id", 1)])
+    both = [c for c in extra_columns if c in columns and c != "unit_id"]
+    if both:
+        raise FactsError([Problem(extra_shown, f"column '{both[0]}' is in {shown} too; a fact must come from one file",
+                                  1, extra_columns.index(both[0]) + 1)])
+    by_id: dict[str, dict] = {}
+    problems = []
+    known = set(ids)
+    for rec, cells in extra_records:
+        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        where = cells.get("unit_id", Cell(None, None))
+        if unit_id in by_id:
+            problems.append(Problem(extra_shown, f"unit '{unit_id}' appears twice", where.line, where.column))
+        elif unit_id not in known:
+            problems.append(Problem(extra_shown, f"unit '{unit_id}' is not in {shown}", where.line, where.column))
+        by_id[unit_id] = rec
+    if problems:
+        raise FactsError(problems)
+    return [c for c in extra_columns if c != "unit_id"], by_id
+
+
+def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Optional[tuple[list[str], dict[str, dict]]] = None
+            ) -> Stream:
+    """The same units read under another year's catalogue, unit by unit (see :func:`load_facts_as_year`)."""
+    added, by_id = supplement if supplement is not None else ([], {})
+    columns = [c for c in stream.columns + added if c in catalogue.facts]
+
+    def rows():
+        for index, line, values, where in stream.rows:
+            rec = stream.record(values)
+            cells = dict(stream.cells(line, values, where))
+            if added:
+                unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+                extra = by_id.get(unit_id, {})
+                rec = {**rec, **{c: extra.get(c) for c in added}}
+                cells.update({c: Cell(None, None) for c in added})
+            rec = moved_record({k: v for k, v in rec.items() if k in catalogue.facts}, years, catalogue)
+            yield index, line, rec, cells
+    return Stream(stream.shown, columns, False, rows(), stream.path)
+
+
 def moved_record(rec: dict, years: int, catalogue: Catalogue) -> dict:
     """The same report ``years`` later: its ``year`` and every date fact move, nothing else.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
@@ -94,13 +94,18 @@ def side(ev: UnitEvaluation) -> Side:
 def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitEvaluation]) -> Impact:
     """Compare the two gradings of the same units (matched by unit id)."""
     by_id = {ev.unit.unit_id: ev for ev in after}
+    pairs = ((ev_a, missing_facts(old, ev_a), by_id[ev_a.unit.unit_id], missing_facts(new, by_id[ev_a.unit.unit_id]))
+             for ev_a in before if ev_a.unit.unit_id in by_id)
+    return compare(old, new, pairs)
+
+
+def compare(old: Plan, new: Plan, pairs: Iterable[tuple[UnitEvaluation, list[str], UnitEvaluation, list[str]]]) -> Impact:
+    """Compare two gradings unit by unit: ``(before, its missing facts, after, its missing facts)`` in input order.
+    Only the units that change are kept."""
     units: list[UnitImpact] = []
     distribution = {s: {"before": 0, "after": 0} for s in STATES}
     compared = 0
-    for ev_a in before:
-        ev_b = by_id.get(ev_a.unit.unit_id)
-        if ev_b is None:
-            continue
+    for ev_a, missing_a, ev_b, missing_b in pairs:
         compared += 1
         a, b = side(ev_a), side(ev_b)
         distribution[a.state]["before"] += 1
@@ -109,10 +114,9 @@ def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitE
         if not changed:
             continue
         name = str(ev_a.unit.values.get("name") or ev_b.unit.values.get("name") or "")
-        missing_before = set(missing_facts(old, ev_a))
         units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
                                 responsible(old, ev_a, new, ev_b, changed),
-                                [f for f in missing_facts(new, ev_b) if f not in missing_before]))
+                                [f for f in missing_b if f not in set(missing_a)]))
     return Impact(units, compared, distribution)
 
 

@@ -10,11 +10,12 @@ import hashlib
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from engine import __version__
+from engine import __version__, aggregate
 from engine.compile import Plan
-from engine.evaluate import UnitEvaluation
+from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
-from engine.facts import GridCells
+from engine.facts import GridCells, UnitFacts
+from engine.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit
 
 OUTCOME_CODES = {True: "T", False: "F", None: "?"}
@@ -43,6 +44,29 @@ def decision(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
 def outcomes_of(plan: Plan, stored: Mapping[str, Any]) -> dict[str, Optional[bool]]:
     """The outcome of each decision from a stored decision's codes."""
     return {k.key: CODE_OUTCOMES[c] for k, c in zip(plan.decisions, stored["outcomes"])}
+
+
+def quota_effect(stored: Optional[dict]) -> Optional[QuotaEffect]:
+    """A stored quota record as the effect it was."""
+    if stored is None:
+        return None
+    return QuotaEffect(stored["cohort"], stored["level"], tuple(stored["base_levels"]), stored["base_count"],
+                       stored["share_pct"], stored["allowed"], stored["candidates"], stored["rank"], stored["kept"],
+                       stored["demoted_to"], tuple((k["key"], k["order"], k["value"]) for k in stored["rank_by"]))
+
+
+def evaluation_from(plan: Plan, unit_id: str, values: dict[str, Any], decided: Mapping[str, Any]) -> UnitEvaluation:
+    """The evaluation a decision stands for, made again from its outcomes by the grade arithmetic (no facts are
+    read again, no trace is made): enough to compare two gradings.  ``values``: the facts a comparison shows."""
+    unit = UnitFacts(unit_id, 0, "", values=dict(values))
+    if "outcomes" not in decided:
+        return UnitEvaluation(unit, decided["status"])
+    outcomes = outcomes_of(plan, decided)
+    one = aggregate.stage_one(plan, values["workplace_type"], outcomes)
+    effect = quota_effect(decided.get("quota"))
+    choice = aggregate.choose_grade(plan, one, outcomes, None if effect is None or effect.kept else effect.demote_to)
+    return UnitEvaluation(unit, choice.status, Decided(outcomes, one, choice, aggregate.titles(plan, outcomes), {}),
+                          quota=effect)
 
 
 def unit_data(source: str, raw: dict, cells: Mapping, history: dict, decided: dict) -> dict[str, Any]:

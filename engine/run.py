@@ -55,16 +55,18 @@ class Outcome:
 class Progress:
     """Units done, rate and time left, on one line of stderr when it is a terminal (and nothing otherwise)."""
 
-    def __init__(self, enabled: Optional[bool] = None, stream: IO = sys.stderr):
+    def __init__(self, enabled: Optional[bool] = None, stream: IO = sys.stderr, after: float = 1.5):
+        """``after``: seconds before the first line (a run that ends sooner shows nothing)."""
         self.stream = stream
         self.enabled = stream.isatty() if enabled is None else enabled
-        self.start = time.monotonic()
+        self.after = after
+        self.begun = self.start = time.monotonic()
         self.shown = 0.0
         self.drawn = False
 
     def update(self, phase: str, done: int, total: Optional[int] = None) -> None:
         now = time.monotonic()
-        if not self.enabled or now - self.shown < 0.5 or now - self.start < 1.5:
+        if not self.enabled or now - self.shown < 0.5 or now - self.begun < self.after:
             return
         self.shown = now
         rate = done / max(now - self.start, 1e-9)
@@ -92,22 +94,27 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
-               jobs: Optional[int] = None, progress: Optional[Progress] = None, history=None, recorder=None,
-               keep: Optional[str] = None) -> Outcome:
-    """Grade every unit of a facts file and write the output; see the module's docstring.
+def grade_file(plan: Plan, path: Path, **options) -> Outcome:
+    """Grade every unit of a facts file and write the output; see :func:`grade_stream`."""
+    return grade_stream(plan, open_stream(path), **options)
+
+
+def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
+                 jobs: Optional[int] = None, progress: Optional[Progress] = None, history=None, recorder=None,
+                 keep: Optional[str] = None, collect: Optional[Callable[[Graded], None]] = None) -> Outcome:
+    """Grade every unit of a stream of facts and write the output; see the module's docstring.
 
     ``history`` fills facts from the ledger's earlier years (:class:`engine.history.HistoryFiller`);
     ``recorder`` receives each unit's audit data in input order (:class:`engine.record.RunRecorder`);
-    ``keep`` names a unit whose full evaluation the outcome returns (for an explanation).
+    ``keep`` names a unit whose full evaluation the outcome returns (for an explanation);
+    ``collect`` receives each unit's result as data, in input order (to compare two gradings).
     """
-    stream = open_stream(path)
     problems = check_columns(stream.columns, plan.catalogue, stream.shown)
     if problems:
         raise FactsError(problems)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
-                  stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
-                  stream.csv_format)
+                  stream.shown, tuple(stream.columns), stream.text_only, output, lang,
+                  recorder is not None or collect is not None, keep, stream.csv_format)
     progress = progress or Progress(enabled=False)
     rows = _Reading(stream, history)
     twice = _Duplicates(stream, setup, plan)
@@ -148,7 +155,7 @@ def grade_file(plan: Plan, path: Path, *, output: str = "none", lang: str = "vi"
                                           f"{', '.join(ids)} appear more than once; an audit record needs one result "
                                           "per unit")])
         with (recorder if recorder is not None else _Nothing()):
-            _write(spool, writer, out, plan, lang, outcome, recorder, progress, done)
+            _write(spool, writer, out, plan, lang, outcome, recorder, progress, done, collect)
     progress.done()
     return outcome
 
@@ -168,7 +175,7 @@ def _observe(writer, graded: Graded) -> None:
 
 
 def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, outcome: Outcome, recorder,
-           progress: Progress, total: int) -> None:
+           progress: Progress, total: int, collect: Optional[Callable[[Graded], None]] = None) -> None:
     """The last pass: every unit in input order, to the output and to the audit record."""
     from engine.explain import ruleset_record
     from engine import __version__
@@ -185,6 +192,8 @@ def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, 
                 outcome.kept = g
             if recorder is not None:
                 recorder.add(g)
+            if collect is not None:
+                collect(g)
             written += 1
             progress.update("writing", written, total)
             yield g
@@ -253,8 +262,8 @@ class _Reading:
         yield from _chunks(self._rows())
 
     def _rows(self) -> Iterator[Row]:
-        for index, line, values, where in self.stream.rows:
-            row = Row(index, line, values, where)
+        for index, line, values, where, *history in self.stream.rows:  # a stored unit comes with its history
+            row = Row(index, line, values, where, history=dict(history[0]) if history else {})
             if self.history is not None:
                 self._fill(row)
             yield row

@@ -453,6 +453,16 @@ class Store:
         dictionary = self._dictionary(seq)
         return [StoredUnit(r[0], r[1], r[2], r[3], r[4], json.loads(unpack_unit(r[5], dictionary))) for r in rows]
 
+    def iter_units(self, seq: int) -> Iterator[StoredUnit]:
+        """An entry's units stored as data (layout 2), one at a time, in record order."""
+        cursor = self.db.execute("SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ? "
+                                 "ORDER BY record", (seq,))
+        dictionary = None
+        for r in cursor:
+            if dictionary is None:
+                dictionary = self._dictionary(seq)
+            yield StoredUnit(r[0], r[1], r[2], r[3], r[4], json.loads(unpack_unit(r[5], dictionary)))
+
     def legacy_units(self, seq: int, unit_id: Optional[str] = None) -> list[UnitRow]:
         sql = "SELECT unit_id, year, record, source, status, grade, raw, result_vi, result_en FROM results WHERE seq = ?"
         args: tuple = (seq,)

@@ -1,0 +1,79 @@
+"""The pipeline that grades whole files: the same bytes for any number of processes, progress on a terminal only."""
+from __future__ import annotations
+
+import os
+import pty
+from pathlib import Path
+
+import pytest
+
+from cli_run import REPO, run_cdcs
+from conftest import compiled
+from engine import run
+
+GOLDEN = REPO / "tests" / "golden"
+PROVINCE = REPO / "examples" / "province_2024.csv"
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 7 units and no file too small for a pool: the 60 units of the example go through real processes."""
+    monkeypatch.setattr(run, "CHUNK", 7)
+    monkeypatch.setattr(run, "IN_PROCESS_UP_TO", 0)
+
+
+@pytest.mark.parametrize("output, golden", [("csv", "province_2024.results.csv"), ("json", "province_2024.json"),
+                                            ("table", "province_2024.table.vi.txt")])
+def test_every_number_of_processes_writes_the_golden_bytes(small_chunks, tmp_path: Path, output: str, golden: str):
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    expected = (GOLDEN / golden).read_bytes()
+    for jobs in (1, 2, 3):
+        out = tmp_path / f"{jobs}.{output}"
+        outcome = run.grade_file(plan, PROVINCE, output=output, lang="vi", out=out, jobs=jobs)
+        assert out.read_bytes() == expected, f"--jobs {jobs}"
+        assert outcome.units == 60 and outcome.counts["excellent"] == 7
+
+
+def test_every_number_of_processes_writes_the_same_workbook_and_lines(small_chunks, tmp_path: Path):
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    for output in ("xlsx", "jsonl"):
+        written = set()
+        for jobs in (1, 2):
+            out = tmp_path / f"{jobs}.{output}"
+            run.grade_file(plan, PROVINCE, output=output, lang="en", out=out, jobs=jobs)
+            written.add(out.read_bytes())
+        assert len(written) == 1, output
+
+
+def test_a_unit_id_given_again_in_a_later_chunk_is_invalid_whatever_the_processes(small_chunks, tmp_path: Path):
+    rows = PROVINCE.read_text(encoding="utf-8").splitlines()
+    facts = tmp_path / "twice.csv"
+    facts.write_text("\n".join(rows + [rows[3]]) + "\n", encoding="utf-8")
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    outputs = set()
+    for jobs in (1, 2):
+        out = tmp_path / f"{jobs}.csv"
+        outcome = run.grade_file(plan, facts, output="csv", out=out, jobs=jobs)
+        messages = [p.render() for p in outcome.problems]
+        assert any("'HL-VP03' is given twice (first on row 4)" in m and ":62:1:" in m for m in messages), messages
+        assert out.read_text(encoding="utf-8").splitlines()[-1].startswith("HL-VP03,Công đoàn Chi cục An toàn")
+        assert ",invalid," in out.read_text(encoding="utf-8").splitlines()[-1]
+        outputs.add(out.read_bytes())
+    assert len(outputs) == 1
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path: Path):
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    master, slave = pty.openpty()
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        assert terminal.isatty()
+        run.grade_file(plan, PROVINCE, output="csv", out=tmp_path / "o.csv", jobs=1,
+                       progress=run.Progress(stream=terminal, after=0))
+    shown = os.read(master, 65536).decode("utf-8")
+    os.close(master)
+    assert "units/s" in shown and ("grading: " in shown or "writing: " in shown), shown
+
+
+def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path):
+    run_ = run_cdcs("grade", "examples/province_2024.csv", "--format", "csv", "--out", str(tmp_path / "o.csv"))
+    assert run_.code == 0 and run_.stderr == f"60 units graded → {tmp_path / 'o.csv'}\n", run_
