@@ -24,6 +24,7 @@ from engine.facts import Cell, CsvFormat, GridCells, Reported, TextChunk, Typist
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
 from engine.record import decision, unit_data
+from engine.store import StoredUnit, canonical_json, pack_unit, packing
 
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
 
@@ -40,9 +41,10 @@ class Setup:
     text_only: bool
     output: str  # one of FORMATS
     lang: str
-    record: bool  # also the data an audit record keeps of each unit
+    record: bool  # also the data an audit record keeps of each unit, packed as the ledger stores it
     keep: Optional[str] = None  # a unit whose full evaluation comes back too (to explain it)
     csv_format: Optional[CsvFormat] = None  # how to read chunks of a CSV file's text
+    compare: bool = False  # each unit's decision as data, with what a comparison of two gradings shows
 
 
 @dataclass
@@ -71,7 +73,8 @@ class Graded:
     base: Optional[str] = None  # the quota cohort this unit counts in, when its grade is in the base levels
     candidate: Optional[tuple[str, tuple]] = None  # (cohort, rank values) of a unit the quota may move
     output: Any = None  # its rendered output; None for a candidate until the quota is settled
-    data: Optional[dict] = None  # what an audit record keeps of it
+    data: Optional[dict] = None  # its decision as data (to compare two gradings)
+    stored: Optional[tuple[bytes, str]] = None  # what the ledger keeps of it: (packed data, digest line)
     problems: list[Problem] = field(default_factory=list)
     kept: Optional[UnitEvaluation] = None  # its full evaluation, for the unit a run was asked to keep
 
@@ -89,6 +92,7 @@ class Worker:
         values = self.plan.catalogue.facts["workplace_type"].values or {}
         self.type_labels = {code: label.model_dump() for code, label in values.items()}
         self.columns = list(setup.columns)
+        self.packing = packing(list(self.plan.catalogue.facts))  # as the ledger compresses this rule set's units
 
     # --- the first pass: every unit --------------------------------------------------------
 
@@ -189,12 +193,19 @@ class Worker:
                 out.output = render.row(brief, lang, self.type_labels)
             else:
                 out.output = (render.row(brief, lang, self.type_labels), render.flat_row(brief))
-        if self.setup.record:
-            out.data = unit_data(unit.source, unit.raw, unit.cells, unit.history, decision(self.plan, ev))
+        if self.setup.record or self.setup.compare:
+            decided = decision(self.plan, ev)
             year = unit.engine.get("year")
             out.year = year if isinstance(year, int) else None
-            out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
-                         "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
+            if self.setup.record:  # packed and hashed here, in parallel: the ledger only writes it
+                text = canonical_json(unit_data(unit.source, unit.raw, unit.cells, unit.history, decided))
+                stored = StoredUnit(unit.unit_id, out.year or self.plan.ruleset.year, unit.index, decided["status"],
+                                    decided.get("grade"), {})
+                out.stored = (pack_unit(text, self.packing), stored.digest(text))
+            if self.setup.compare:
+                out.data = {"decision": decided}
+                out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
+                             "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
         return out
 
 

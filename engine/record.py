@@ -119,10 +119,10 @@ class RunRecorder:
         return self
 
     def add(self, graded) -> None:
-        data = graded.data
-        decided = data["decision"]
+        """A unit packed and hashed by the process that graded it (``Graded.stored``)."""
         year = graded.year if graded.year is not None else self.plan.ruleset.year
-        self.writer.add(StoredUnit(graded.unit_id, year, graded.index, decided["status"], decided.get("grade"), data))
+        status, grade = ("graded", graded.state) if graded.state not in ("not_graded", "invalid") else (graded.state, None)
+        self.writer.add_packed(graded.index, graded.unit_id, year, status, grade, *graded.stored)
         self.count += 1
 
     def finish(self) -> int:

@@ -36,6 +36,7 @@ from engine.facts import Cell, Stream, TextChunk, check_columns, open_stream, pa
 from engine.quota import QuotaCandidate, QuotaEffect, place
 
 CHUNK = 500  # units sent to a process at a time
+EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)
 IN_PROCESS_UP_TO = 2000  # a file this small is graded in this process: starting others would cost more
 
 
@@ -113,10 +114,10 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
     if problems:
         raise FactsError(problems)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
-                  stream.shown, tuple(stream.columns), stream.text_only, output, lang,
-                  recorder is not None or collect is not None, keep, stream.csv_format)
+                  stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
+                  stream.csv_format, compare=collect is not None)
     progress = progress or Progress(enabled=False)
-    rows = _Reading(stream, history)
+    rows = _Reading(stream, history, min(CHUNK, EXPLAINED_CHUNK) if output in ("json", "jsonl") else CHUNK)
     twice = _Duplicates(stream, setup, plan)
     with _Workers(setup, plan, rows, jobs) as workers, tempfile.TemporaryDirectory(prefix="cdcs-") as folder, \
             quiet_collector():
@@ -239,27 +240,28 @@ class _Reading:
     """The file's units as work for the workers: chunks of a CSV file's text as written (parsed by the workers),
     or rows read here (other formats, or when the ledger fills facts in)."""
 
-    def __init__(self, stream: Stream, history):
+    def __init__(self, stream: Stream, history, size: int):
         self.stream = stream
+        self.size = size  # units a chunk
         self.history = history if history is not None and history.active else None
         self.estimate: Optional[int] = None
         try:
-            self.size = os.path.getsize(stream.path) if stream.path else 0
+            self.bytes = os.path.getsize(stream.path) if stream.path else 0
         except OSError:
-            self.size = 0
+            self.bytes = 0
         self.read = 0  # characters of the file read so far (of a CSV file read in chunks)
 
     def chunks(self) -> Iterator[Any]:
         if self.stream.texts is not None and self.history is None:
             units = 0
-            for chunk in self.stream.texts(CHUNK):
+            for chunk in self.stream.texts(self.size):
                 units += chunk.units
                 self.read += len(chunk.text)
-                if self.size:
-                    self.estimate = max(units, int(units * self.size / max(self.read, 1)))
+                if self.bytes:
+                    self.estimate = max(units, int(units * self.bytes / max(self.read, 1)))
                 yield chunk
             return
-        yield from _chunks(self._rows())
+        yield from _chunks(self._rows(), self.size)
 
     def _rows(self) -> Iterator[Row]:
         for index, line, values, where, *history in self.stream.rows:  # a stored unit comes with its history
@@ -316,7 +318,7 @@ class _Duplicates:
         return work
 
 
-def _chunks(rows: Iterable, size: int = CHUNK) -> Iterator[list]:
+def _chunks(rows: Iterable, size: int) -> Iterator[list]:
     chunk: list = []
     for row in rows:
         chunk.append(row)
@@ -369,7 +371,7 @@ class _Workers:
             yield chunk, graded
 
     def settle(self, work: Iterator[tuple[Row, QuotaEffect]]) -> Iterator[list[Graded]]:
-        chunks = _chunks(work)
+        chunks = _chunks(work, self.rows.size)
         if self.pool is None:
             local = self._local()
             for chunk in chunks:

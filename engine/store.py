@@ -234,7 +234,7 @@ def packing(fact_names: list[str]):
 
 
 def pack_unit(text: str, dictionary: bytes) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
     return b"\x02" + packer.compress(text.encode("utf-8")) + packer.flush()
 
 
@@ -294,10 +294,15 @@ class EntryWriter:
 
     def add(self, unit: StoredUnit) -> None:
         text = canonical_json(unit.data)
+        self.add_packed(unit.record, unit.unit_id, unit.year, unit.status, unit.grade, pack_unit(text, self.dictionary),
+                        unit.digest(text))
+
+    def add_packed(self, record: int, unit_id: str, year: int, status: str, grade: Optional[str], blob: bytes,
+                   digest: str) -> None:
+        """A unit already packed (against this rule set's dictionary) and digested, by another process."""
         self.store.db.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (self.seq, unit.record, unit.unit_id, unit.year, unit.status, unit.grade,
-                               pack_unit(text, self.dictionary)))
-        self.units_hash.update((unit.digest(text) + "\n").encode("utf-8"))
+                              (self.seq, record, unit_id, year, status, grade, blob))
+        self.units_hash.update((digest + "\n").encode("utf-8"))
         self.count += 1
         if self.count == 1:
             self.store.paused_mid_entry()
