@@ -1,7 +1,21 @@
 #!/usr/bin/env python3
-"""Throughput and peak memory of grading: each back end alone, then the full batch.
+"""Throughput and peak memory of grading in one process: each back end alone, then together.
 
     python benchmarks/bench_grading.py --units 10000
+    python benchmarks/bench_grading.py --commands --sizes 10000 100000 1000000   # the real command, end to end
+
+The measurements, each over the same units:
+
+- ``compiled``: the compiled evaluator alone (all three stages and the grade arithmetic);
+- ``engine_check``: what a batch does for every unit — the compiled evaluator decides, the
+  rule engine (durable-rules) checks every answer;
+- ``tracer``: the tracing evaluator, which makes explanations;
+- ``engine_alone``: the rule engine deciding by itself (how a refused answer is named);
+- ``batch``: ``Grader.batch`` as cases and appeals use it (the quota included, no explanations).
+
+``--commands`` runs ``benchmarks/bench_commands.py`` instead: the real ``cdcs grade`` on
+every core at each size, each output format and ``--record``, with the memory of the
+whole process tree.
 
 Units are synthetic: drawn from ``criteria/catalogue.yaml`` with a seeded
 ``random.Random`` so that every run grades the same units, with the correlations the
@@ -38,14 +52,14 @@ sys.path.insert(0, str(REPO))  # the engine of this checkout, even when not inst
 
 from engine.compile import Plan, compile_file  # noqa: E402
 from engine.errors import EngineDisagreement  # noqa: E402
-from engine.evaluate import Backend, DurableBackend, Grader, TraceBackend, decide_unit  # noqa: E402
+from engine.backend_compiled import CompiledBackend  # noqa: E402
+from engine.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402
 from engine.facts import UnitFacts, parse_value  # noqa: E402
 from engine.model import FactSpec  # noqa: E402
 
 DEFAULT_RULES = REPO / "rules" / "2024" / "ruleset-2024.1.yaml"
-MEASUREMENTS = ("evaluator", "durable_rules", "batch")
-SELECTIONS = {"evaluator": ("evaluator",), "durable_rules": ("durable_rules",),
-              "both": ("evaluator", "durable_rules"), "batch": ("batch",), None: MEASUREMENTS}
+MEASUREMENTS = ("compiled", "engine_check", "tracer", "engine_alone", "batch")
+SELECTIONS = {m: (m,) for m in MEASUREMENTS} | {None: MEASUREMENTS}
 OUTCOMES = ("excellent", "good", "completed", "not_completed", "not_graded", "invalid")
 SHORT = {"excellent": "excel.", "good": "good", "completed": "compl.", "not_completed": "not_c.",
          "not_graded": "not_gr.", "invalid": "invalid"}
@@ -287,18 +301,25 @@ def label(status: str, grade: Optional[str]) -> str:
     return grade if status == "graded" and grade else status
 
 
-def run_backend(plan: Plan, units: list[UnitFacts], make: Callable[[Plan], Backend]) -> dict[str, Any]:
-    """Every unit through one back end; keeps only a grade code and an outcome checksum per unit.
+def run_backend(plan: Plan, units: list[UnitFacts], mode: str) -> dict[str, Any]:
+    """Every unit through one back end (or the engine check); keeps only a grade code and an outcome checksum per unit.
 
-    The checksums let the parent find units on which the two back ends decide
-    differently, without keeping every decision in memory (5 bytes a unit).
+    The checksums let the parent find units on which the back ends decide differently,
+    without keeping every decision in memory (5 bytes a unit).
     """
     keys = [d.key for d in plan.decisions]
     codes, sums = array("B"), array("I")
+    integers = mode in ("compiled", "engine_check")
+    values = [engine_values(plan, u.values) if integers else u.values for u in units]  # read, not timed
     start = time.perf_counter()
-    backend = make(plan)
-    for unit in units:
-        decided = decide_unit(plan, backend, unit.values)
+    if mode == "engine_check":
+        grader = Grader(plan, explain=False)
+        decide: Callable[[Any], Decided] = grader.decide
+    else:
+        backend = {"compiled": CompiledBackend, "tracer": TraceBackend, "engine_alone": DurableBackend}[mode](plan)
+        decide = lambda v: decide_unit(plan, backend, v)  # noqa: E731
+    for value in values:
+        decided = decide(value)
         codes.append(OUTCOMES.index(label(decided.choice.status, decided.choice.grade)))
         sums.append(zlib.crc32(repr([decided.outcomes.get(k) for k in keys]).encode()))
     return {"seconds": time.perf_counter() - start, "peak_kib": peak_kib(), "codes": codes, "sums": sums}
@@ -308,7 +329,7 @@ def run_batch(plan: Plan, units: list[UnitFacts]) -> dict[str, Any]:
     """``Grader.batch`` as the CLI runs it; a disagreement ends it and is reported, not hidden."""
     start = time.perf_counter()
     try:
-        results = Grader(plan).batch(units)
+        results = Grader(plan, explain=False).batch(units)
     except EngineDisagreement as exc:
         return {"seconds": time.perf_counter() - start, "peak_kib": peak_kib(), "error": f"EngineDisagreement: {exc}"}
     out = {"seconds": time.perf_counter() - start, "peak_kib": peak_kib()}
@@ -327,7 +348,7 @@ def child(mode: str, rules: Path, count: int, seed: int) -> None:
     if mode == "batch":
         out = run_batch(plan, units)
     else:
-        out = run_backend(plan, units, TraceBackend if mode == "evaluator" else DurableBackend)
+        out = run_backend(plan, units, mode)
     out.update(mode=mode, units=len(units), baseline_kib=baseline, stats=stats, engine=source)
     if "codes" in out:  # serialised only now, so that the peak above is the grading's own
         out["codes"] = out["codes"].tobytes().hex()
@@ -430,11 +451,11 @@ def report(args: argparse.Namespace, results: list[dict[str, Any]], code: str, l
             print(f"{r['mode']:<14}" + "".join(f"{100 * counts[o] / r['units']:>8.1f}" for o in OUTCOMES))
     notes = []
     by_mode = {r["mode"]: r for r in results}
-    if "sums" in by_mode.get("evaluator", {}) and "sums" in by_mode.get("durable_rules", {}):
-        a, b = by_mode["evaluator"], by_mode["durable_rules"]
+    decided = [r for r in results if "sums" in r]
+    for a, b in zip(decided, decided[1:]):
         outcomes = sum(x != y for x, y in zip(a["sums"], b["sums"]))
         grades = sum(x != y for x, y in zip(bytes.fromhex(a["codes"]), bytes.fromhex(b["codes"])))
-        notes.append(f"back ends differ on {outcomes} units' decisions, {grades} units' grades")
+        notes.append(f"{a['mode']} and {b['mode']} differ on {outcomes} units' decisions, {grades} units' grades")
     if "demoted" in by_mode.get("batch", {}):
         notes.append(f"batch: the quota demoted {by_mode['batch']['demoted']} units from excellent")
     notes += [f"{r['mode']}: {r['error']}" for r in results if r.get("error")]
@@ -452,10 +473,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES,
                         help="rule set file (default rules/2024/ruleset-2024.1.yaml)")
     parser.add_argument("--backend", choices=[k for k in SELECTIONS if k], default=None,
-                        help="evaluator or durable_rules alone, both of them, or the full batch "
-                             "(default: all three, each in its own process)")
+                        help="one measurement (default: all of them, each in its own process)")
+    parser.add_argument("--commands", action="store_true",
+                        help="the real command end to end instead (benchmarks/bench_commands.py; its options follow)")
     parser.add_argument("--child", choices=MEASUREMENTS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, _ = parser.parse_known_args(argv)
     if args.units < 1:
         parser.error("--units must be at least 1")
     args.rules = args.rules.resolve()
@@ -463,6 +485,11 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--commands" in argv:
+        from bench_commands import main as commands
+
+        return commands([a for a in argv if a != "--commands"])
     args = parse_args(argv)
     if args.child:
         child(args.child, args.rules, args.units, args.seed)

@@ -165,13 +165,38 @@ class Verifier:
             split = split | more | most
         self.verify = coarse
         self.parts = {leaf.index: compile_condition(plan, leaf.expr) for leaf in coarse.leaves if leaf.key not in plan.by_key}
-        self.coarse, self.fine = self._facts(coarse), self._facts(fine)
+        self.coarse, self.fine = self._facts(coarse), self._facts(fine)  # a split decision's parts: same leaves in both
 
     def _facts(self, verify: VerifyPlan) -> list[tuple]:
-        return [(self.backend.host.get_ruleset(r.name), _REGISTERED[r.name], f'{{"kind":"{r.kind}","sid":"{self.SID}",'
-                 f'"{ZERO}":0', tuple((name, f',"{field_name(name)}":') for name in r.fields),
-                 tuple((leaf.index, leaf.key, f',"p{leaf.index}":', leaf.usual) for leaf in r.leaves))
-                for r in verify.rulesets]
+        """For each rule set of a size: the rule set, its sink, the function writing a unit's fact as JSON text, its leaves."""
+        return [(self.backend.host.get_ruleset(r.name), _REGISTERED[r.name], self._writer(r),
+                 tuple((leaf.index, leaf.key) for leaf in r.leaves)) for r in verify.rulesets]
+
+    def _writer(self, ruleset) -> Any:
+        """Straight-line code writing one fact's JSON text from a unit's engine values and answers: each value it
+        carries (when reported), each answer that is not the usual one.  Made from field names and keys the
+        plan holds (``repr``), never from rule or cell text."""
+        head = json.dumps({"kind": ruleset.kind, "sid": self.SID, ZERO: 0}, separators=(",", ":"))[:-1]
+        lines = ["def write(env, outcomes):", "    get = env.get", f"    text = [{head!r}]"]
+        for name in ruleset.fields:
+            key = "," + json.dumps(field_name(name)) + ":"
+            lines += [f"    v = get({name!r})",
+                      "    if v is not None:",
+                      f"        text.append({key!r} + (str(v) if v.__class__ is int else dumped(v)))"]
+        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "dumped": _json}
+        for leaf in ruleset.leaves:
+            if leaf.index in self.parts:
+                namespace[f"part{leaf.index}"] = self.parts[leaf.index]
+                lines.append(f"    a = part{leaf.index}(env)")
+            else:
+                lines.append(f"    a = outcomes[{leaf.key!r}]")
+            key = ',"p' + str(leaf.index) + '":'
+            lines += [f"    if a is not {leaf.usual!r}:",  # the usual answer goes unwritten
+                      f"        text.append({key!r} + ('2' if a is None else ('1' if a else '0')))"]
+        lines.append("    text.append('}')")
+        lines.append("    return ''.join(text)")
+        exec(compile("\n".join(lines), f"<engine fact {ruleset.name}>", "exec"), namespace)  # noqa: S102
+        return namespace["write"]
 
     def _register(self, split: frozenset[str], size: int) -> tuple[VerifyPlan, frozenset[str]]:
         """The rule sets of one fact size, registered; and the decisions that had to be split further."""
@@ -225,22 +250,10 @@ class Verifier:
         return wrong
 
     def _check(self, facts: list[tuple], env: Mapping[str, Any], outcomes: Mapping[str, Optional[bool]]) -> list[str]:
-        parts = self.parts
         wrong: list[str] = []
-        for ruleset, sink, head, fields, leaves in facts:
-            text = [head]
-            for name, prefix in fields:
-                value = env.get(name)
-                if value is not None:
-                    text.append(prefix)
-                    text.append(str(value) if value.__class__ is int else _json(value))
-            for index, key, prefix, usual in leaves:
-                answer = outcomes[key] if index not in parts else parts[index](env)
-                if answer is not usual:  # the usual answer goes unwritten
-                    text.append(prefix)
-                    text.append("2" if answer is None else ("1" if answer else "0"))
-            text.append("}")
-            result = self.core.assert_fact(ruleset._handle, "".join(text))
+        core = self.core
+        for ruleset, sink, write, leaves in facts:
+            result = core.assert_fact(ruleset._handle, write(env, outcomes))
             if result[0] == 1:  # no rule matched: every answer of this fact is the engine's own
                 continue
             wrong += self._fired(ruleset, sink, result, leaves)
@@ -257,8 +270,8 @@ class Verifier:
             raise EngineFault(f"a rule action failed inside the engine: {errors[0]}")
         fired = {index for index, _ in sink}
         sink.clear()
-        keys = [key.split("#")[0] for index, key, _, _ in leaves if index in fired]
-        return keys or [key.split("#")[0] for _, key, _, _ in leaves]  # matched, but its actions were cut short
+        keys = [key.split("#")[0] for index, key in leaves if index in fired]
+        return keys or [key.split("#")[0] for _, key in leaves]  # matched, but its actions were cut short
 
     def _combinations(self, env, outcomes) -> list[str]:
         """A split decision's answer must be what its parts' answers combine to."""
