@@ -37,20 +37,23 @@ FAST = ["tests/test_engine_checks.py", "tests/test_boundaries.py", "tests/test_r
 # Where a module also holds code that decides nothing (readers, queries), only these functions are mutated.
 FUNCTIONS: dict[str, set[str]] = {
     "engine/facts.py": {"unit_from_record", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
-                        "_flag_duplicates", "_blank"},
-    "engine/store.py": {"canonical_json", "sha256", "digest", "content", "entry_hash", "append", "verify", "rebuild",
-                        "_ruleset_problem", "units", "detail", "_column", "_value"},
+                        "_flag_duplicates", "_blank", "to_integer", "from_integer", "_fast", "_fast_reader", "unit"},
+    "engine/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
+                        "add", "add_packed", "finish", "append", "verify", "content_sha", "_ruleset_problem", "units",
+                        "detail", "_column", "_value", "pack_unit", "unpack_unit", "packing"},
 }
 MODULES: dict[str, list[str]] = {
     # module → the tests that guard it, fastest first (the run stops at the first failure)
     "engine/compile_durable.py": FAST + ["tests/test_properties.py"],
-    "engine/backend_durable.py": FAST + ["tests/test_engine_faults.py", "tests/test_properties.py"],
+    "engine/backend_compiled.py": FAST + ["tests/test_properties.py"],
+    "engine/integers.py": FAST + ["tests/test_properties.py"],
     "engine/backend_trace.py": FAST + ["tests/test_properties.py"],
     "engine/evaluate.py": FAST + ["tests/test_engine_faults.py", "tests/test_cli_faults.py", "tests/test_properties.py"],
+    "engine/backend_durable.py": FAST + ["tests/test_engine_faults.py", "tests/test_cli_faults.py", "tests/test_properties.py"],
     "engine/aggregate.py": FAST + ["tests/test_properties.py"],
     "engine/quota.py": ["tests/test_quota.py"] + FAST + ["tests/test_properties.py"],
-    "engine/facts.py": ["tests/test_boundaries.py", "tests/test_facts_errors.py", "tests/test_rule_cases.py",
-                        "tests/test_golden.py"],
+    "engine/facts.py": ["tests/test_boundaries.py", "tests/test_typist.py", "tests/test_facts_errors.py",
+                        "tests/test_rule_cases.py", "tests/test_golden.py"],
     "engine/store.py": ["tests/test_ledger_tamper.py", "tests/test_audit.py"],
 }
 
@@ -239,7 +242,7 @@ def run_mutant(mutant: Mutant, workdir: Path, timeout: float) -> Outcome:
     start = time.monotonic()
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
-                               "-p", "no:randomly", *MODULES[mutant.module]], cwd=workdir, capture_output=True,
+                               "-p", "no:xdist", *MODULES[mutant.module]], cwd=workdir, capture_output=True,
                               text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=str(workdir)))
         seconds = time.monotonic() - start
         if done.returncode == 0:
@@ -264,7 +267,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", action="append", help="a module's file stem (quota) or path; repeatable")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--timeout", type=float, default=180, help="seconds a mutant's tests may run (a loop: killed)")
     parser.add_argument("--line", type=int, action="append", help="only the mutants on this line; repeatable")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--json", type=Path, help="also write every outcome here")
@@ -280,6 +283,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="cdcs-mutants-") as tmp:
         workdirs = [_copy_checkout(Path(tmp) / f"w{i}") for i in range(args.jobs)]
+        for tests in {tuple(MODULES[m]) for m in chosen}:  # the unmutated code must pass, or nothing is learnt
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                                   *tests], cwd=workdirs[0], capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=str(workdirs[0])))
+            if done.returncode != 0:
+                print(f"the tests fail on the unmutated code: {' '.join(tests)}\n{done.stdout[-2000:]}", file=sys.stderr)
+                return 2
         free = list(workdirs)
         outcomes: list[Outcome] = []
 
