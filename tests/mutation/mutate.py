@@ -242,7 +242,7 @@ def run_mutant(mutant: Mutant, workdir: Path, timeout: float) -> Outcome:
     start = time.monotonic()
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
-                               "-p", "no:xdist", *MODULES[mutant.module]], cwd=workdir, capture_output=True,
+                               "-n", "0", *MODULES[mutant.module]], cwd=workdir, capture_output=True,
                               text=True, timeout=timeout, env=dict(os.environ, PYTHONPATH=str(workdir)))
         seconds = time.monotonic() - start
         if done.returncode == 0:
@@ -284,7 +284,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cdcs-mutants-") as tmp:
         workdirs = [_copy_checkout(Path(tmp) / f"w{i}") for i in range(args.jobs)]
         for tests in {tuple(MODULES[m]) for m in chosen}:  # the unmutated code must pass, or nothing is learnt
-            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
                                    *tests], cwd=workdirs[0], capture_output=True, text=True,
                                   env=dict(os.environ, PYTHONPATH=str(workdirs[0])))
             if done.returncode != 0:
