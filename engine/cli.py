@@ -27,7 +27,7 @@ from engine.diff import diff
 from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader
 from engine.impact import compare
-from engine.explain import document, reasons, result as result_record, ruleset_record
+from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
 from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, supplement_of, years_in,
                           years_of)

@@ -255,7 +255,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
     def texts(size: int) -> Iterator[TextChunk]:
         blank = fmt.delimiter + fmt.quotechar + " \t\r\n"
         try:
-            line, index, parts, units, first, first_index = 2, 1, [], 0, 2, 1
+            line, parts, units, first, first_index = 2, [], 0, 2, 1
             for record in _records(lines, fmt):
                 parts.append(record)
                 if record.strip(blank) or (fmt.quotechar in record and any(c.strip() for row in fmt.reader(io.StringIO(record))
@@ -820,7 +820,7 @@ class Typist:
         """The branch reading one fact's usual spelling, falling back to ``slow``."""
         kind = spec.type
         low, high = spec.bounds
-        slow = [f"    else:", f"        slow(e, {key}, r)"]
+        slow = ["    else:", f"        slow(e, {key}, r)"]
         if kind in ("int", "vnd"):
             least, most = int(low), int(high)
             return [f"    elif r.__class__ is str and r.isascii() and r.isdigit() and {least!r} <= (x := int(r)) <= {most!r}:",

@@ -22,7 +22,6 @@ import pickle
 import sys
 import tempfile
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
