@@ -36,6 +36,7 @@ from engine.quota import QuotaCandidate, QuotaEffect, place
 
 CHUNK = 500  # units sent to a process at a time
 EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)
+XLSX_UNITS = 1_048_575  # the rows of a worksheet, less its header
 IN_PROCESS_UP_TO = 2000  # a file this small is graded in this process: starting others would cost more
 
 
@@ -149,6 +150,9 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
             settled += len(graded)
             progress.update("ranked by the quota; grading its candidates again", settled, len(candidates))
         progress.phase()
+        if output == "xlsx" and done > XLSX_UNITS:
+            raise UserInputError([Problem(stream.shown, f"{done:,} units: a worksheet holds at most {XLSX_UNITS:,} "
+                                          "(1,048,576 rows, one for the header); write --format csv or jsonl instead")])
         if recorder is not None and twice.twice:
             ids = sorted(twice.twice)
             raise UserInputError([Problem(stream.shown, f"not recorded: unit id{'s' if len(ids) > 1 else ''} "

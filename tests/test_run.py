@@ -10,6 +10,7 @@ import pytest
 from cli_run import REPO, run_cdcs
 from conftest import compiled
 from engine import run
+from engine.errors import UserInputError
 
 GOLDEN = REPO / "tests" / "golden"
 PROVINCE = REPO / "examples" / "province_2024.csv"
@@ -77,3 +78,12 @@ def test_progress_is_shown_on_a_terminal(tmp_path: Path):
 def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path):
     run_ = run_cdcs("grade", "examples/province_2024.csv", "--format", "csv", "--out", str(tmp_path / "o.csv"))
     assert run_.code == 0 and run_.stderr == f"60 units graded → {tmp_path / 'o.csv'}\n", run_
+
+
+def test_a_workbook_too_large_for_a_worksheet_is_refused_before_anything_is_written(monkeypatch, tmp_path: Path):
+    monkeypatch.setattr(run, "XLSX_UNITS", 59)  # the example's 60 units, one too many
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    out = tmp_path / "results.xlsx"
+    with pytest.raises(UserInputError, match="60 units: a worksheet holds at most 59"):
+        run.grade_file(plan, PROVINCE, output="xlsx", out=out, jobs=1)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
