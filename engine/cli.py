@@ -178,12 +178,12 @@ def _emit(text: str, out: Optional[Path]) -> None:
         raise click.ClickException(f"{out}: cannot write: {exc.strerror}") from None
 
 
-def _report_unit_problems(problems: list[Problem]) -> None:
+def _report_unit_problems(problems: run.ProblemLog) -> None:
     """Malformed facts made some units invalid: the others are graded, but the run is not clean."""
-    if problems:
-        for problem in problems:
-            click.echo(problem.render(), err=True)
-        raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in the facts; "
+    if problems.count:
+        for line in problems.lines():
+            click.echo(line, err=True)
+        raise click.ClickException(f"{problems.count} problem{'s' if problems.count != 1 else ''} in the facts; "
                                    f"those units are marked invalid, the others were graded")
 
 
@@ -392,17 +392,17 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
         columns = columns + supplement[0]
     year = _single_year(facts, None, plans)
     _check_known_columns(shown, columns, plans)
-    sides, problems, gradings = [], [], []
+    sides, gradings = [], []
+    problems = run.ProblemLog()  # both gradings read the same rows: each problem is told once
     with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
         for n, plan in enumerate(plans):  # one grading after the other, each on every core
             stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
             spool = open(Path(folder) / f"side{n}", "w+b")
-            outcome = run.grade_stream(plan, stream, jobs=jobs, progress=run.Progress(),
+            run.grade_stream(plan, stream, jobs=jobs, progress=run.Progress(), problems=problems,
                                        collect=lambda g, spool=spool: pickle.dump((g.unit_id, g.data["decision"], g.shown),
                                                                                   spool, pickle.HIGHEST_PROTOCOL))
             gradings.append(spool)
             sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": plan.ruleset.year - year})
-            problems += [p for p in outcome.problems if p not in problems]
         report = compare(plans[0], plans[1], _pairs(plans, gradings))
     doc = {"from": ruleset_record(plans[0]), "to": ruleset_record(plans[1]),
            "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year, "sides": sides},

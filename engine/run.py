@@ -15,6 +15,7 @@ is rendered from its own facts, and the spool keeps the input order.
 from __future__ import annotations
 
 import collections
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -40,12 +41,42 @@ XLSX_UNITS = 1_048_575  # the rows of a worksheet, less its header
 IN_PROCESS_UP_TO = 2000  # a file this small is graded in this process: starting others would cost more
 
 
+class ProblemLog:
+    """The problems of the units that could not be graded, each once, in the order found.
+
+    Kept in a temporary file, not in memory: a national file may hold a hundred thousand
+    malformed rows, and the run's memory must not grow with them.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+        self._seen: set[bytes] = set()  # 8-byte digests: the same problem found again (impact grades twice)
+        self.count = 0
+
+    def add(self, problem: Problem) -> None:
+        line = problem.render().replace("\n", " ")
+        digest = hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest()
+        if digest not in self._seen:
+            self._seen.add(digest)
+            self._file.write(line + "\n")
+            self.count += 1
+
+    def lines(self) -> Iterator[str]:
+        self._file.flush()
+        self._file.seek(0)
+        for line in self._file:
+            yield line.rstrip("\n")
+
+    def __len__(self) -> int:
+        return self.count
+
+
 @dataclass
 class Outcome:
     """What a run did: how many units of each grade or status, and the problems of units not graded."""
 
     counts: Counter = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
+    problems: ProblemLog = field(default_factory=ProblemLog)
     kept: Optional[Graded] = None  # the unit asked for by ``keep``, with its full evaluation
 
     @property
@@ -102,17 +133,19 @@ def grade_file(plan: Plan, path: Path, **options) -> Outcome:
 
 def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
                  jobs: Optional[int] = None, progress: Optional[Progress] = None, history=None, recorder=None,
-                 keep: Optional[str] = None, collect: Optional[Callable[[Graded], None]] = None) -> Outcome:
+                 keep: Optional[str] = None, collect: Optional[Callable[[Graded], None]] = None,
+                 problems: Optional[ProblemLog] = None) -> Outcome:
     """Grade every unit of a stream of facts and write the output; see the module's docstring.
 
     ``history`` fills facts from the ledger's earlier years (:class:`engine.history.HistoryFiller`);
     ``recorder`` receives each unit's audit data in input order (:class:`engine.record.RunRecorder`);
     ``keep`` names a unit whose full evaluation the outcome returns (for an explanation);
-    ``collect`` receives each unit's result as data, in input order (to compare two gradings).
+    ``collect`` receives each unit's result as data, in input order (to compare two gradings);
+    ``problems``: where to log the units' problems (several runs may share one log).
     """
-    problems = check_columns(stream.columns, plan.catalogue, stream.shown)
-    if problems:
-        raise FactsError(problems)
+    wrong = check_columns(stream.columns, plan.catalogue, stream.shown)
+    if wrong:
+        raise FactsError(wrong)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
                   stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
                   stream.csv_format, compare=collect is not None)
@@ -123,7 +156,7 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
             quiet_collector():
         spool = _Spool(Path(folder))
         writer = _writer(output, lang, plan)
-        outcome = Outcome()
+        outcome = Outcome() if problems is None else Outcome(problems=problems)
         base: Counter = Counter()
         candidates: list[QuotaCandidate] = []
         done = 0
@@ -138,6 +171,10 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
                 elif writer is not None:
                     _observe(writer, g)
             done += len(graded)
+            if output == "xlsx" and done > XLSX_UNITS:  # as soon as it is known, before anything is written
+                raise UserInputError([Problem(stream.shown, f"more than {XLSX_UNITS:,} units: a worksheet holds at "
+                                              f"most {XLSX_UNITS:,} (1,048,576 rows, one for the header); write "
+                                              "--format csv or jsonl instead")])
             progress.update("grading", done, rows.estimate)
         effects: dict[str, QuotaEffect] = place(plan.ruleset.quota, candidates, base) if candidates else {}
         progress.phase()
@@ -150,9 +187,6 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
             settled += len(graded)
             progress.update("ranked by the quota; grading its candidates again", settled, len(candidates))
         progress.phase()
-        if output == "xlsx" and done > XLSX_UNITS:
-            raise UserInputError([Problem(stream.shown, f"{done:,} units: a worksheet holds at most {XLSX_UNITS:,} "
-                                          "(1,048,576 rows, one for the header); write --format csv or jsonl instead")])
         if recorder is not None and twice.twice:
             ids = sorted(twice.twice)
             raise UserInputError([Problem(stream.shown, f"not recorded: unit id{'s' if len(ids) > 1 else ''} "
@@ -191,7 +225,8 @@ def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, 
         nonlocal written
         for g in spool.merged():
             outcome.counts[g.state] += 1
-            outcome.problems += g.problems
+            for problem in g.problems:
+                outcome.problems.add(problem)
             if g.kept is not None:
                 outcome.kept = g
             if recorder is not None:
