@@ -387,6 +387,7 @@ def why_document(store: Store, now: Standing, lang: str) -> dict:
                        "facts_sha256": detail["facts_sha256"]},
         "ruleset": ruleset_record(now.plan),
         "history": history,
+        "result_from": "stored" if now.row.results is not None else "decision",  # prose kept (schema 1), or made again
         "result": now.result(lang),
     }
 

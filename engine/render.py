@@ -657,11 +657,13 @@ AUDIT_WORDS = {
            "decided": "Quyết định bởi bản ghi", "run": "lần chấm", "appeal": "khiếu nại", "override_kind": "ghi đè",
            "ruleset": "Bộ tiêu chí", "engine": "phiên bản phần mềm", "facts": "Dữ liệu", "record": "dòng",
            "history": "Lịch sử (cũ nhất trước)", "corrected": "sửa", "explanation": "Giải thích đã lưu",
+           "remade": "Giải thích (lập lại từ bộ tiêu chí và dữ liệu đã lưu; khớp với quyết định đã ghi)",
            "cohort_effect": "ảnh hưởng hạn mức từ khiếu nại của {unit}"},
     "en": {"override": "COMMITTEE OVERRIDE", "graded": "graded", "by": "by", "reason": "reason",
            "decided": "Decided by record", "run": "run", "appeal": "appeal", "override_kind": "override",
            "ruleset": "Rule set", "engine": "engine", "facts": "Facts", "record": "record",
            "history": "History (oldest first)", "corrected": "corrected", "explanation": "Stored explanation",
+           "remade": "Explanation (made again from the recorded rule set and facts; it reaches the recorded decision)",
            "cohort_effect": "quota effect of the appeal for {unit}"},
 }
 
@@ -677,7 +679,7 @@ def _grade_or_status(grade: Optional[str], lang: str) -> str:
 
 
 def why_text(doc: dict, lang: str, type_labels: dict) -> str:
-    """A unit's recorded year: the standing grade, who decided it with what, its history, the stored explanation."""
+    """A unit's recorded year: the standing grade, who decided it with what, its history, its explanation."""
     w = AUDIT_WORDS[lang]
     rs, d = doc["ruleset"], doc["decided_by"]
     head = f"{doc['unit_id']} — {doc['year']}: "
@@ -707,7 +709,7 @@ def why_text(doc: dict, lang: str, type_labels: dict) -> str:
         rows.append([f"#{e['seq']}", _kind_word(e["kind"], lang), e["recorded_at"], e["recorded_by"],
                      _grade_or_status(e["grade"], lang), "; ".join(notes)])
     lines += ["  " + line for line in tabulate(rows, tablefmt="plain", disable_numparse=True).splitlines()]
-    lines += ["", w["explanation"] + ":", ""]
+    lines += ["", w["explanation" if doc.get("result_from") == "stored" else "remade"] + ":", ""]
     return "\n".join(lines) + "\n" + explain_text(doc["result"], rs, lang, type_labels)
 
 

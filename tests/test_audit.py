@@ -106,6 +106,9 @@ def test_why_answers_from_the_ledger_alone_without_rule_files(recorded, tmp_path
     text = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(db), "--lang", "en", cwd=elsewhere)
     assert text.code == 0 and text.stdout.startswith("HL-BV06 — 2024: Good\n"), text
     assert "Rule set cdcs_health 2024.1 (sha256 529d0c7378cb" in text.stdout and "Excellent (>= 90)" in text.stdout
+    assert doc["result_from"] == "decision"  # no prose was stored: the reader is told it was made again
+    assert "\nExplanation (made again from the recorded rule set and facts; it reaches the recorded decision):\n" \
+        in text.stdout and "Stored explanation" not in text.stdout
 
 
 def test_why_gives_the_same_answer_every_time(recorded):
@@ -248,6 +251,9 @@ def test_a_ledger_of_the_first_release_is_read_verified_and_replayed(tmp_path):
     assert sql(old, "PRAGMA user_version") == [(len(MIGRATIONS),)] and sql(old, "SELECT COUNT(*) FROM results") == [(61,)]
     doc = why(old, "HL-BV06")
     assert doc["decided_by"]["kind"] == "appeal" and doc["result"]["score"] == 94.5  # the stored prose, as stored
+    assert doc["result_from"] == "stored"
+    text = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(old), "--lang", "en")
+    assert text.code == 0 and "\nStored explanation:\n" in text.stdout, text
     for seq in ("1", "2"):
         replayed = run_cdcs("audit", "replay", seq, "--db", str(old))
         assert replayed.code == 0 and "every decision is the one stored" in replayed.stdout, replayed
