@@ -61,7 +61,7 @@ def nfc(value: Any) -> Any:
 def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     """Parse YAML text; returns the located data or the problems that stop it."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -75,6 +75,19 @@ def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
     constructor = yaml.SafeLoader("")
     located.data = _build(node, (), located, problems, constructor)
     return located, problems
+
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml's parser: the same nodes and marks, ten times faster
+
+
+def _compose(text: str):
+    """The document's node tree; a file that does not parse is parsed again by PyYAML, whose messages we show."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _build(node, path: Path, located: Located, problems: list[Problem], constructor) -> Any:
