@@ -57,11 +57,13 @@ def test_a_full_tie_across_the_cut_off_keeps_the_smaller_unit_ids_whatever_the_o
 
 
 def test_an_unknown_rank_value_ranks_after_every_known_one():
-    rows = [("A", "excellent", 100, None), ("B", "excellent", 100, 0), *goods(3)]
-    effects = apply_quota(QUOTA, units(*rows))
-    assert effects["B"].rank == 1 and effects["A"].rank == 2 and kept(effects) == ["B"]
-    effects = apply_quota(QUOTA, units(("B", "excellent", 100, None), ("A", "excellent", 100, 0), *goods(3)))
-    assert effects["A"].rank == 1 and effects["B"].rank == 2
+    """Every listing order, so the unknown value is met on either side of a comparison."""
+    rows = [("A", "excellent", 100, None), ("B", "excellent", 100, 0), ("C", "excellent", 100, None),
+            ("D", "excellent", 99, 7), *goods(6)]  # 10 in the base: 2 places
+    for order in itertools.permutations(rows[:4]):
+        effects = apply_quota(QUOTA, units(*order, *rows[4:]))
+        assert [u for u, e in sorted(effects.items(), key=lambda x: x[1].rank)] == ["B", "A", "C", "D"]
+        assert kept(effects) == ["A", "B"] and effects["C"].demote_to == "good"
 
 
 def test_ascending_rank_keys_keep_the_smaller_value():
