@@ -1,6 +1,7 @@
 """The cohort quota's arithmetic on its own: places, ranking, ties, cohorts, what each unit is told."""
 from __future__ import annotations
 
+import datetime
 import itertools
 from fractions import Fraction
 
@@ -71,6 +72,15 @@ def test_ascending_rank_keys_keep_the_smaller_value():
     rows = [QuotaCandidate("A", "", "excellent", (Fraction(3),)), QuotaCandidate("B", "", "excellent", (Fraction(2),))]
     effects = apply_quota(quota, rows + units(*goods(3)))
     assert kept(effects) == ["B"] and effects["A"].rank == 2
+
+
+def test_a_date_rank_key_ranks_the_earlier_date_first_and_is_told_as_a_date():
+    quota = QUOTA.model_copy(update={"rank_by": [RankKey(key="established_on", order="asc")]})
+    rows = [QuotaCandidate("A", "", "excellent", (datetime.date(2019, 3, 2),)),
+            QuotaCandidate("B", "", "excellent", (datetime.date(2019, 3, 1),))]
+    effects = apply_quota(quota, rows + units(*goods(3)))
+    assert kept(effects) == ["B"] and effects["A"].rank == 2
+    assert effects["A"].rank_by == (("established_on", "asc", "2019-03-02"),)
 
 
 def test_each_cohort_has_its_own_places():

@@ -99,6 +99,8 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/quota.py", 81, "1 → 2"): _SIGN,
     ("engine/quota.py", 82, "< → <="): "equal values never reach it: they are skipped a line above",
     ("engine/quota.py", 83, "1 → 2"): _SIGN,
+    ("engine/quota.py", 84, "> → >="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
+    ("engine/quota.py", 84, "< → <="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
 }
 
 
