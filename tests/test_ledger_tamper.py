@@ -124,3 +124,26 @@ def test_every_table_of_the_ledger_is_tried():
     tables = {t for t, _, _, _ in SCHEMA}
     assert {"ledger", "rulesets", "runs", "appeals", "overrides", "results", "units"} <= tables
     assert len(SCHEMA) >= 50 and len(CASES) >= 85
+
+
+def test_a_ledger_written_in_the_current_layout_still_verifies_unpacks_and_replays(tmp_path):
+    """``tests/golden/ledger_schema_2.sqlite`` (a run, an appeal and an override, results as data) was written by
+    an earlier build of this layout. Anything that changes what its hashes cover, how its units are packed or how
+    they are read back must fail here: a ledger already kept by a province would stop verifying."""
+    db = tmp_path / "audit.sqlite"
+    shutil.copy(Path(__file__).parent / "golden" / "ledger_schema_2.sqlite", db)
+    run = run_cdcs("audit", "verify", "--db", str(db))
+    assert run.code == 0, run
+    assert run.stdout.endswith("3 records, chain intact; head #3 sha256 "
+                               "afda19a791fd1e1f55515b4daeb96f6e1454de029a8f2d6ed0031eaff69e8676\n"), run
+    with Store(db) as store:
+        assert list(store.verify()) == []
+    for seq in ("1", "2"):
+        replayed = run_cdcs("audit", "replay", seq, "--db", str(db))
+        assert replayed.code == 0 and "every decision is the one stored" in replayed.stdout, replayed
+    why = run_cdcs("why", "HL-BV06", "--year", "2024", "--db", str(db), "--format", "json")
+    assert why.code == 0, why
+    doc = json.loads(why.stdout)
+    assert doc["decided_by"]["kind"] == "appeal" and doc["result"]["score"] == 94.5 and doc["result_from"] == "decision"
+    assert doc["history"][1]["corrected"] == {"members_informed_pct": ["95", "100"]}
+    assert doc["result"]["facts"]["values"]["members_informed_pct"] == 100
