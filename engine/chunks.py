@@ -100,7 +100,7 @@ class Worker:
         """Rows read by the parent, or a chunk of a CSV file's text to read here."""
         if isinstance(work, TextChunk):
             work = [Row(index, line, values) for index, line, values in
-                    parse_chunk(work, self.setup.csv_format, len(self.columns), self.setup.source)]
+                    parse_chunk(work, self.setup.csv_format, self.columns, self.setup.source)]
         return [self._first(row) for row in work]
 
     def _first(self, row: Row) -> Graded:

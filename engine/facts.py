@@ -172,11 +172,6 @@ class CsvFormat:
     escapechar: Optional[str]
     quoting: int
 
-    @staticmethod
-    def of(dialect) -> "CsvFormat":
-        return CsvFormat(dialect.delimiter, dialect.quotechar or '"', dialect.doublequote, dialect.skipinitialspace,
-                         dialect.escapechar, dialect.quoting)
-
     def reader(self, lines):
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, doublequote=self.doublequote,
                           skipinitialspace=self.skipinitialspace, escapechar=self.escapechar, quoting=self.quoting)
@@ -197,8 +192,9 @@ class TextChunk:
     units: int  # how many of its records are not empty
 
 
-def parse_chunk(chunk: TextChunk, fmt: CsvFormat, width: int, shown: str) -> list[tuple[int, int, list[str]]]:
+def parse_chunk(chunk: TextChunk, fmt: CsvFormat, header: list[str], shown: str) -> list[tuple[int, int, list[str]]]:
     """(index, row number, cells) of each non-empty record of a chunk, as :func:`open_stream` reads them."""
+    width = len(header)
     out = []
     index = chunk.first_index
     for n, row in enumerate(fmt.reader(io.StringIO(chunk.text)), start=chunk.first_line):
@@ -206,12 +202,36 @@ def parse_chunk(chunk: TextChunk, fmt: CsvFormat, width: int, shown: str) -> lis
             continue
         if len(row) > width:
             raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {width} columns", n, width + 1)])
+        if len(row) < width:
+            raise _short_row(shown, n, len(row), header)
         # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
         out.append((index, n, row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]))
         index += 1
     if index - chunk.first_index != chunk.units:
         raise AssertionError(f"rows {chunk.first_line}: {index - chunk.first_index} units read, {chunk.units} counted")
     return out
+
+
+def _csv_format(header_line: str) -> CsvFormat:
+    """The separator is sniffed from the header; quoting is always the spreadsheets' own.
+
+    A header rarely holds a quote, so a sniffed quoting would turn off doubled quotes
+    (``"Công đoàn ""Bệnh viện"" A"``) and read such a name wrongly.
+    """
+    try:
+        dialect = csv.Sniffer().sniff(header_line, delimiters=",;\t")
+        delimiter, spaces = dialect.delimiter, dialect.skipinitialspace
+    except csv.Error:
+        delimiter, spaces = ",", False
+    return CsvFormat(delimiter, '"', True, spaces, None, csv.QUOTE_MINIMAL)
+
+
+def _short_row(shown: str, n: int, cells: int, header: list[str]) -> FactsError:
+    """A row that ends early: its last facts would silently take their defaults."""
+    missing = ", ".join(f"'{h}'" for h in header[cells:cells + 3]) + (", …" if len(header) - cells > 3 else "")
+    return FactsError([Problem(shown, f"row {n} has {cells} cells but the header has {len(header)} columns: the cells "
+                                      f"of {missing} are missing; write an empty cell for a fact not reported",
+                               n, cells + 1)])
 
 
 def _read_csv(path: Path, shown: str) -> Stream:
@@ -221,11 +241,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
     except UnicodeDecodeError as exc:
         handle.close()
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
-    try:
-        dialect = csv.Sniffer().sniff(first.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    fmt = CsvFormat.of(dialect)
+    fmt = _csv_format(first.split("\n", 1)[0])
     handle.seek(0)
     if handle.read(1) != "\ufeff":
         handle.seek(0)
@@ -246,6 +262,8 @@ def _read_csv(path: Path, shown: str) -> Stream:
                 if len(row) > len(header):
                     raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns",
                                               n, len(header) + 1)])
+                if len(row) < len(header):
+                    raise _short_row(shown, n, len(row), header)
                 index += 1
                 # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
                 yield index, n, (row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]), None
@@ -320,7 +338,8 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise FactsError([Problem(shown, f"not a readable .xlsx workbook ({type(exc).__name__})")]) from None
     sheet = book["units"] if "units" in book.sheetnames else book.worksheets[0]
-    cells = sheet.iter_rows(values_only=True)
+    uncomputed = _uncomputed_formulas(sheet)
+    cells = (tuple(_xlsx_value(c, uncomputed) for c in row) for row in sheet.iter_rows())
     first = next(cells, None)
     if first is None:
         book.close()
@@ -343,12 +362,57 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
     return Stream(shown, header, False, rows())
 
 
+def _xlsx_value(cell: Any, uncomputed: dict[tuple[int, int], str]) -> Any:
+    """A cell's value as the person sees it: a number shown as a percentage is that percentage.
+
+    Excel stores 95% as 0.95; read as a number it would be 0.95 %. It is given as the
+    text "95%", which a percentage fact reads as 95 and any other fact refuses. A formula
+    that was never computed is its text (``=B2*2``), which no number, date or flag
+    accepts: read as blank, the catalogue's default would apply without a word.
+    """
+    value = cell.value
+    if value is None and uncomputed:
+        formula = uncomputed.get((getattr(cell, "row", 0), getattr(cell, "column", 0)))
+        if formula is not None:
+            return f"={formula} (a formula with no computed value: open and save the file in a spreadsheet)"
+    if value.__class__ in (int, float) and "%" in (getattr(cell, "number_format", None) or ""):
+        return f"{format((Decimal(repr(value)) * 100).normalize(), 'f')}%"
+    return value
+
+
+def _uncomputed_formulas(sheet: Any) -> dict[tuple[int, int], str]:
+    """Cells holding a formula but no value, by (row, column): files written by scripts are saved uncomputed.
+
+    The sheet's XML is scanned once more only when it holds a formula at all.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    try:
+        with sheet.parent._archive.open(sheet._worksheet_path) as raw:
+            if not any(b"<f" in block or b":f" in block for block in iter(lambda: raw.read(1 << 20), b"")):
+                return {}
+        found: dict[tuple[int, int], str] = {}
+        with sheet.parent._archive.open(sheet._worksheet_path) as raw:
+            for _, element in iterparse(raw):
+                if element.tag.endswith("}c"):
+                    formula = next((e for e in element if e.tag.endswith("}f")), None)
+                    has_value = any(e.tag.endswith("}is") or (e.tag.endswith("}v") and e.text) for e in element)
+                    if formula is not None and not has_value and element.get("r"):
+                        found[coordinate_to_tuple(element.get("r"))] = formula.text or ""
+                    element.clear()
+        return found
+    except (AttributeError, KeyError, OSError):  # not the layout this was written for: nothing found, nothing lost
+        return {}
+
+
 def _read_yaml(path: Path, shown: str):
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
-    located, problems = yamlpos.load(text, shown)
+    located, problems = yamlpos.load(text, shown, scalars_as_text=True)  # typed by the catalogue, as CSV cells are
     if located is None or problems:
         raise FactsError(problems)
     data, prefix = located.data, ()
@@ -362,13 +426,44 @@ def _read_yaml(path: Path, shown: str):
                   ((i, None, rec, where) for i, (rec, where) in enumerate(records, start=1)))
 
 
+class _Repeated(dict):
+    """A JSON object that gives some key more than once (the parser would keep the last value)."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()
+    twice = [k for k, _ in pairs if k in seen or seen.add(k)]
+    repeated = _Repeated(out)
+    repeated.repeated = list(dict.fromkeys(twice))
+    return repeated
+
+
+def _repeated_keys(data: Any, shown: str, where: str = "the file") -> None:
+    """Refuse any object, at any depth, that gives a key twice: which value was meant cannot be known."""
+    if isinstance(data, _Repeated):
+        keys = ", ".join(f"'{k}'" for k in data.repeated)
+        raise FactsError([Problem(shown, f"{where} gives {keys} more than once; keep one value for each fact")])
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _repeated_keys(value, shown, f"'{key}' of {where}" if where != "the file" else f"'{key}'")
+    elif isinstance(data, list):
+        for i, value in enumerate(data, start=1):
+            _repeated_keys(value, shown, f"unit {i}" if where in ("the file", "'units'") else f"item {i} of {where}")
+
+
 def _read_json(path: Path, shown: str):
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = json.loads(path.read_bytes().decode("utf-8-sig"), object_pairs_hook=_object)
     except UnicodeDecodeError as exc:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
         raise FactsError([Problem(shown, f"this is not valid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+    _repeated_keys(data, shown)
     if isinstance(data, dict) and "units" in data:
         data = data["units"]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

@@ -352,7 +352,7 @@ class _Duplicates:
     def _rows(self, work: Any) -> list[Row]:
         if isinstance(work, TextChunk):
             return [Row(index, line, values) for index, line, values in
-                    parse_chunk(work, self.stream.csv_format, len(self.stream.columns), self.stream.shown)]
+                    parse_chunk(work, self.stream.csv_format, self.stream.columns, self.stream.shown)]
         return work
 
 

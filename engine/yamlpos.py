@@ -58,8 +58,16 @@ def nfc(value: Any) -> Any:
     return value
 
 
-def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
-    """Parse YAML text; returns the located data or the problems that stop it."""
+NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+def load(text: str, file: str, scalars_as_text: bool = False) -> tuple[Located | None, list[Problem]]:
+    """Parse YAML text; returns the located data or the problems that stop it.
+
+    ``scalars_as_text``: every value is the text as written (a blank or ``null`` is None),
+    for data typed later by a catalogue. YAML 1.1 would read ``0123`` as 83, ``No`` and
+    ``off`` as false and ``1:30`` as 90, and a grade would change without a word.
+    """
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -72,7 +80,7 @@ def load(text: str, file: str) -> tuple[Located | None, list[Problem]]:
         return None, [Problem(file, "the file is empty", 1, 1)]
     located = Located(None, file, {}, {}, text.splitlines())
     problems: list[Problem] = []
-    constructor = yaml.SafeLoader("")
+    constructor = _TextConstructor() if scalars_as_text else yaml.SafeLoader("")
     located.data = _build(node, (), located, problems, constructor)
     return located, problems
 
@@ -88,6 +96,16 @@ def _compose(text: str):
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+class _TextConstructor:
+    """Builds a scalar as the text written, whatever YAML would make of it."""
+
+    @staticmethod
+    def construct_object(node, deep: bool = False) -> Any:
+        if not node.style and node.value in NULLS:  # plain, not quoted (libyaml says "", PyYAML None)
+            return None
+        return node.value
 
 
 def _build(node, path: Path, located: Located, problems: list[Problem], constructor) -> Any:

@@ -266,3 +266,116 @@ def test_broken_facts_are_up_to_date_with_their_generator():
         sys.path.remove(str(ERRORS))
     stale = [name for name, data in files().items() if (FACTS / name).read_bytes() != data]
     assert not stale, f"run tests/errors/make_broken_facts.py and review the diff; stale: {stale}"
+
+
+# --- messy spreadsheets: read as the person wrote them, or refused with the place -------------
+
+def test_a_short_row_stops_the_file_naming_the_missing_cells():
+    path = shown(FACTS / "short_row.csv")
+    run = run_cdcs("grade", path, "--format", "json")
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}:3:{len(HEADER) - 2}: error: ")
+    assert located and f"row 3 has {len(HEADER) - 3} cells but the header has {len(HEADER)} columns" in located[0], run
+    assert f"'{HEADER[-3]}'" in located[0] and "write an empty cell" in located[0], run
+    run = run_cdcs("validate", path)
+    assert run.code == 1 and run.lines_at(f"{path}:3:{len(HEADER) - 2}: error: "), run
+
+
+def test_doubled_quotes_in_a_name_are_one_quote_and_a_comma_stays_in_the_name(valid_results):
+    run, results = graded_json(shown(FACTS / "doubled_quotes.csv"))
+    assert run.code == 0, run
+    assert results[BAD]["name"] == 'Công đoàn "Văn phòng" Sở Y tế, Thử nghiệm'
+    assert [r["grade"] for r in results] == [r["grade"] for r in valid_results]
+
+
+def test_a_json_object_giving_a_fact_twice_stops_the_file():
+    path = shown(FACTS / "duplicate_key.json")
+    run = run_cdcs("grade", path, "--format", "json")
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{path}: error: unit 2 gives 'workers_total' more than once"), run
+    assert run_cdcs("validate", path).code == 1
+
+
+def test_yaml_facts_are_read_as_written_not_as_yaml_1_1_guesses(valid_results):
+    run, results = graded_json(shown(FACTS / "yaml_1_1_words.yaml"))
+    assert run.code == 0, run
+    assert (results[BAD]["unit_id"], results[BAD]["name"]) == ("0123", "No")
+    assert [without_names(r) for r in results] == [without_names(r) for r in valid_results]
+
+
+def without_names(result: dict) -> dict:
+    """What was graded, with the unit's id and name left out (a file may write them differently)."""
+    result = comparable(result)
+    for part in (result, result["facts"]["values"], result.get("explanation", {})):
+        part.pop("unit_id", None), part.pop("name", None)
+    return result
+
+
+@pytest.mark.parametrize("text, expect", [("0123", "0123"), ("No", "No"), ("off", "off"), ("1:30", "1:30"),
+                                          ("1.10", "1.10"), ("'quoted'", "quoted"), ("", None), ("null", None),
+                                          ("'null'", "null"), ("2024-02-30", "2024-02-30")])
+def test_a_yaml_facts_value_is_the_text_written(tmp_path: Path, text: str, expect):
+    from engine.facts import open_stream
+
+    path = tmp_path / "units.yaml"
+    path.write_text(f"units:\n  - unit_id: A\n    name: {text}\n", encoding="utf-8")
+    (_, _, record, _), = list(open_stream(path).rows)
+    assert record["name"] == expect
+
+
+def test_an_impossible_date_in_yaml_facts_makes_its_unit_invalid_at_its_place(tmp_path: Path):
+    text = (FACTS / "bad_value.yaml").read_text(encoding="utf-8").replace("ubkt_status: comittee", "ubkt_status: committee")
+    second = text.index("- unit_id: T-VP01")
+    text = text[:second] + text[second:].replace("budget_submitted_on: 2024-01-20", "budget_submitted_on: 2024-02-30", 1)
+    assert "2024-02-30" in text
+    path = tmp_path / "units.yaml"
+    path.write_text(text, encoding="utf-8")
+    run = run_cdcs("grade", str(path), "--format", "json")
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    line = text.splitlines().index(next(t for t in text.splitlines() if "2024-02-30" in t)) + 1
+    located = run.lines_at(f"{path}:{line}:")
+    assert located and "'2024-02-30'" in located[0] and "not a date" in located[0], run
+
+
+def test_a_cell_shown_as_a_percentage_is_read_as_that_percentage(workbook, valid_results):
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook)
+    sheet = book["units"]
+    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)  # the fixture's bad cell, mended
+    informed = sheet.cell(row=3, column=column("members_informed_pct"), value=0.95)  # 95 %, as Excel stores it
+    informed.number_format = "0%"
+    book.save(workbook)
+    run, results = graded_json(str(workbook))
+    assert run.code == 0, run
+    assert [comparable(r) for r in results] == [comparable(r) for r in valid_results]
+
+
+def test_a_percentage_cell_in_a_field_that_is_not_a_percentage_is_refused_at_its_cell(workbook):
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook)
+    sheet = book["units"]
+    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)
+    cell = sheet.cell(row=3, column=column("workers_total"), value=0.5)
+    cell.number_format = "0%"
+    book.save(workbook)
+    run, _ = graded_json(str(workbook))
+    assert run.code == 1, run
+    located = run.lines_at(f"{workbook}:3:{column('workers_total')}: error: ")
+    assert located and "'50%'" in located[0] and "expected a whole number" in located[0], run
+
+
+def test_a_formula_never_computed_is_refused_at_its_cell_not_read_as_blank(workbook):
+    from openpyxl import load_workbook
+
+    book = load_workbook(workbook)
+    sheet = book["units"]
+    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)
+    sheet.cell(row=3, column=column("workers_total"), value="=100*5")  # openpyxl saves it without a value
+    book.save(workbook)
+    run, _ = graded_json(str(workbook))
+    assert run.code == 1, run
+    located = run.lines_at(f"{workbook}:3:{column('workers_total')}: error: ")
+    assert located and "=100*5" in located[0] and "formula with no computed value" in located[0], run

@@ -117,6 +117,27 @@ def files() -> dict[str, bytes]:
     yaml_units = [dict(u) for u in records]
     yaml_units[BAD_UNIT]["ubkt_status"] = "comittee"
     out["bad_value.yaml"] = yaml.dump({"units": yaml_units}, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+    # messy spreadsheets: each must be read as the person wrote it, or refused with its place
+    short = [list(r) for r in rows]
+    short[1 + BAD_UNIT] = short[1 + BAD_UNIT][:-3]
+    out["short_row.csv"] = to_csv(short).encode("utf-8")
+
+    quoted = [list(r) for r in rows]
+    quoted[1 + BAD_UNIT][header.index("name")] = 'Công đoàn "Văn phòng" Sở Y tế, Thử nghiệm'
+    out["doubled_quotes.csv"] = to_csv(quoted).encode("utf-8")
+
+    twice_json = json.dumps({"units": json_units}, ensure_ascii=False, indent=2).replace(
+        '"workers_total": "many"', '"workers_total": 120,\n      "workers_total": 12')
+    out["duplicate_key.json"] = (twice_json + "\n").encode("utf-8")
+
+    # YAML 1.1 would read 0123 as 83, No as false, off as false and 1:30 as 90
+    yaml_text = out["bad_value.yaml"].decode("utf-8")
+    second = yaml_text.index("- unit_id: T-VP01")
+    yaml_text = (yaml_text[:second] + yaml_text[second:].replace("unit_id: T-VP01", "unit_id: 0123", 1)
+                 .replace("name: Công đoàn Văn phòng Sở Y tế Thử nghiệm", "name: No", 1)
+                 .replace("ubkt_status: comittee", "ubkt_status: committee", 1))
+    out["yaml_1_1_words.yaml"] = yaml_text.encode("utf-8")
     return out
 
 
