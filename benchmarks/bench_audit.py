@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{size / 2 ** 20:,.1f} MiB; built in {build:,.0f} s (not timed below)")
     print(f"why (a unit with {args.years} years of history): median {statistics.median(why):.2f} s "
           f"(min {min(why):.2f}, max {max(why):.2f}) for the whole command")
-    print(f"audit replay of the newest run ({args.units} units, both back ends, byte comparison): {replay:.1f} s")
-    print(f"audit verify of the whole chain (every stored result re-hashed): {verify:.1f} s")
+    print(f"audit replay of the newest run ({args.units} units, decided, checked, each decision compared): {replay:.1f} s")
+    print(f"audit verify of the whole chain (every stored unit re-hashed): {verify:.1f} s")
     return 0
 
 

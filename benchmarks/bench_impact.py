@@ -10,8 +10,9 @@ command a committee would run, in a subprocess:
     cdcs impact units.csv --from 2024 --to 2025 --format json
 
 and reports its wall time (reading the facts, compiling both rule sets, grading every
-unit twice under each (both back ends, which must agree) and the quota, comparing,
-writing the JSON), its peak memory, and what moved.  Writing the CSV is not timed.
+unit under each — the compiled evaluator deciding, the rule engine checking every
+answer — and the quota, comparing, writing the JSON), the peak memory of its largest
+process, and what moved.  Writing the CSV is not timed.
 """
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"revision {revision()}; Python {sys.version.split()[0]}; {cpu_model()}")
     print(f"units: {summary['units']} (seed {args.seed}), rule sets 2024.1 → 2025.1")
     print(f"wall time: {seconds:.1f} s for the whole command ({summary['units'] * 2 / seconds:,.0f} unit gradings/s, "
-          f"each by both back ends)")
-    print(f"peak memory of the command: {peak_mib:,.0f} MiB")
+          f"each decided and checked by the rule engine)")
+    print(f"peak memory of the command's largest process: {peak_mib:,.0f} MiB")
     print(f"changed: {summary['changed']} (up {summary['grade_up']}, down {summary['grade_down']}, "
           f"status {summary['status_changed']}, titles +{summary['titles_gained']}/-{summary['titles_lost']}, "
           f"verdicts {summary['verdict_changed']})")
