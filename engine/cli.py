@@ -139,6 +139,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
+    _refuse_to_overwrite(facts, out=out, db=db if record else None)
     plan = _plan(rules, facts)
     ledger = _db_path(db) if (record or db) else None
     options = dict(output=fmt, lang=lang, out=out, jobs=jobs)
@@ -153,6 +154,21 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     if out is not None:
         click.echo(f"{outcome.units} units graded → {out}", err=True)
     _report_unit_problems(outcome.problems)
+
+
+def _refuse_to_overwrite(facts: Path, **outputs: Optional[Path]) -> None:
+    """An output that is the facts file itself (or another output) would destroy what is being graded."""
+    seen: dict[Path, str] = {}
+    if facts.exists():
+        seen[facts.resolve()] = "the facts file"
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        target = path.resolve()
+        if target in seen:
+            raise click.UsageError(f"--{option} {path} is {seen[target]} itself; it would be overwritten: "
+                                   "choose another file")
+        seen[target] = f"--{option}"
 
 
 def _db_path(db: Optional[Path]) -> Path:
@@ -172,10 +188,14 @@ def _emit(text: str, out: Optional[Path]) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")  # renamed when whole: never half a file in its place
     try:
-        out.write_text(text, encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, out)
     except OSError as exc:
         raise click.ClickException(f"{out}: cannot write: {exc.strerror}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _report_unit_problems(problems: run.ProblemLog) -> None:

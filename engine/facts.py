@@ -145,6 +145,8 @@ def open_stream(path: Path) -> Stream:
         raise FactsError([Problem(shown, "no such file")])
     if path.is_dir():
         raise FactsError([Problem(shown, "this is a folder, not a facts file")])
+    if not path.is_file():  # a pipe would wait for ever, a device never end
+        raise FactsError([Problem(shown, "not a regular file (a pipe, a socket or a device); save the facts to a file")])
     if suffix not in FORMATS:
         raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
     try:
@@ -362,19 +364,23 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
     return Stream(shown, header, False, rows())
 
 
+class UncomputedFormula(str):
+    """A workbook cell's formula that was saved without its value: no fact can be read from it."""
+
+
 def _xlsx_value(cell: Any, uncomputed: dict[tuple[int, int], str]) -> Any:
     """A cell's value as the person sees it: a number shown as a percentage is that percentage.
 
     Excel stores 95% as 0.95; read as a number it would be 0.95 %. It is given as the
     text "95%", which a percentage fact reads as 95 and any other fact refuses. A formula
-    that was never computed is its text (``=B2*2``), which no number, date or flag
-    accepts: read as blank, the catalogue's default would apply without a word.
+    that was never computed is refused by every fact (read as blank, the catalogue's
+    default would apply without a word).
     """
     value = cell.value
     if value is None and uncomputed:
         formula = uncomputed.get((getattr(cell, "row", 0), getattr(cell, "column", 0)))
         if formula is not None:
-            return f"={formula} (a formula with no computed value: open and save the file in a spreadsheet)"
+            return UncomputedFormula(f"={formula}")
     if value.__class__ in (int, float) and "%" in (getattr(cell, "number_format", None) or ""):
         return f"{format((Decimal(repr(value)) * 100).normalize(), 'f')}%"
     return value
@@ -463,6 +469,10 @@ def _read_json(path: Path, shown: str):
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
         raise FactsError([Problem(shown, f"this is not valid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise FactsError([Problem(shown, f"this JSON cannot be read: {exc}".split("; use sys")[0])]) from None
+    except RecursionError:
+        raise FactsError([Problem(shown, "this JSON is nested too deeply to be a facts file")]) from None
     _repeated_keys(data, shown)
     if isinstance(data, dict) and "units" in data:
         data = data["units"]
@@ -696,6 +706,9 @@ def _add_years(day: datetime.date, years: int) -> datetime.date:
 
 def parse_value(raw: Any, spec: FactSpec) -> Any:
     """One raw cell → the fact's typed value; ``ValueError`` says what was expected."""
+    if isinstance(raw, UncomputedFormula):
+        raise ValueError("a formula saved without its computed value (by a program that does not compute formulas); "
+                         "open and save the file in a spreadsheet program, or write the value")
     kind = spec.type
     if kind == "string":
         return unicodedata.normalize("NFC", str(raw).strip())
@@ -781,6 +794,7 @@ def _integer(raw: Any, kind: str) -> int:
             return int(raw)
         raise ValueError(f"expected {what}")
     text = str(raw).strip()
+    _not_too_long(text)
     if re.fullmatch(r"[+-]?\d+", text):
         return int(text)
     if kind == "vnd" and re.fullmatch(r"\d{1,3}([.,  ]\d{3})+", text):
@@ -788,10 +802,20 @@ def _integer(raw: Any, kind: str) -> int:
     raise ValueError(f"expected {what}")
 
 
+NUMBER_CHARS = 40  # no fact's value needs more; int() of thousands of digits is refused by Python itself
+NUMBER_DIGITS = 20
+
+
+def _not_too_long(text: str) -> None:
+    if len(text) > NUMBER_CHARS:
+        raise ValueError(f"a number of {len(text)} characters; expected at most {NUMBER_CHARS}")
+
+
 def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
     if isinstance(raw, bool):
         raise ValueError("expected a number")
     text = repr(raw) if isinstance(raw, float) else str(raw).strip()
+    _not_too_long(text)
     if re.fullmatch(r"[+-]?\d+,\d+", text):  # Vietnamese decimal comma
         text = text.replace(",", ".")
     text = text.rstrip("%").strip() if spec.type == "percentage" else text
@@ -801,6 +825,8 @@ def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
         raise ValueError(f"expected a number{' from 0 to 100' if spec.type == 'percentage' else ''}") from None
     if not value.is_finite():
         raise ValueError("expected a finite number")
+    if value and not -NUMBER_DIGITS <= value.adjusted() <= NUMBER_DIGITS:  # 1e-999999999 would take hours to compare
+        raise ValueError(f"expected a number between 10^-{NUMBER_DIGITS} and 10^{NUMBER_DIGITS}")
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > spec.scale:
         raise ValueError(f"at most {spec.scale} decimal places are kept; round the value")
@@ -891,7 +917,7 @@ class Typist:
         self._read = self._compile()
 
     def _compile(self):
-        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "ValueError": ValueError}
+        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "len": len, "ValueError": ValueError}
         lines = ["def read(rec, slow, missing):", "    e = {}", "    d = []", "    get = rec.get"]
         for n, (name, spec) in enumerate(self.specs.items()):
             key = repr(name)
@@ -918,7 +944,7 @@ class Typist:
         slow = ["    else:", f"        slow(e, {key}, r)"]
         if kind in ("int", "vnd"):
             least, most = int(low), int(high)
-            return [f"    elif r.__class__ is str and r.isascii() and r.isdigit() and {least!r} <= (x := int(r)) <= {most!r}:",
+            return [f"    elif r.__class__ is str and len(r) < 20 and r.isascii() and r.isdigit() and {least!r} <= (x := int(r)) <= {most!r}:",
                     f"        e[{key}] = x"] + slow
         if kind == "enum":
             namespace[constant] = frozenset(spec.values or {})
@@ -943,7 +969,7 @@ class Typist:
             try:
                 engine[name] = to_integer(specs[name], parse_value(raw, specs[name]))
             except ValueError as exc:
-                problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name, f"{raw!r}: {exc}"))
+                problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name, f"{_shown_value(raw)}: {exc}"))
 
         def missing(name: str) -> None:
             problems.append(_problem(shown, index, cells.get(name, _NOWHERE), name,
@@ -961,6 +987,12 @@ class Typist:
 
 
 _NOWHERE = Cell(None, None)
+
+
+def _shown_value(raw: Any) -> str:
+    """The value as written, cut in the middle when it is too long to read in one line."""
+    text = repr(raw)
+    return text if len(text) <= 60 else f"{text[:40]}…{text[-12:]} ({len(str(raw))} characters)"
 _ASCII_DIGITS = frozenset("0123456789")
 
 

@@ -123,12 +123,20 @@ CSV_COLUMNS = ["unit_id", "name", "year", "workplace_type", "status", "grade", "
                "financial_verdict", "findings", "quota", "main_reason", "ruleset_version"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: Optional[str]) -> Optional[str]:
+    """Text a spreadsheet would run as a formula (``=HYPERLINK(…)``), given a leading apostrophe (OWASP's advice)."""
+    return "'" + text if text and text.startswith(FORMULA_STARTS) else text
+
+
 def flat_row(r: dict) -> list[Any]:
-    """One result as codes and numbers (the CSV, the workbook's codes sheet)."""
+    """One result as codes and numbers (the CSV, the workbook's codes sheet); a unit's own text made inert."""
     q = r["quota"]
     quota = "" if q is None else (f"kept {q['rank']}/{q['candidates']} of {q['allowed']}" if q["kept"]
                                   else f"demoted {q['rank']}/{q['candidates']} of {q['allowed']}")
-    return [r["unit_id"], r["name"], r["year"], r["workplace_type"], r["status"], r["grade"] or "",
+    return [inert(r["unit_id"]), inert(r["name"]), r["year"], r["workplace_type"], r["status"], r["grade"] or "",
             "" if r["score"] is None else r["score"],
             "" if r["titles"].get("cultural_unit") is None else str(r["titles"]["cultural_unit"]).lower(),
             r["financial_audit"]["verdict"] or "",
@@ -300,9 +308,17 @@ class XlsxWriter:
 
     def write(self, payload: tuple[list, list]) -> None:
         shown, codes = payload
-        self.results.append(shown)
+        self.results.append([self._text(v) if isinstance(v, str) and v.startswith("=") else v for v in shown])
         self.codes.append(codes)
         self.rows += 1
+
+    def _text(self, value: str):
+        """A cell that shows the text as written: openpyxl would store it as a formula."""
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.results, value=value)
+        cell.data_type = "s"
+        return cell
 
     def end(self, counts: Mapping[str, int]) -> None:
         pass

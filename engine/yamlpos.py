@@ -70,6 +70,8 @@ def load(text: str, file: str, scalars_as_text: bool = False) -> tuple[Located |
     """
     try:
         node = _compose(text)
+    except RecursionError:
+        return None, [Problem(file, f"this YAML is nested too deeply (at most {MAX_DEPTH} levels are read)")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
@@ -81,7 +83,11 @@ def load(text: str, file: str, scalars_as_text: bool = False) -> tuple[Located |
     located = Located(None, file, {}, {}, text.splitlines())
     problems: list[Problem] = []
     constructor = _TextConstructor() if scalars_as_text else yaml.SafeLoader("")
-    located.data = _build(node, (), located, problems, constructor)
+    walk = _Walk(constructor, budget=MAX_VALUES_PER_CHAR * len(text) + 10_000)
+    try:
+        located.data = _build(node, (), located, problems, walk)
+    except _TooLarge as exc:
+        return None, [Problem(file, exc.message, exc.line, exc.column)]
     return located, problems
 
 
@@ -108,7 +114,53 @@ class _TextConstructor:
         return node.value
 
 
-def _build(node, path: Path, located: Located, problems: list[Problem], constructor) -> Any:
+MAX_DEPTH = 64  # a rule set is a few levels deep, a facts file three
+MAX_VALUES_PER_CHAR = 4  # values built per character of text: aliases may repeat a value, not explode it
+
+
+class _TooLarge(Exception):
+    def __init__(self, message: str, node) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, node.start_mark.line + 1, node.start_mark.column + 1
+
+
+@dataclass
+class _Walk:
+    """What building the data may still spend: an alias bomb (``&a [*b, *b, …]``) is refused, not expanded."""
+
+    constructor: Any
+    budget: int
+    open: set = None  # ids of the collections being built: an alias to one of them is a loop
+
+    def __post_init__(self) -> None:
+        self.open = set()
+
+
+def _build(node, path: Path, located: Located, problems: list[Problem], walk: _Walk) -> Any:
+    walk.budget -= 1
+    if walk.budget < 0:
+        raise _TooLarge("aliases here expand to far more values than the file holds; write the values out", node)
+    if len(path) > MAX_DEPTH:
+        raise _TooLarge(f"nested too deeply (at most {MAX_DEPTH} levels are read)", node)
+    if id(node) in walk.open:
+        raise _TooLarge("this alias refers to a value that contains it; it would never end", node)
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        walk.open.add(id(node))
+        try:
+            return _collection(node, path, located, problems, walk)
+        finally:
+            walk.open.discard(id(node))
+    located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    try:
+        return nfc(walk.constructor.construct_object(node, deep=True))
+    except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:  # also 2024-02-30, month 13
+        problems.append(Problem(located.file, f"cannot read this value: {getattr(exc, 'problem', None) or exc}",
+                                node.start_mark.line + 1, node.start_mark.column + 1))
+        return None
+
+
+def _collection(node, path: Path, located: Located, problems: list[Problem], walk: _Walk) -> Any:
+    constructor = walk.constructor
     located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -128,13 +180,6 @@ def _build(node, path: Path, located: Located, problems: list[Problem], construc
                                         key_node.start_mark.line + 1, key_node.start_mark.column + 1))
                 continue
             located.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _build(value_node, path + (key,), located, problems, constructor)
+            result[key] = _build(value_node, path + (key,), located, problems, walk)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(child, path + (i,), located, problems, constructor) for i, child in enumerate(node.value)]
-    try:
-        return nfc(constructor.construct_object(node, deep=True))
-    except yaml.constructor.ConstructorError as exc:
-        problems.append(Problem(located.file, f"cannot read this value: {exc.problem}",
-                                node.start_mark.line + 1, node.start_mark.column + 1))
-        return None
+    return [_build(child, path + (i,), located, problems, walk) for i, child in enumerate(node.value)]

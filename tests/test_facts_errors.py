@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -378,4 +380,118 @@ def test_a_formula_never_computed_is_refused_at_its_cell_not_read_as_blank(workb
     run, _ = graded_json(str(workbook))
     assert run.code == 1, run
     located = run.lines_at(f"{workbook}:3:{column('workers_total')}: error: ")
-    assert located and "=100*5" in located[0] and "formula with no computed value" in located[0], run
+    assert located and "'=100*5'" in located[0] and "a formula saved without its computed value" in located[0], run
+
+
+# --- hostile values and shapes: a located refusal, in bounded time, never a traceback ----------------
+
+def _with_cell(tmp_path: Path, fact: str, value: str) -> Path:
+    rows = [r.split(",") for r in VALID.read_text(encoding="utf-8").splitlines()]
+    rows[1 + BAD][column(fact) - 1] = value
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fact, value, words", [
+    ("members_informed_pct", "1e-999999999", ["between 10^-20 and 10^20"]),
+    ("members_informed_pct", "1e99999999", ["between 10^-20 and 10^20"]),
+    ("culture_score", "-1e-30", ["between 10^-20 and 10^20"]),
+    ("workers_total", "9" * 5000, ["5000 characters", "at most 40"]),
+    ("kpcd_due_vnd", "1" * 41, ["41 characters"]),
+], ids=["tiny_exponent", "huge_exponent", "negative_tiny", "5000_digits", "41_digits"])
+def test_an_absurd_number_makes_only_its_unit_invalid(tmp_path: Path, fact: str, value: str, words: list[str],
+                                                      valid_results):
+    path = _with_cell(tmp_path, fact, value)
+    run, results = graded_json(str(path))
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    located = run.lines_at(f"{path}:3:{column(fact)}: error: ")
+    assert located and all(w in located[0] for w in words), run
+    assert len(located[0]) < 300, located[0]  # a long value is cut, not printed whole
+
+
+@pytest.mark.parametrize("text, words", [
+    ("units: &r [*r]\n", ["1:8:", "refers to a value that contains it"]),
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+     "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\nunits: [*f]\n",
+     ["expand to far more values than the file holds"]),
+    ("units:\n  - unit_id: A\n    name: " + "[" * 100 + "]" * 100 + "\n", ["nested too deeply (at most 64 levels"]),
+    ("units: " + "[" * 5000 + "]" * 5000 + "\n", ["nested too deeply"]),
+], ids=["recursive_alias", "alias_bomb", "nested_100", "nested_5000"])
+def test_a_yaml_facts_file_that_would_never_end_is_refused(tmp_path: Path, text: str, words: list[str]):
+    path = tmp_path / "units.yaml"
+    path.write_text(text, encoding="utf-8")
+    run = run_cdcs("grade", str(path))
+    assert_stops_the_file(run)
+    assert all(w in run.stderr for w in words), run
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"units": ' + "[" * 100000 + "]" * 100000 + "}", ["nested too deeply"]),
+    ('{"units": [{"unit_id": "A", "workers_total": ' + "9" * 5000 + "}]}", ["cannot be read", "4300"]),
+], ids=["nested", "5000_digit_integer"])
+def test_a_json_facts_file_that_cannot_be_read_is_refused_with_why(tmp_path: Path, text: str, words: list[str]):
+    path = tmp_path / "units.json"
+    path.write_text(text, encoding="utf-8")
+    run = run_cdcs("grade", str(path))
+    assert_stops_the_file(run)
+    assert all(w in run.stderr for w in words), run
+
+
+def test_an_impossible_date_in_a_rule_set_is_located_not_a_traceback(tmp_path: Path):
+    text = (REPO / "rules" / "2024" / "ruleset-2024.1.yaml").read_text(encoding="utf-8")
+    assert "effective_from: 2024-01-01" in text
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")  # where the rule set's catalogue path leads
+    path = tmp_path / "rules" / "2024" / "ruleset-2024.1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text.replace("effective_from: 2024-01-01", "effective_from: 2024-02-30"), encoding="utf-8")
+    run = run_cdcs("validate", str(path))
+    assert_no_traceback(run)
+    assert run.code == 1, run
+    located = run.lines_at(f"{path}:7:17: error: ")
+    assert located and "cannot read this value: day is out of range for month" in located[0], run
+
+
+def test_a_pipe_given_as_the_facts_file_is_refused_without_waiting(tmp_path: Path):
+    fifo = tmp_path / "units.csv"
+    os.mkfifo(fifo)
+    run = run_cdcs("grade", str(fifo))  # would block for ever if it were opened
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{fifo}: error: not a regular file"), run
+
+
+@pytest.mark.parametrize("option", ["--out", "--db"])
+def test_an_output_that_is_the_facts_file_is_refused_and_the_facts_are_kept(tmp_path: Path, option: str):
+    facts = tmp_path / "units.csv"
+    shutil.copy(VALID, facts)
+    before = facts.read_bytes()
+    extra = ["--format", "csv", "--out", str(facts)] if option == "--out" else ["--record", "--db", str(facts)]
+    run = run_cdcs("grade", str(facts), *extra)
+    assert_no_traceback(run)
+    assert run.code == 2 and f"{option} {facts} is the facts file itself" in run.stderr, run
+    assert facts.read_bytes() == before
+
+
+def test_a_name_or_id_a_spreadsheet_would_run_as_a_formula_is_written_inert(tmp_path: Path):
+    from openpyxl import load_workbook
+
+    rows = list(csv.reader(VALID.open(encoding="utf-8", newline="")))
+    rows[2][HEADER.index("name")] = '=HYPERLINK("http://example.invalid","Bấm vào đây")'
+    rows[3][HEADER.index("unit_id")] = "@SUM(1+1)"
+    rows[1][HEADER.index("name")] = "-Công đoàn"
+    facts = tmp_path / "units.csv"
+    with facts.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    run = run_cdcs("grade", str(facts), "--format", "csv")
+    assert run.code == 0, run
+    written = list(csv.reader(run.stdout.splitlines()))
+    assert [written[1][1], written[2][1], written[3][0]] == [
+        "'-Công đoàn", '\'=HYPERLINK("http://example.invalid","Bấm vào đây")', "'@SUM(1+1)"]
+    book_path = tmp_path / "results.xlsx"
+    assert run_cdcs("grade", str(facts), "--format", "xlsx", "--out", str(book_path)).code == 0
+    book = load_workbook(book_path)  # not read-only: every cell's type is seen
+    cell = book["results"].cell(row=3, column=2)
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://example.invalid","Bấm vào đây")', "s")
+    assert not any(c.data_type == "f" for sheet in book.worksheets for r in sheet.iter_rows() for c in r)
