@@ -345,6 +345,7 @@ class Store:
         try:
             self.db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._refuse_a_stranger(create)
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -356,6 +357,22 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.db.close()
+
+    def _refuse_a_stranger(self, create: bool) -> None:
+        """Before anything is written: another application's database is never made a ledger, and a question
+        asked of a file that holds no ledger is answered with that, not with an empty ledger made for it."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != 0:
+            return
+        tables = [r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        if tables:
+            self.db.close()
+            shown = ", ".join(tables[:4]) + (", …" if len(tables) > 4 else "")
+            raise _problem(self.shown, f"not a cdcs audit database: it holds another application's tables ({shown}); "
+                                       "nothing was written to it. Give --db a new file")
+        if not create:
+            self.db.close()
+            raise _problem(self.shown, "no audit database here (the file is empty); record a run first "
+                                       "(cdcs grade FACTS --record)")
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -277,6 +277,42 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     assert_no_traceback(run)
 
 
+@pytest.mark.parametrize("command", [["audit", "verify"], ["audit", "log"], ["why", "HL-BV01", "--year", "2024"],
+                                     ["audit", "export", "--record", "1"], ["grade", PROVINCE, "--record"]],
+                         ids=["verify", "log", "why", "export", "grade_record"])
+def test_another_applications_database_is_refused_and_left_untouched(tmp_path, command):
+    other = tmp_path / "customers.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    con.execute("INSERT INTO customers VALUES (1, 'Công ty A')")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    run = run_cdcs(*command, "--db", str(other))
+    assert_no_traceback(run)
+    assert run.code == 1 and "not a cdcs audit database: it holds another application's tables (customers)" \
+        in run.stderr, run
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["customers.sqlite"]
+
+
+@pytest.mark.parametrize("command", [["audit", "verify"], ["audit", "log"], ["why", "HL-BV01", "--year", "2024"]],
+                         ids=["verify", "log", "why"])
+def test_a_question_asked_of_an_empty_file_says_there_is_no_ledger_and_writes_nothing(tmp_path, command):
+    empty = tmp_path / "audit.sqlite"
+    empty.write_bytes(b"")
+    run = run_cdcs(*command, "--db", str(empty))
+    assert_no_traceback(run)
+    assert run.code == 1 and "no audit database here (the file is empty)" in run.stderr, run
+    assert empty.read_bytes() == b"" and sorted(p.name for p in tmp_path.iterdir()) == ["audit.sqlite"]
+
+
+def test_an_empty_file_can_be_made_a_ledger_by_recording(tmp_path):
+    empty = tmp_path / "audit.sqlite"
+    empty.write_bytes(b"")
+    assert run_cdcs("grade", PROVINCE, "--record", "--db", str(empty)).code == 0
+    assert verify(empty).code == 0 and sql(empty, "SELECT COUNT(*) FROM ledger") == [(1,)]
+
+
 def test_duplicate_unit_ids_are_not_recorded(tmp_path):
     rows = (REPO / PROVINCE).read_text(encoding="utf-8").splitlines()
     facts = tmp_path / "twice.csv"
