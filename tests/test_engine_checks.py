@@ -140,3 +140,26 @@ def _base_values(plan) -> dict:
 
     base = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base
     return unit_from_record(1, dict(base), {}, plan.catalogue, "base").values
+
+
+STAGE_ONE = [c for c in CHECKS if c.get("stage", 1) == 1]
+
+
+@pytest.mark.parametrize("check", STAGE_ONE, ids=[c["id"] for c in STAGE_ONE])
+def test_the_engine_accepts_the_right_answer_and_refuses_a_wrong_one(check: dict):
+    """What ``cdcs grade`` runs for every unit: the compiled evaluator decides, the engine checks each answer
+    (a split decision part by part, and the parts' combination)."""
+    from engine.evaluate import decide_unit
+    from engine.integers import to_engine
+
+    plan = checks_plan()
+    facts = {"workplace_type": "public_service", **check["facts"]}  # the point table needs one
+    values = {k: to_engine(plan, k, v) for k, v in env_of(plan, facts).items()}
+    decided = decide_unit(plan, back_ends()["compiled"], values, None)
+    key = _key(check)
+    assert decided.outcomes[key] is check["expect"]
+    verifier = back_ends()["durable_rules"].verifier
+    assert verifier.refused(decided.env, decided.outcomes) == []
+    for wrong in [a for a in (True, False, None) if a is not check["expect"]]:
+        refused = verifier.refused(decided.env, {**decided.outcomes, key: wrong})
+        assert key in refused, f"the engine accepted {wrong} for '{check['when']}' with {check['facts']}"

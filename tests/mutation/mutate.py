@@ -100,6 +100,10 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/aggregate.py", 135, "is → is not"): _CACHE,
     ("engine/store.py", 237, "6 → 7"): "the compression level changes the packed bytes, never the text unpacked, "
                                         "and the hashes are of the text",
+    ("engine/store.py", 307, "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
+                                        "the second unit is as much midway as the first",
+    ("engine/store.py", 572, "12 → 13"): "how many characters of a hash a message shows",
+    ("engine/store.py", 578, "12 → 13"): "how many characters of a hash a message shows",
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
     ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
