@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import yamlpos
 from engine.compile import Plan
@@ -115,7 +115,42 @@ class CaseResult:
 
 
 def load_cases(path: Path) -> tuple[CaseFile, yamlpos.Located]:
-    return load_model(path, CaseFile)
+    cases, located = load_model(path, CaseFile)
+    problems = []
+    for i, case in enumerate(cases.cases):
+        if case.units is None:
+            problems += _expect_problems(located, ("cases", i, "expect"), f"cases[{case.name}].expect", case.expect)
+        else:
+            for unit_id, expect in case.expect.items():
+                problems += _expect_problems(located, ("cases", i, "expect", unit_id),
+                                             f"cases[{case.name}].expect.{unit_id}", expect)
+    for j, approval in enumerate(cases.inherit.approved if cases.inherit else []):
+        if approval.expect is not None:
+            problems += _expect_problems(located, ("inherit", "approved", j, "expect"),
+                                         f"approved[{approval.case}].expect", approval.expect)
+    if problems:
+        raise RuleSetError(problems)
+    return cases, located
+
+
+def _expect_problems(located: yamlpos.Located, path: tuple, where: str, raw: Any) -> list[Problem]:
+    """An expectation checked when the file is read: a misspelt key would otherwise stop the run mid-way."""
+    try:
+        Expect.model_validate(raw)
+        return []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = path + tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                key = str(err["loc"][-1])
+                problems.append(located.problem(loc, f"{where}: unexpected key '{key}'.{did_you_mean(key, Expect.model_fields)} "
+                                                     f"Allowed keys are {sorted(Expect.model_fields)}", key=True))
+            else:
+                inner = ".".join(map(str, err["loc"]))
+                problems.append(located.problem(loc, f"{where}{'.' + inner if inner else ''}: {err['msg']} "
+                                                     f"(found {err.get('input')!r})"))
+        return problems
 
 
 def cases_to_run(path: Path, plan: Plan) -> list[CaseToRun]:

@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, lint, render, run
+from engine import __version__, lint, render, run, yamlpos
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
@@ -24,14 +24,15 @@ from engine.compile import Plan, compile_file
 from engine.coverage import Coverage
 from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
-from engine.errors import EngineDisagreement, EnvironmentProblem, FactsError, Problem, UserInputError, did_you_mean
+from engine.errors import (EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
+                           did_you_mean)
 from engine.evaluate import Grader
 from engine.impact import compare
 from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
 from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, supplement_of, years_in,
                           years_of)
-from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, resolve_ruleset_path
+from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
 from engine.store import open_store
@@ -273,10 +274,15 @@ def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> 
     suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
         return [Problem(str(path), "no such file")]
-    if suffix in ("yaml", "yml") and _looks_like(path, "facts:") and (_looks_like(path, "groups:") or _looks_like(path, "extends:")):
+    kind = _yaml_kind(path) if suffix in ("yaml", "yml") else "facts"
+    if kind == "catalogue":
         load_catalogue(path)
         return []
-    if suffix in ("yaml", "yml") and not (_looks_like(path, "- ") or _looks_like(path, "units:")):
+    if kind == "cases":
+        cases, _ = load_cases(path)
+        cases_to_run(path, compile_file(path.parent / cases.ruleset))  # the facts they name, in their rule set
+        return []
+    if kind == "ruleset":
         plan = compile_file(path)
         DurableBackend(plan)  # what the rule engine cannot run is an error now, not at grading
         return lint.lint(plan, ignored)
@@ -286,11 +292,19 @@ def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> 
     return [Problem(str(path), f"cannot tell what this is: expected a rule set or catalogue (.yaml) or a facts file (.{', .'.join(FORMATS)})")]
 
 
-def _looks_like(path: Path, marker: str) -> bool:
-    try:
-        return any(line.startswith(marker) for line in path.read_text(encoding="utf-8-sig").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return False
+def _yaml_kind(path: Path) -> str:
+    """What a YAML file is, from its top-level keys (however it was written: by hand, or by yaml.safe_dump)."""
+    located, problems = yamlpos.load(read_text(path), display_path(path))
+    if located is None:
+        raise RuleSetError(problems)
+    data = located.data
+    if isinstance(data, list) or (isinstance(data, dict) and "units" in data):
+        return "facts"
+    if isinstance(data, dict) and "ruleset" in data and ("cases" in data or "inherit" in data):
+        return "cases"
+    if isinstance(data, dict) and "facts" in data and ("groups" in data or "extends" in data):
+        return "catalogue"
+    return "ruleset"
 
 
 def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -363,11 +377,17 @@ def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_unde
 
 
 def _cases_target(file: Path) -> Optional[Path]:
+    """The rule set a case file names; a file whose target cannot even be read is run, so that its problems are
+    reported (skipping it would pass a rule set whose cases were never run)."""
     try:
-        cases, _ = load_cases(file)
+        located, _ = yamlpos.load(read_text(file), display_path(file))
     except UserInputError:
+        located = None
+    target = located.data.get("ruleset") if located is not None and isinstance(located.data, dict) else None
+    if not isinstance(target, str):
+        load_cases(file)  # raises with the file's own located problems
         return None
-    return (file.parent / cases.ruleset).resolve()
+    return (file.parent / target).resolve()
 
 
 @main.command("diff")

@@ -69,3 +69,43 @@ def test_schema_describes_the_rule_set_format_and_is_stable():
     assert schema["additionalProperties"] is False  # unknown keys are errors in editors too
     tier = schema["$defs"]["Tier"]
     assert tier["additionalProperties"] is False and tier["properties"]["award_pct"]["maximum"] == 100
+
+
+def _broken_cases(tmp_path: Path, old: str, new: str) -> tuple[Path, Path, int]:
+    ruleset = _copy_ruleset(tmp_path)
+    case_file = ruleset.parent / "cases" / "grading.yaml"
+    text = case_file.read_text(encoding="utf-8")
+    assert old in text
+    case_file.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = next(n for n, t in enumerate(text.splitlines(), start=1) if old in t)
+    return ruleset, case_file, line
+
+
+def test_a_misspelt_expectation_key_is_a_located_error_before_any_case_runs(tmp_path):
+    ruleset, case_file, line = _broken_cases(tmp_path, "expect: {status: graded, grade: excellent, score: 100",
+                                             "expect: {status: graded, grdae: excellent, score: 100")
+    for command in (["test", str(ruleset)], ["validate", str(case_file)]):
+        run = run_cdcs(*command)
+        assert "Traceback" not in run.stderr and run.code == 1, run
+        located = [t for t in run.stderr.splitlines() if t.startswith(f"{case_file}:{line}:")]
+        assert located and "unexpected key 'grdae'. Did you mean 'grade'?" in located[0], run
+        assert run.stdout == "", run
+
+
+def test_a_case_file_that_cannot_be_read_is_reported_not_skipped(tmp_path):
+    ruleset, case_file, _ = _broken_cases(tmp_path, "ruleset: ../ruleset-2024.1.yaml", "ruleset: [../ruleset-2024.1.yaml")
+    run = run_cdcs("test", str(ruleset))
+    assert "Traceback" not in run.stderr and run.code == 1, run
+    assert f"{case_file}:" in run.stderr and "passed" not in run.stdout, run
+
+
+def test_validate_knows_a_case_file_and_a_rule_set_written_by_a_program(tmp_path):
+    ruleset = _copy_ruleset(tmp_path)
+    run = run_cdcs("validate", str(ruleset.parent / "cases" / "grading.yaml"))
+    assert (run.code, run.stdout) == (0, "1 file valid\n"), run
+    dumped = ruleset.parent / "ruleset-dumped.yaml"
+    dumped.write_text(yaml.safe_dump(yaml.safe_load(ruleset.read_text(encoding="utf-8")), allow_unicode=True),
+                      encoding="utf-8")
+    assert "\n- " in dumped.read_text(encoding="utf-8")  # top-level lists unindented, as PyYAML writes them
+    run = run_cdcs("validate", str(dumped))
+    assert run.code == 0 and run.stdout.startswith("1 file valid"), run
