@@ -559,10 +559,21 @@ def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> Non
     with open_store(_db_path(db), create=False) as store:
         now = standing(store, unit_id, year)
         doc = why_document(store, now, lang)
+        broken = list(store.verify(only={h["seq"] for h in doc["history"]} | {doc["decided_by"]["seq"]}))
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         click.echo(render.why_text(doc, lang, _type_labels(now.plan)), nl=False)
+    _fail_unverified(broken, db)
+
+
+def _fail_unverified(broken: list[dict], db: Optional[Path]) -> None:
+    """What was shown comes from a ledger that fails verification: said loudly, and the exit code says it too."""
+    if broken:
+        for finding in broken:
+            click.echo(f"{display_path(_db_path(db))}: error: {finding['problem']}", err=True)
+        raise click.ClickException("the ledger fails verification: what is shown above cannot be trusted "
+                                   "(cdcs audit verify names every broken record)")
 
 
 @main.command("appeal")
@@ -684,7 +695,19 @@ def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int]
         raise click.UsageError("give --record N, or --unit UNIT_ID --year YEAR")
     with open_store(_db_path(db), create=False) as store:
         doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)
+        shown = {seq} if seq is not None else _seqs_in(doc)
+        broken = list(store.verify(only=shown))
     _emit(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", out)
+    _fail_unverified(broken, db)
+
+
+def _seqs_in(doc: Any) -> set[int]:
+    """Every record number an exported document mentions (``seq``, at any depth)."""
+    if isinstance(doc, dict):
+        return ({doc["seq"]} if isinstance(doc.get("seq"), int) else set()).union(*(_seqs_in(v) for v in doc.values()))
+    if isinstance(doc, list):
+        return set().union(*(_seqs_in(v) for v in doc))
+    return set()
 
 
 @main.command()

@@ -173,6 +173,25 @@ def test_an_edited_decision_is_found_and_replay_shows_it(ledger):
     assert shown.code == 1 and "no longer reaches the decision recorded for it" in shown.stderr, shown
 
 
+def test_why_and_export_say_loudly_that_what_they_show_fails_verification(ledger):
+    """An edit that changes no decision (the unit's name) is still found by the questions that show it."""
+    with Store(ledger) as store:
+        dictionary = store._dictionary(1)
+    (blob,) = sql(ledger, "SELECT data FROM units WHERE unit_id = 'HL-BV06'")[0]
+    text = unpack_unit(blob, dictionary)
+    name = json.loads(text)["facts"]["name"]
+    sql(ledger, "UPDATE units SET data = ? WHERE unit_id = 'HL-BV06'",
+        pack_unit(text.replace(name, "Công đoàn Đã Sửa"), dictionary))
+    for command in (["why", "HL-BV06", "--year", "2024"], ["why", "HL-BV06", "--year", "2024", "--format", "json"],
+                    ["audit", "export", "--record", "1"], ["audit", "export", "--unit", "HL-BV06", "--year", "2024"]):
+        run = run_cdcs(*command, "--db", str(ledger))
+        assert_no_traceback(run)
+        assert run.code == 1, run
+        assert "record 1's content (run) was altered" in run.stderr and "cannot be trusted" in run.stderr, run
+    untouched = run_cdcs("why", "HL-BV01", "--year", "2024", "--db", str(ledger))
+    assert untouched.code == 1, untouched  # the same record holds it: it fails as a whole
+
+
 def test_an_edited_rule_set_is_found(ledger):
     (blob,) = sql(ledger, "SELECT canonical FROM rulesets")[0]
     text = zlib.decompress(blob).decode().replace('"min_score":"90"', '"min_score":"80"')
