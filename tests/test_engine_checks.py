@@ -163,3 +163,20 @@ def test_the_engine_accepts_the_right_answer_and_refuses_a_wrong_one(check: dict
     for wrong in [a for a in (True, False, None) if a is not check["expect"]]:
         refused = verifier.refused(decided.env, {**decided.outcomes, key: wrong})
         assert key in refused, f"the engine accepted {wrong} for '{check['when']}' with {check['facts']}"
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c["id"] for c in CHECKS])
+def test_the_trace_names_the_facts_whose_absence_it_met(check: dict):
+    """What an explanation lists as missing for a condition: each absent fact it read, once, in reading order."""
+    plan = checks_plan()
+    tracer = back_ends()["evaluator"]
+    tracer.traces = {}
+    key = _key(check)
+    outcome = tracer.decide(check.get("stage", 1), env_of(plan, check["facts"]))[key]
+    assert outcome is check["expect"]
+    trace = tracer.traces[key]
+    if "present(" in check["when"]:
+        return  # present() reads a fact to ask whether it is there: its absence is an answer, not a gap
+    absent = [n for n in dict.fromkeys(plan.by_key[key].reading) if n not in check["facts"]]
+    assert trace.missing() == absent, check["when"]
+    assert len(trace.missing()) == len(set(trace.missing()))
