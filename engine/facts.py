@@ -531,7 +531,7 @@ def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: C
         try:
             unit.values[name] = parse_value(raw, spec)
         except ValueError as exc:
-            unit.problems.append(_problem(shown, index, cell, name, f"{raw!r}: {exc}"))
+            unit.problems.append(_problem(shown, index, cell, name, f"{_shown_value(raw)}: {exc}"))
     reported = unit.values.get("year")
     if year is not None and reported is not None and reported != year:
         unit.problems.append(_problem(shown, index, cells.get("year", Cell(None, None)), "year",
