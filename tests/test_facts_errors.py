@@ -495,3 +495,18 @@ def test_a_name_or_id_a_spreadsheet_would_run_as_a_formula_is_written_inert(tmp_
     cell = book["results"].cell(row=3, column=2)
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://example.invalid","Bấm vào đây")', "s")
     assert not any(c.data_type == "f" for sheet in book.worksheets for r in sheet.iter_rows() for c in r)
+
+
+@pytest.mark.parametrize("value, graded", [(1, True), (0, True), (2, False), (-1, False), (0.5, False)])
+def test_a_number_in_a_yes_no_fact_is_accepted_only_as_1_or_0(tmp_path: Path, value, graded: bool):
+    """A workbook or JSON cell holding a number for a yes/no fact: 1 and 0 are the usual spelling, anything else
+    is a mistake to be shown, not a 'yes'."""
+    units = json.loads((FACTS / "bad_value.json").read_text(encoding="utf-8"))["units"]
+    units[BAD]["workers_total"] = 120
+    units[BAD]["has_operating_rules"] = value
+    path = tmp_path / "units.json"
+    path.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
+    run, results = graded_json(str(path))
+    assert (results[BAD]["status"] != "invalid") is graded, run
+    if not graded:
+        assert run.lines_at(f"{path}: error: unit 2, fact 'has_operating_rules': {value!r}: expected true or false"), run
