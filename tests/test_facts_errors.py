@@ -510,3 +510,16 @@ def test_a_number_in_a_yes_no_fact_is_accepted_only_as_1_or_0(tmp_path: Path, va
     assert (results[BAD]["status"] != "invalid") is graded, run
     if not graded:
         assert run.lines_at(f"{path}: error: unit 2, fact 'has_operating_rules': {value!r}: expected true or false"), run
+
+
+@pytest.mark.parametrize("label", ["Cơ quan hành chính", "CƠ QUAN HÀNH CHÍNH", "Public administration"])
+def test_a_code_may_be_written_as_its_vietnamese_or_english_label(tmp_path: Path, label: str, valid_results):
+    from engine.loading import load_catalogue
+
+    catalogue, _ = load_catalogue(REPO / "criteria" / "catalogue.yaml")
+    labels = catalogue.facts["workplace_type"].values["public_admin"]
+    assert label.casefold() in (labels.vi.casefold(), labels.en.casefold())
+    path = _with_cell(tmp_path, "workplace_type", label)
+    run, results = graded_json(str(path))
+    assert run.code == 0, run
+    assert [comparable(r) for r in results] == [comparable(r) for r in valid_results]

@@ -98,6 +98,7 @@ _ENGINE_INTS = "engine values are already 1 and 0 (engine/integers.py): a bool n
 _SESSIONS = "session ids only need to differ from one fact to the next"
 _SINK = "the sink is emptied both before and after each use: dropping one of the two changes nothing"
 _SENTINEL = "only the identity of the one 'unknown' value matters; made once at import, any object (None too) serves"
+_FLAG_LITERAL = "a flag compared with true or false is folded to the flag or its negation before it is compiled"
 _MESSAGE_HASH = "how many characters of a hash a message shows"
 _EXISTS = "the engine's $ex and $nex read only the field's name; the value beside it is ignored"
 _FIXED_ITEMS = "the items after 'in' are fixed values (the type checker refuses a field there): none always equals"
@@ -159,6 +160,9 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/compile_durable.py", 364, "'$eq' → '$neq'"): _FIXED_ITEMS,
     ("engine/compile_durable.py", 364, "== → !="): _FIXED_ITEMS,
     ("engine/compile_durable.py", 364, "return x → return None"): _FIXED_ITEMS,
+    ("engine/compile_durable.py", 393, "1 → 2"): _FLAG_LITERAL,
+    ("engine/compile_durable.py", 393, "0 → 1"): _FLAG_LITERAL,
+    ("engine/compile_durable.py", 409, "< → <="): "a field whose coefficient is 0 has cancelled out and is not a term",
     ("engine/compile_durable.py", 396, "True → False"): "a default every caller overrides",
     ("engine/compile_durable.py", 406, "and → or"): "unguarded only inside 'proven, or a field absent', where "
                                                    "'all present' or 'any absent' is everything",
