@@ -125,9 +125,14 @@ def load_cases(path: Path) -> tuple[CaseFile, yamlpos.Located]:
                 problems += _expect_problems(located, ("cases", i, "expect", unit_id),
                                              f"cases[{case.name}].expect.{unit_id}", expect)
     for j, approval in enumerate(cases.inherit.approved if cases.inherit else []):
-        if approval.expect is not None:
-            problems += _expect_problems(located, ("inherit", "approved", j, "expect"),
-                                         f"approved[{approval.case}].expect", approval.expect)
+        expect, path = approval.expect, ("inherit", "approved", j, "expect")
+        if expect is None:
+            continue
+        if expect and all(isinstance(v, dict) for v in expect.values()) and not set(expect) & set(Expect.model_fields):
+            for unit_id, one in expect.items():  # a case of several units: one expectation per unit id
+                problems += _expect_problems(located, path + (unit_id,), f"approved[{approval.case}].expect.{unit_id}", one)
+        else:
+            problems += _expect_problems(located, path, f"approved[{approval.case}].expect", expect)
     if problems:
         raise RuleSetError(problems)
     return cases, located

@@ -170,6 +170,7 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
                                                    "one side symbolic means both are",
     ("engine/compile_durable.py", 376, "True → False"): "a default every caller overrides",
     ("engine/compile_durable.py", 382, "not x → x"): "{field: v} and {'$eq': {field: v}} are the same test in the engine",
+    ("engine/facts.py", 740, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
     ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
