@@ -182,3 +182,16 @@ def test_the_trace_names_the_facts_whose_absence_it_met(check: dict):
               if n not in check["facts"] and re.search(rf"\b{n}\b", outside_present)]
     assert trace.missing() == absent, check["when"]
     assert len(trace.missing()) == len(set(trace.missing()))
+
+
+def test_the_64_bit_bound_is_exact_one_step_inside_and_outside():
+    """The engine computes in signed 64 bits: a coefficient whose worst case (every amount at the catalogue's
+    maximum) stays under 2^62 is compiled, one more is refused with its place."""
+    from engine.errors import RuleSetError
+    from engine.model import MAX_MAGNITUDE
+
+    base, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    largest = (2 ** 62 - 2) // MAX_MAGNITUDE  # worst case: largest × MAX_MAGNITUDE + 1 < 2^62
+    DurableBackend(plan_with(base, "bound_inside", [("inside", f"kpcd_due_vnd * {largest} >= 1")]))
+    with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
+        DurableBackend(plan_with(base, "bound_outside", [("outside", f"kpcd_due_vnd * {largest + 1} >= 1")]))
