@@ -195,3 +195,8 @@ def test_the_64_bit_bound_is_exact_one_step_inside_and_outside():
     DurableBackend(plan_with(base, "bound_inside", [("inside", f"kpcd_due_vnd * {largest} >= 1")]))
     with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
         DurableBackend(plan_with(base, "bound_outside", [("outside", f"kpcd_due_vnd * {largest + 1} >= 1")]))
+    # the constant counts too: worst = constant + largest × MAX_MAGNITUDE, exactly 2^62 - 1, then 2^62
+    constant = 2 ** 62 - 1 - largest * MAX_MAGNITUDE
+    DurableBackend(plan_with(base, "bound_at", [("at", f"kpcd_due_vnd * {largest} >= {constant}")]))
+    with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
+        DurableBackend(plan_with(base, "bound_past", [("past", f"kpcd_due_vnd * {largest} >= {constant + 1}")]))
