@@ -7,7 +7,7 @@ keeps its line and column so that pydantic's error locations map back to the fil
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import yaml
@@ -130,10 +130,7 @@ class _Walk:
 
     constructor: Any
     budget: int
-    open: set = None  # ids of the collections being built: an alias to one of them is a loop
-
-    def __post_init__(self) -> None:
-        self.open = set()
+    open: set = field(default_factory=set)  # ids of the collections being built: an alias to one of them is a loop
 
 
 def _build(node, path: Path, located: Located, problems: list[Problem], walk: _Walk) -> Any:

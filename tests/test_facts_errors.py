@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -340,29 +341,28 @@ def test_an_impossible_date_in_yaml_facts_makes_its_unit_invalid_at_its_place(tm
     assert located and "'2024-02-30'" in located[0] and "not a date" in located[0], run
 
 
-def test_a_cell_shown_as_a_percentage_is_read_as_that_percentage(workbook, valid_results):
+def _second_unit_cell(workbook: Path, fact: str, value, number_format: Optional[str] = None) -> None:
+    """The fixture's workbook with its bad cell mended and one cell of the second unit set (row 3)."""
     from openpyxl import load_workbook
 
     book = load_workbook(workbook)
     sheet = book["units"]
-    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)  # the fixture's bad cell, mended
-    informed = sheet.cell(row=3, column=column("members_informed_pct"), value=0.95)  # 95 %, as Excel stores it
-    informed.number_format = "0%"
+    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)
+    cell = sheet.cell(row=3, column=column(fact), value=value)
+    if number_format is not None:
+        cell.number_format = number_format
     book.save(workbook)
+
+
+def test_a_cell_shown_as_a_percentage_is_read_as_that_percentage(workbook, valid_results):
+    _second_unit_cell(workbook, "members_informed_pct", 0.95, "0%")  # 95 %, as Excel stores it
     run, results = graded_json(str(workbook))
     assert run.code == 0, run
     assert [comparable(r) for r in results] == [comparable(r) for r in valid_results]
 
 
 def test_a_percentage_cell_in_a_field_that_is_not_a_percentage_is_refused_at_its_cell(workbook):
-    from openpyxl import load_workbook
-
-    book = load_workbook(workbook)
-    sheet = book["units"]
-    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)
-    cell = sheet.cell(row=3, column=column("workers_total"), value=0.5)
-    cell.number_format = "0%"
-    book.save(workbook)
+    _second_unit_cell(workbook, "workers_total", 0.5, "0%")
     run, _ = graded_json(str(workbook))
     assert run.code == 1, run
     located = run.lines_at(f"{workbook}:3:{column('workers_total')}: error: ")
@@ -370,13 +370,7 @@ def test_a_percentage_cell_in_a_field_that_is_not_a_percentage_is_refused_at_its
 
 
 def test_a_formula_never_computed_is_refused_at_its_cell_not_read_as_blank(workbook):
-    from openpyxl import load_workbook
-
-    book = load_workbook(workbook)
-    sheet = book["units"]
-    sheet.cell(row=3, column=column("officers_trained_pct"), value=85)
-    sheet.cell(row=3, column=column("workers_total"), value="=100*5")  # openpyxl saves it without a value
-    book.save(workbook)
+    _second_unit_cell(workbook, "workers_total", "=100*5")  # openpyxl saves it without a value
     run, _ = graded_json(str(workbook))
     assert run.code == 1, run
     located = run.lines_at(f"{workbook}:3:{column('workers_total')}: error: ")
