@@ -59,3 +59,27 @@ def test_explain_with_a_misreading_engine_exits_3(tmp_path: Path):
     run = run_cdcs("explain", "HL-VP01", PROVINCE, env=faulty("fatal_work_accidents", 1))
     assert run.code == 3 and "veto.fatal_accident" in run.stderr, run
     assert_no_traceback(run)
+
+
+@pytest.mark.parametrize("actions, message", [
+    ("fail", "a rule action failed inside the engine: injected: the action failed"),
+    ("skip", "the rule engine twice stopped running the actions of a fact"),
+])
+def test_an_engine_whose_actions_fail_or_stop_short_stops_the_run_with_exit_3(tmp_path: Path, actions: str,
+                                                                              message: str):
+    """A rule matched (the engine misreads a fact) but its actions did not run: never taken as agreement."""
+    out = tmp_path / "results.csv"
+    env = dict(faulty("fatal_work_accidents", 1), CDCS_FAULT_ACTIONS=actions)
+    run = run_cdcs("grade", PROVINCE, "--format", "csv", "--out", str(out), env=env)
+    assert run.code == 3, run
+    assert f"internal error: the two evaluators disagree: {message}" in run.stderr, run
+    assert not out.exists()
+    assert_no_traceback(run)
+
+
+def test_actions_that_would_fail_change_nothing_when_no_rule_matches(tmp_path: Path):
+    out = tmp_path / "results.csv"
+    run = run_cdcs("grade", PROVINCE, "--format", "csv", "--out", str(out),
+                   env={"PYTHONPATH": FAULTS, "CDCS_FAULT_ACTIONS": "fail"})
+    assert run.code == 0, run
+    assert (REPO / "tests" / "golden" / "province_2024.results.csv").read_bytes() == out.read_bytes()

@@ -7,6 +7,8 @@ below it changes nothing.
 - ``CDCS_FAULT_FIELD`` and ``CDCS_FAULT_DELTA``: the rule engine misreads one fact (an
   integer added to an engine field), applied where facts enter its C core, below the
   project's own code, so that it shows only if durable-rules really decides.
+- ``CDCS_FAULT_ACTIONS``: when a rule matched, the engine's actions ``fail`` (it reports
+  an error instead of running them) or are ``skip``-ped (it returns as if they had run).
 - ``CDCS_TEST_PAUSE_MID_RECORD`` (seconds): a recording stops with its first unit written
   and nothing committed, says so on stderr, and waits, for a test to kill it there.
 """
@@ -41,6 +43,30 @@ def _install() -> None:
 
 if FIELD:
     _install()
+
+
+ACTIONS = os.environ.get("CDCS_FAULT_ACTIONS")
+
+
+def _break_actions() -> None:
+    """Starts the matched rule's action as the engine does, then abandons it unrun."""
+    from durable import engine
+
+    core = engine.durable_rules_engine
+
+    def do_actions(self, state_handle, complete) -> None:
+        result = core.start_action_for_state(self._handle, state_handle)
+        if result:
+            message = next(iter(json.loads(result[1]).values()))
+            closure = engine.Closure(self._host, self, json.loads(result[0]), message, state_handle)
+            core.abandon_action(self._handle, closure._handle)
+        complete(RuntimeError("injected: the action failed") if ACTIONS == "fail" else None, None)
+
+    engine.Ruleset.do_actions = do_actions
+
+
+if ACTIONS:
+    _break_actions()
 
 
 PAUSE = os.environ.get("CDCS_TEST_PAUSE_MID_RECORD")
