@@ -200,3 +200,12 @@ def test_the_64_bit_bound_is_exact_one_step_inside_and_outside():
     DurableBackend(plan_with(base, "bound_at", [("at", f"kpcd_due_vnd * {largest} >= {constant}")]))
     with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
         DurableBackend(plan_with(base, "bound_past", [("past", f"kpcd_due_vnd * {largest} >= {constant + 1}")]))
+    # a percentage counts in hundredths: members_informed_pct * n >= 1 is n × pct_hundredths >= 100, whose worst
+    # case is n × MAX_MAGNITUDE × 100 + 100 (n prime to 100, so that nothing reduces)
+    from math import gcd
+    largest = (2 ** 62 - 1 - 100) // (MAX_MAGNITUDE * 100)
+    outside = next(n for n in range(largest + 1, largest + 10) if gcd(n, 100) == 1)
+    assert gcd(largest, 100) == 1 and (outside * MAX_MAGNITUDE * 100 + 100) >= 2 ** 62
+    DurableBackend(plan_with(base, "pct_inside", [("inside", f"members_informed_pct * {largest} >= 1")]))
+    with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
+        DurableBackend(plan_with(base, "pct_outside", [("outside", f"members_informed_pct * {outside} >= 1")]))
