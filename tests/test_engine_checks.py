@@ -166,6 +166,63 @@ def test_the_engine_accepts_the_right_answer_and_refuses_a_wrong_one(check: dict
         assert key in refused, f"the engine accepted {wrong} for '{check['when']}' with {check['facts']}"
 
 
+STAGE_TWO = [c for c in CHECKS if c.get("stage", 1) == 2]
+
+
+def _stage_one(facts: dict):
+    """What the aggregate hands stage 2 for these outcomes: points in hundredths, the checks, the finance verdict."""
+    from engine.aggregate import HUNDREDTHS, StageOne
+
+    def hundredths(points) -> int:
+        exact = Fraction(str(points)) * HUNDREDTHS
+        assert exact.denominator == 1, points
+        return int(exact)
+
+    return StageOne(eligible=True, scored=[], vetoes_held=[], vetoes_unknown=[],
+                    score_hundredths=hundredths(facts["score"]) if "score" in facts else None,
+                    group_hundredths={n.split(".", 1)[1]: hundredths(v) for n, v in facts.items()
+                                      if n.startswith("group_score.")},
+                    checks={n.split(".", 1)[1]: v for n, v in facts.items() if n.startswith("check.")},
+                    finance_passed=facts.get("finance_passed"))
+
+
+@pytest.mark.parametrize("check", STAGE_TWO, ids=[c["id"] for c in STAGE_TWO])
+def test_stage_two_reads_the_outcomes_as_the_aggregate_hands_them_over(check: dict):
+    """What ``cdcs grade`` runs between stages: the compiled evaluator and the engine read the points in the
+    aggregate's own hundredths (not converted from exact numbers as the table's other tests do), and must still
+    decide as the table says."""
+    from engine.integers import to_engine
+
+    plan = checks_plan()
+    outcomes = ("score", "group_score.", "check.", "finance_passed")
+    facts = {k: v for k, v in check["facts"].items() if not k.startswith(outcomes)}
+    env = {k: to_engine(plan, k, v) for k, v in env_of(plan, facts).items()}
+    env.update(_stage_one(check["facts"]).engine_env())
+    key = _key(check)
+    assert back_ends()["compiled"].decide(2, env)[key] is check["expect"], check["when"]
+    assert back_ends()["durable_rules"].decide_engine(2, env)[key] is check["expect"], check["when"]
+
+
+def test_an_explanation_whose_trace_reaches_other_outcomes_than_the_decision_is_refused():
+    """The tracing evaluator decides again from the exact values when an explanation is wanted: a trace that
+    does not reach the outcomes that were decided is a disagreement, never shown as the explanation."""
+    from engine.errors import EngineDisagreement
+    from engine.evaluate import engine_values
+    from engine.facts import load_facts
+
+    plan, grader = compiled("rules/2024/ruleset-2024.1.yaml")
+    units = {u.unit_id: u for u in load_facts(ROOT / "examples" / "province_2024.csv", plan.catalogue,
+                                              plan.ruleset.year).units}
+    mine, other = units["HL-VP01"], units["HL-BV09"]
+    decided = grader.decide(engine_values(plan, mine.values), unit_id=mine.unit_id)
+    traces = grader.trace(mine, decided)
+    assert set(traces) == set(decided.outcomes)
+    assert grader.decide(engine_values(plan, other.values)).outcomes != decided.outcomes
+    with pytest.raises(EngineDisagreement, match="unit 'HL-BV09': decision '.*' is .* for the tracing evaluator "
+                                                 "but .* for the compiled evaluator"):
+        grader.trace(other, decided)
+
+
 @pytest.mark.parametrize("check", CHECKS, ids=[c["id"] for c in CHECKS])
 def test_the_trace_names_the_facts_whose_absence_it_met(check: dict):
     """What an explanation lists as missing for a condition: each absent fact it read, once, in reading order."""
