@@ -1,13 +1,19 @@
-"""The cohort quota's arithmetic on its own: places, ranking, ties, cohorts, what each unit is told."""
+"""The cohort quota's arithmetic on its own: places, ranking, ties, cohorts, what each unit is told;
+then the grader that applies it to a batch."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 from fractions import Fraction
 
 import pytest
 
-from engine.model import Quota, RankKey
+from conftest import ROOT, compiled
+from engine.compile import compile_plan
+from engine.evaluate import Grader
+from engine.facts import load_facts, unit_from_record
+from engine.model import Quota, RankKey, RuleSet
 from engine.quota import QuotaCandidate, apply_quota
 
 QUOTA = Quota(share_pct=20, of_levels=["excellent", "good"], demote_to="good",
@@ -98,3 +104,43 @@ def test_each_unit_is_told_its_rank_the_candidates_and_its_own_rank_values():
     assert (a.rank, a.candidates, a.level, a.base_levels, a.share_pct) == (2, 2, "excellent", ("excellent", "good"), 20)
     assert a.rank_by == (("score", "desc", Fraction(195, 2)), ("tasks_exceeded", "desc", 4))
     assert not a.kept and a.demote_to == "good" and effects["B"].kept and effects["B"].demote_to is None
+
+
+# --- the quota through the grader, on the bundled example ------------------------------------------------------
+
+EXAMPLE_CAPPED = {"HL-BV05", "HL-BV07", "HL-TTYT05", "HL-DN12", "HL-DN14"}  # excellent alone, good by the quota
+
+
+def _example(plan):
+    return load_facts(ROOT / "examples" / "province_2024.csv", plan.catalogue, plan.ruleset.year).units
+
+
+def test_a_batch_is_graded_under_the_quota_unless_told_otherwise_and_an_invalid_unit_takes_no_place():
+    plan, grader = compiled("rules/2024/ruleset-2024.1.yaml")
+    units = _example(plan)
+    broken = unit_from_record(len(units) + 1, dict(units[0].raw, unit_id="HL-BROKEN", tasks_done="nhiều"), {},
+                              plan.catalogue, "example", plan.ruleset.year)
+    assert broken.problems
+    graded = {ev.unit.unit_id: ev for ev in grader.batch([*units, broken])}
+    assert {u for u, ev in graded.items() if ev.quota and not ev.quota.kept} == EXAMPLE_CAPPED
+    assert {graded[u].grade for u in EXAMPLE_CAPPED} == {"good"}
+    invalid = graded["HL-BROKEN"]
+    assert (invalid.status, invalid.grade, invalid.decided, invalid.quota) == ("invalid", None, None, None)
+    assert invalid.problems == broken.problems
+    alone = {ev.unit.unit_id: ev for ev in grader.batch(units, cohort=False)}
+    assert all(ev.quota is None for ev in alone.values()) and {alone[u].grade for u in EXAMPLE_CAPPED} == {"excellent"}
+
+
+@pytest.mark.parametrize("quota", [None, "disabled"])
+def test_without_an_enabled_quota_every_unit_keeps_the_grade_it_earns_alone(quota):
+    base, grader = compiled("rules/2024/ruleset-2024.1.yaml")
+    data = base.ruleset.model_dump()
+    data["id"] = f"quota_{quota}"
+    data["quota"] = None if quota is None else dict(data["quota"], enabled=False)
+    plan = compile_plan(dataclasses.replace(base.loaded, ruleset=RuleSet.model_validate(data)))
+    units = _example(plan)
+    graded = Grader(plan, explain=False).batch(units)
+    assert [ev.unit.unit_id for ev in graded] == [u.unit_id for u in units]
+    assert all(ev.quota is None for ev in graded)
+    assert [(ev.status, ev.grade) for ev in graded] == [(ev.status, ev.grade) for ev in grader.batch(units, cohort=False)]
+    assert {ev.grade for ev in graded if ev.unit.unit_id in EXAMPLE_CAPPED} == {"excellent"}
