@@ -20,6 +20,8 @@ from typing import Any, Iterator, Mapping, Optional
 
 from engine import yamlpos
 from engine.errors import FactsError, Problem, did_you_mean
+from engine.limits import (COLUMNS, JSON_FACTS_BYTES, NUMBER_CHARS, NUMBER_DIGITS, ROW_CHARS, TEXT_CHARS,
+                           YAML_FACTS_BYTES, size_problem)
 from engine.loading import display_path
 from engine.model import Catalogue, FactSpec
 
@@ -175,6 +177,7 @@ class CsvFormat:
     quoting: int
 
     def reader(self, lines):
+        csv.field_size_limit(ROW_CHARS)  # the module's own default (131,072) would stop a file with a traceback
         return csv.reader(lines, delimiter=self.delimiter, quotechar=self.quotechar, doublequote=self.doublequote,
                           skipinitialspace=self.skipinitialspace, escapechar=self.escapechar, quoting=self.quoting)
 
@@ -199,13 +202,13 @@ def parse_chunk(chunk: TextChunk, fmt: CsvFormat, header: list[str], shown: str)
     width = len(header)
     out = []
     index = chunk.first_index
-    for n, row in enumerate(fmt.reader(io.StringIO(chunk.text)), start=chunk.first_line):
+    for n, row in _csv_rows(fmt.reader(io.StringIO(chunk.text)), chunk.first_line, shown):
         if not any(c.strip() for c in row):
             continue
         if len(row) > width:
             raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {width} columns", n, width + 1)])
         if len(row) < width:
-            raise _short_row(shown, n, len(row), header)
+            raise _short_row(shown, n, row, header)
         # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
         out.append((index, n, row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]))
         index += 1
@@ -228,8 +231,11 @@ def _csv_format(header_line: str) -> CsvFormat:
     return CsvFormat(delimiter, '"', True, spaces, None, csv.QUOTE_MINIMAL)
 
 
-def _short_row(shown: str, n: int, cells: int, header: list[str]) -> FactsError:
+def _short_row(shown: str, n: int, row: list[str], header: list[str]) -> FactsError:
     """A row that ends early: its last facts would silently take their defaults."""
+    cells = len(row)
+    if row and "\n" in row[-1]:  # the rest of the file went into one quoted cell
+        return _unclosed(shown, f"row {n}", n, "")
     missing = ", ".join(f"'{h}'" for h in header[cells:cells + 3]) + (", …" if len(header) - cells > 3 else "")
     return FactsError([Problem(shown, f"row {n} has {cells} cells but the header has {len(header)} columns: the cells "
                                       f"of {missing} are missing; write an empty cell for a fact not reported",
@@ -239,7 +245,7 @@ def _short_row(shown: str, n: int, cells: int, header: list[str]) -> FactsError:
 def _read_csv(path: Path, shown: str) -> Stream:
     handle = open(path, encoding="utf-8-sig", newline="")
     try:
-        first = handle.readline()
+        first = handle.readline(ROW_CHARS + 1)
     except UnicodeDecodeError as exc:
         handle.close()
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
@@ -248,7 +254,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
     if handle.read(1) != "\ufeff":
         handle.seek(0)
     lines = _lines(handle, shown)
-    header_text = next(_records(lines, fmt), None)
+    header_text = next(_records(lines, fmt, shown), None)
     if header_text is None:
         handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
@@ -258,14 +264,14 @@ def _read_csv(path: Path, shown: str) -> Stream:
     def rows():
         index = 0
         try:
-            for n, row in enumerate(fmt.reader(lines), start=2):
+            for n, row in _csv_rows(fmt.reader(lines), 2, shown):
                 if not any(c.strip() for c in row):
                     continue
                 if len(row) > len(header):
                     raise FactsError([Problem(shown, f"row {n} has {len(row)} cells but the header has {len(header)} columns",
                                               n, len(header) + 1)])
                 if len(row) < len(header):
-                    raise _short_row(shown, n, len(row), header)
+                    raise _short_row(shown, n, row, header)
                 index += 1
                 # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
                 yield index, n, (row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]), None
@@ -276,7 +282,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
         blank = fmt.delimiter + fmt.quotechar + " \t\r\n"
         try:
             line, parts, units, first, first_index = 2, [], 0, 2, 1
-            for record in _records(lines, fmt):
+            for record in _records(lines, fmt, shown):
                 parts.append(record)
                 if record.strip(blank) or (fmt.quotechar in record and any(c.strip() for row in fmt.reader(io.StringIO(record))
                                                                  for c in row)):
@@ -309,25 +315,58 @@ class _Lazy:
 
 
 def _lines(handle, shown: str) -> Iterator[str]:
+    """The file's lines, each read in bounded memory: a file of one endless line is refused, not read whole."""
+    number = 0
     try:
-        yield from handle
+        for line in iter(lambda: handle.readline(ROW_CHARS + 1), ""):
+            number += 1
+            if len(line) > ROW_CHARS:
+                raise FactsError([Problem(shown, f"line {number} is longer than {ROW_CHARS:,} characters; "
+                                                 "is this a CSV file of units?", number)])
+            yield line
     except UnicodeDecodeError as exc:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
 
 
-def _records(lines: Iterator[str], fmt: CsvFormat) -> Iterator[str]:
+def _records(lines: Iterator[str], fmt: CsvFormat, shown: str) -> Iterator[str]:
     """The text of each record: lines joined while a quoted cell is still open (an odd count of quotes so far)."""
     quote = fmt.quotechar
     pending: list[str] = []
-    open_quotes = 0
-    for line in lines:
-        pending.append(line)
-        open_quotes += line.count(quote)
+    open_quotes = size = 0
+    line = first = 1
+    for text in lines:
+        pending.append(text)
+        size += len(text)
+        open_quotes += text.count(quote)
         if open_quotes % 2 == 0:
             yield "".join(pending)
-            pending, open_quotes = [], 0
+            pending, open_quotes, size, first = [], 0, 0, line + 1
+        elif size > ROW_CHARS:
+            raise _unclosed(shown, f"the row starting on line {first}", first)
+        line += 1
     if pending:
         yield "".join(pending)
+
+
+def _unclosed(shown: str, where: str, line: int, how: str = f" runs past {ROW_CHARS:,} characters") -> FactsError:
+    """``where``: the row (as the CSV reader counts) or the line (as the file is split) the open quote is in."""
+    return FactsError([Problem(shown, f'{where}{how}: a quote (") opened there is never closed', line)])
+
+
+def _csv_rows(reader, first: int, shown: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of each record; a record the CSV reader refuses is a located error."""
+    n = first
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise _unclosed(shown, f"row {n}", n) from None
+            raise FactsError([Problem(shown, f"row {n} cannot be read as CSV: {exc}", n)]) from None
+        yield n, row
+        n += 1
 
 
 def _read_xlsx(path: Path, shown: str) -> Stream:
@@ -414,6 +453,9 @@ def _uncomputed_formulas(sheet: Any) -> dict[tuple[int, int], str]:
 
 
 def _read_yaml(path: Path, shown: str):
+    too_large = size_problem(path, YAML_FACTS_BYTES, "YAML facts file")
+    if too_large:
+        raise FactsError([Problem(shown, f"{too_large}; save a larger batch as CSV or XLSX, which are read as a stream")])
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -463,6 +505,9 @@ def _repeated_keys(data: Any, shown: str, where: str = "the file") -> None:
 
 
 def _read_json(path: Path, shown: str):
+    too_large = size_problem(path, JSON_FACTS_BYTES, "JSON facts file")
+    if too_large:
+        raise FactsError([Problem(shown, f"{too_large}; save a larger batch as CSV or XLSX, which are read as a stream")])
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"), object_pairs_hook=_object)
     except UnicodeDecodeError as exc:
@@ -495,6 +540,9 @@ _READERS = {"csv": _read_csv, "xlsx": _read_xlsx, "yaml": _read_yaml, "yml": _re
 
 def check_columns(columns: list[str], catalogue: Catalogue, shown: str) -> list[Problem]:
     """What is wrong with a file's header: a column twice, without a name, not a fact, a required one missing."""
+    if len(columns) > COLUMNS:
+        return [Problem(shown, f"the header has {len(columns):,} columns; at most {COLUMNS:,} are read (one per fact "
+                               "of the catalogue)", 1, COLUMNS + 1)]
     problems = []
     seen = set()
     for i, name in enumerate(columns):
@@ -509,7 +557,14 @@ def check_columns(columns: list[str], catalogue: Catalogue, shown: str) -> list[
     for name, spec in catalogue.facts.items():
         if spec.on_missing == "required" and name not in seen:
             problems.append(Problem(shown, f"missing column '{name}': every unit must report it", 1, None))
+    if len(problems) > HEADER_PROBLEMS_SHOWN:  # a file of another kind: the first few say enough
+        rest = len(problems) - HEADER_PROBLEMS_SHOWN
+        problems = problems[:HEADER_PROBLEMS_SHOWN] + [Problem(shown, f"… and {rest:,} more problems in the header "
+                                                                      "(is this a facts file?)", 1, None)]
     return problems
+
+
+HEADER_PROBLEMS_SHOWN = 20
 
 
 def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str,
@@ -711,7 +766,10 @@ def parse_value(raw: Any, spec: FactSpec) -> Any:
                          "open and save the file in a spreadsheet program, or write the value")
     kind = spec.type
     if kind == "string":
-        return unicodedata.normalize("NFC", str(raw).strip())
+        text = str(raw).strip()
+        if len(text) > TEXT_CHARS:
+            raise ValueError(f"a text of {len(text):,} characters; expected at most {TEXT_CHARS}")
+        return unicodedata.normalize("NFC", text)
     if kind == "bool":
         return _bool(raw)
     if kind == "enum":
@@ -802,10 +860,6 @@ def _integer(raw: Any, kind: str) -> int:
     raise ValueError(f"expected {what}")
 
 
-NUMBER_CHARS = 40  # no fact's value needs more; int() of thousands of digits is refused by Python itself
-NUMBER_DIGITS = 20
-
-
 def _not_too_long(text: str) -> None:
     if len(text) > NUMBER_CHARS:
         raise ValueError(f"a number of {len(text)} characters; expected at most {NUMBER_CHARS}")
@@ -825,7 +879,7 @@ def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
         raise ValueError(f"expected a number{' from 0 to 100' if spec.type == 'percentage' else ''}") from None
     if not value.is_finite():
         raise ValueError("expected a finite number")
-    if value and not -NUMBER_DIGITS <= value.adjusted() <= NUMBER_DIGITS:  # 1e-999999999 would take hours to compare
+    if value and not -NUMBER_DIGITS <= value.adjusted() <= NUMBER_DIGITS:
         raise ValueError(f"expected a number between 10^-{NUMBER_DIGITS} and 10^{NUMBER_DIGITS}")
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > spec.scale:
@@ -953,7 +1007,8 @@ class Typist:
             namespace[constant] = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
             return [f"    elif r.__class__ is str and (x := {constant}.get(r)) is not None:", f"        e[{key}] = x"] + slow
         if kind == "string":
-            return ["    elif r.__class__ is str and r.isascii():", f"        e[{key}] = r.strip()"] + slow
+            return [f"    elif r.__class__ is str and r.isascii() and len(r) <= {TEXT_CHARS!r}:",
+                    f"        e[{key}] = r.strip()"] + slow
         namespace[constant] = _fast_reader(spec)  # dates and decimals: a reader that raises for anything unusual
         return ["    else:", "        try:", f"            e[{key}] = {constant}(r)",
                 "        except ValueError:", f"            slow(e, {key}, r)"]
@@ -992,7 +1047,7 @@ _NOWHERE = Cell(None, None)
 def _shown_value(raw: Any) -> str:
     """The value as written, cut in the middle when it is too long to read in one line."""
     text = repr(raw)
-    return text if len(text) <= 60 else f"{text[:40]}…{text[-12:]} ({len(str(raw))} characters)"
+    return text if len(text) <= 60 else f"{text[:40]}…{text[-12:]} ({len(str(raw)):,} characters)"
 _ASCII_DIGITS = frozenset("0123456789")
 
 
@@ -1002,7 +1057,8 @@ def _fast_reader(spec: FactSpec):
     low, high = spec.bounds
     scale = spec.scale
     if kind == "string":
-        return lambda raw: raw.strip() if raw.__class__ is str and raw.isascii() else parse_value(raw, spec)
+        return lambda raw: (raw.strip() if raw.__class__ is str and raw.isascii() and len(raw) <= TEXT_CHARS
+                            else parse_value(raw, spec))
     if kind == "bool":
         words = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine import yamlpos
 from engine.errors import Problem, RuleSetError, did_you_mean
+from engine.limits import RULES_FILE_BYTES, size_problem
 from engine.model import Catalogue, RuleSet
 
 RULES_DIR_NAME = "rules"
@@ -96,6 +97,11 @@ def read_text(path: FsPath) -> str:
     """File text as UTF-8, or a located problem naming why it cannot be read."""
     shown = display_path(path)
     try:
+        if path.exists() and not path.is_dir() and not path.is_file():  # a pipe would wait for ever, a device never end
+            raise RuleSetError([Problem(shown, "not a regular file (a pipe, a socket or a device); save it to a file")])
+        too_large = path.is_file() and size_problem(path, RULES_FILE_BYTES, "rule set, catalogue or case file")
+        if too_large:
+            raise RuleSetError([Problem(shown, too_large)])
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RuleSetError([Problem(shown, "no such file")]) from None

@@ -13,6 +13,7 @@ from typing import Any, Optional
 import yaml
 
 from engine.errors import Problem
+from engine.limits import MAX_DEPTH, MAX_VALUES_PER_CHAR
 
 Path = tuple[Any, ...]
 
@@ -114,8 +115,6 @@ class _TextConstructor:
         return node.value
 
 
-MAX_DEPTH = 64  # a rule set is a few levels deep, a facts file three
-MAX_VALUES_PER_CHAR = 4  # values built per character of text: aliases may repeat a value, not explode it
 
 
 class _TooLarge(Exception):

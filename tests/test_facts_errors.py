@@ -517,3 +517,114 @@ def test_a_code_may_be_written_as_its_vietnamese_or_english_label(tmp_path: Path
     run, results = graded_json(str(path))
     assert run.code == 0, run
     assert [comparable(r) for r in results] == [comparable(r) for r in valid_results]
+
+
+# --- the readers' limits (engine/limits.py): refused with the limit named, in bounded time and memory ------------
+
+def test_a_text_fact_one_character_over_its_limit_makes_only_its_unit_invalid(valid_results):
+    from engine.limits import TEXT_CHARS
+    path = shown(FACTS / "text_too_long.csv")
+    run, results = graded_json(path)
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    located = run.lines_at(f"{path}:3:{column('name')}: error: ")
+    assert located and f"a text of {TEXT_CHARS + 1} characters; expected at most {TEXT_CHARS}" in located[0], run
+    assert len(located[0]) < 300, located[0]
+
+
+def test_a_text_fact_at_its_limit_is_read_whole(tmp_path: Path, valid_results):
+    from engine.limits import TEXT_CHARS
+    name = "Công đoàn " + "Ư" * (TEXT_CHARS - len("Công đoàn "))
+    run, results = graded_json(str(_with_cell(tmp_path, "name", name)))
+    assert run.code == 0, run
+    assert results[BAD]["name"] == name and results[BAD]["grade"] == valid_results[BAD]["grade"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_cell_longer_than_the_csv_modules_own_limit_is_a_located_problem(tmp_path: Path, jobs: str,
+                                                                             valid_results):
+    """131,072 characters stopped Python's CSV reader with a traceback."""
+    path = _with_cell(tmp_path, "name", "B" * 200_000)
+    run, results = graded_json(str(path), "--jobs", jobs)
+    assert run.code == 1, run
+    assert_only_the_bad_unit_is_invalid(results, valid_results)
+    assert run.lines_at(f"{path}:3:{column('name')}: error: "), run
+
+
+def test_a_quote_never_closed_stops_the_file_at_its_row():
+    path = shown(FACTS / "unclosed_quote.csv")
+    run = run_cdcs("grade", path, "--format", "json")
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{path}:3: error: row 3: a quote (\") opened there is never closed"), run
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_quote_never_closed_in_a_large_file_stops_it_without_reading_the_rest_as_one_cell(tmp_path: Path,
+                                                                                                 jobs: str):
+    from engine.limits import ROW_CHARS
+    lines = VALID.read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = [lines[1]] * (ROW_CHARS // len(lines[1]) + 100)
+    rows[2] = rows[2].replace(",Công đoàn", ',"Công đoàn', 1)
+    path = tmp_path / "units.csv"
+    path.write_text(lines[0] + "".join(rows), encoding="utf-8")
+    run = run_cdcs("grade", str(path), "--format", "json", "--jobs", jobs)
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}:4: error: ")
+    assert located and f"past {ROW_CHARS:,} characters" in located[0] and "never closed" in located[0], run
+
+
+def test_a_file_of_one_endless_line_is_refused_at_that_line(tmp_path: Path):
+    from engine.limits import ROW_CHARS
+    path = tmp_path / "units.csv"
+    path.write_text(VALID.read_text(encoding="utf-8").splitlines()[0] + "\n" + "x" * (ROW_CHARS + 1),
+                    encoding="utf-8")
+    run = run_cdcs("grade", str(path))
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{path}:2: error: line 2 is longer than {ROW_CHARS:,} characters"), run
+
+
+def test_a_header_of_too_many_columns_is_one_message_naming_the_limit():
+    path = shown(FACTS / "too_many_columns.csv")
+    run = run_cdcs("grade", path, "--format", "json")
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{path}:1:1001: error: the header has 1,001 columns; at most 1,000 are read"), run
+    assert run.stderr.count(" error: ") == 1, run
+
+
+def test_a_header_of_many_unknown_columns_shows_the_first_twenty_and_counts_the_rest(tmp_path: Path):
+    lines = VALID.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join([lines[0] + "".join(f",other_{i}" for i in range(300))]
+                              + [line + "," * 300 for line in lines[1:]]) + "\n", encoding="utf-8")
+    run = run_cdcs("grade", str(path))
+    assert_stops_the_file(run)
+    assert len([line for line in run.lines_at(f"{path}:1:") if "unknown fact 'other_" in line]) == 20, run
+    assert run.lines_at(f"{path}:1: error: … and 280 more problems in the header"), run
+
+
+@pytest.mark.parametrize("suffix, limit", [(".json", "JSON_FACTS_BYTES"), (".yaml", "YAML_FACTS_BYTES")])
+def test_a_facts_file_read_whole_is_refused_past_its_size_before_it_is_read(tmp_path: Path, suffix: str, limit: str):
+    from engine import limits
+    path = tmp_path / f"units{suffix}"
+    with open(path, "wb") as sparse:  # its size on paper: nothing is written, nothing need be read
+        sparse.truncate(getattr(limits, limit) + 1)
+    run = run_cdcs("grade", str(path))
+    assert_stops_the_file(run)
+    located = run.lines_at(f"{path}: error: the file is {getattr(limits, limit) + 1:,} bytes")
+    assert located and "save a larger batch as CSV or XLSX" in located[0], run
+
+
+def test_a_rule_set_past_its_size_or_not_a_regular_file_is_refused_without_reading_it(tmp_path: Path):
+    from engine.limits import RULES_FILE_BYTES
+    big = tmp_path / "ruleset.yaml"
+    with open(big, "wb") as sparse:
+        sparse.truncate(RULES_FILE_BYTES + 1)
+    run = run_cdcs("validate", str(big))
+    assert_no_traceback(run)
+    assert run.code == 1 and run.lines_at(f"{big}: error: the file is {RULES_FILE_BYTES + 1:,} bytes"), run
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    for args in (("validate", str(fifo)), ("grade", shown(VALID), "--rules", str(fifo))):
+        run = run_cdcs(*args)  # would wait for ever if it were opened
+        assert_no_traceback(run)
+        assert run.code == 1 and run.lines_at(f"{fifo}: error: not a regular file"), run

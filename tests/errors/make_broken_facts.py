@@ -138,6 +138,20 @@ def files() -> dict[str, bytes]:
                  .replace("name: Công đoàn Văn phòng Sở Y tế Thử nghiệm", "name: No", 1)
                  .replace("ubkt_status: comittee", "ubkt_status: committee", 1))
     out["yaml_1_1_words.yaml"] = yaml_text.encode("utf-8")
+
+    # the readers' limits (engine/limits.py): a text fact of 501 characters, a quote never closed, 1,001 columns
+    long_name = [list(r) for r in rows]
+    long_name[1 + BAD_UNIT][header.index("name")] = "Công đoàn " + "A" * (501 - len("Công đoàn "))
+    out["text_too_long.csv"] = to_csv(long_name).encode("utf-8")
+
+    unclosed = to_csv(rows).splitlines(keepends=True)
+    second_name = next(r for r in rows[1 + BAD_UNIT] if r.startswith("Công đoàn"))
+    unclosed[1 + BAD_UNIT] = unclosed[1 + BAD_UNIT].replace(second_name, '"' + second_name, 1)
+    out["unclosed_quote.csv"] = "".join(unclosed).encode("utf-8")
+
+    wide = [r + [""] * (1001 - len(header)) for r in rows]
+    wide[0] = header + [f"extra_{i}" for i in range(1001 - len(header))]
+    out["too_many_columns.csv"] = to_csv(wide).encode("utf-8")
     return out
 
 
