@@ -95,3 +95,35 @@ def test_validate_reports_the_problems_of_every_file_given():
         line = EXPECTED[Path(path).name]["line"]
         assert run.lines_at(f"{path}:{line}:"), run
     assert not run.lines_at(good), run
+
+
+def test_a_condition_is_bounded_exactly_at_its_limits():
+    """The limits refuse one more value or one more level, and never less: both stated in the message."""
+    from engine.expr.parser import ExpressionSyntaxError, parse
+    from engine.limits import CONDITION_DEPTH, CONDITION_VALUES
+
+    def items(n: int) -> str:
+        return "workers_total in [" + ", ".join(str(i) for i in range(n - 1)) + "]"
+
+    parse(items(CONDITION_VALUES))
+    with pytest.raises(ExpressionSyntaxError, match=f"more than {CONDITION_VALUES} fact names"):
+        parse(items(CONDITION_VALUES + 1))
+
+    def nots(n: int) -> str:
+        return "not " * n + "disclosure_done"
+
+    deepest = max(n for n in range(CONDITION_DEPTH) if _parses(nots(n)))
+    assert deepest > 40, deepest  # room for any condition a person writes
+    too_deep = nots(deepest + 1)
+    with pytest.raises(ExpressionSyntaxError, match=f"at most {CONDITION_DEPTH} levels") as refused:
+        parse(too_deep)
+    assert len("not ") * 40 < refused.value.column <= len(too_deep)  # deep inside, where the limit is crossed
+
+
+def _parses(text: str) -> bool:
+    from engine.expr.parser import ExpressionSyntaxError, parse
+    try:
+        parse(text)
+    except ExpressionSyntaxError:
+        return False
+    return True

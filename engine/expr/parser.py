@@ -9,6 +9,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from engine.expr import ast
+from engine.limits import CONDITION_DEPTH, CONDITION_VALUES
 
 _TOKEN_WORDS = {
     "COMP_OP": "a comparison (<, <=, >, >=, ==, !=)",
@@ -52,7 +53,35 @@ def parse(text: str) -> ast.Node:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
+    _within_limits(tree)
     return _ToAst(text).transform(tree)
+
+
+_VALUE_TOKENS = frozenset({"DOTTED_NAME", "NUMBER", "STRING"})
+
+
+def _within_limits(tree: Tree) -> None:
+    """Refuse a condition too deep or too large to compile, before anything walks it recursively."""
+    values = 0
+    stack: list[tuple[Tree | Token, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Token):
+            if node.type in _VALUE_TOKENS:
+                values += 1
+                if values > CONDITION_VALUES:
+                    raise ExpressionSyntaxError(f"this condition holds more than {CONDITION_VALUES} fact names, numbers "
+                                                "and texts; split it into several conditions", node.column or 1)
+            continue
+        if depth > CONDITION_DEPTH:
+            raise ExpressionSyntaxError(f"this condition is nested too deeply (parentheses, not, arithmetic: at most "
+                                        f"{CONDITION_DEPTH} levels); write it flatter", _column(node))
+        stack.extend((child, depth + 1) for child in node.children)
+
+
+def _column(node: Tree) -> int:
+    meta = node.meta
+    return getattr(meta, "column", None) or 1 if not meta.empty else 1
 
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> ExpressionSyntaxError:

@@ -105,6 +105,16 @@ CASES: dict[str, list[dict]] = {
         '"members_total >= workers_total * 0.95"',
         '"members_total >= workers_total * members_new"',
         ["multiplies two facts", "linear"])],
+    # bounded before anything walks the condition: deeper would end in a RecursionError, longer would take the
+    # rule engine minutes to register
+    "condition_nested_too_deeply": [case(
+        '{when: "workplace_dialogues >= 2", award_pct: 100}',
+        '{when: "' + "(" * 60 + "workplace_dialogues >= 2" + ")" * 60 + '", award_pct: 100}',
+        ["nested too deeply", "at most 100 levels"])],
+    "condition_with_too_many_values": [case(
+        '{when: "workplace_dialogues >= 2", award_pct: 100}',
+        '{when: "workplace_dialogues in [' + ", ".join(str(i) for i in range(300)) + ']", award_pct: 100}',
+        ["more than 256 fact names, numbers and texts", "split it"])],
     "division_by_a_fact": [case(
         '"dues_collected_vnd >= dues_due_vnd * 0.95"',
         '"dues_collected_vnd / dues_due_vnd >= 0.95"',
