@@ -104,6 +104,12 @@ _MESSAGE_HASH = "how many characters of a hash a message shows"
 _EXISTS = "the engine's $ex and $nex read only the field's name; the value beside it is ignored"
 _FIXED_ITEMS = "the items after 'in' are fixed values (the type checker refuses a field there): none always equals"
 _FOLDED = "constant comparisons are folded before this point: a comparison here always reads a field"
+_ONE_TYPE = "the type checker gives both sides of a comparison one type: one side symbolic means both are"
+_TEMPORARIES = "how the generated code's temporaries are numbered: they only need distinct names"
+_NEVER_EMPTY = "an and/or has two parts at least and 'in' refuses an empty list: never reached"
+_NO_FLAG_EQUALITY = "a yes/no value is compared as a condition: the equality of codes and texts never meets true or false"
+_NO_FLAG_MEMBER = "'in' refuses a yes/no value on its left and items of another type: no item is true or false"
+_FALSY = "False and None are alike where it is read: only as a test (if, and, or)"
 KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/aggregate.py", 39, "True → False"): _SLOTS,
     ("engine/aggregate.py", 52, "True → False"): _SLOTS,
@@ -167,10 +173,25 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/compile_durable.py", 396, "True → False"): "a default every caller overrides",
     ("engine/compile_durable.py", 406, "and → or"): "unguarded only inside 'proven, or a field absent', where "
                                                    "'all present' or 'any absent' is everything",
-    ("engine/compile_durable.py", 370, "or → and"): "the type checker gives both sides of a comparison one type: "
-                                                   "one side symbolic means both are",
+    ("engine/compile_durable.py", 370, "or → and"): _ONE_TYPE,
     ("engine/compile_durable.py", 376, "True → False"): "a default every caller overrides",
     ("engine/compile_durable.py", 382, "not x → x"): "{field: v} and {'$eq': {field: v}} are the same test in the engine",
+    ("engine/backend_compiled.py", 73, "0 → 1"): _TEMPORARIES,
+    ("engine/backend_compiled.py", 81, "1 → 2"): _TEMPORARIES,
+    ("engine/backend_compiled.py", 111, "or → and"): _ONE_TYPE,
+    ("engine/backend_compiled.py", 119, "== → !="): _NEVER_EMPTY,
+    ("engine/backend_compiled.py", 119, "return x → return None"): _NEVER_EMPTY,
+    ("engine/backend_compiled.py", 129, "1 → 2"): _NO_FLAG_EQUALITY,
+    ("engine/backend_compiled.py", 129, "0 → 1"): _NO_FLAG_EQUALITY,
+    ("engine/backend_compiled.py", 157, "1 → 2"): _NO_FLAG_MEMBER,
+    ("engine/backend_compiled.py", 157, "0 → 1"): _NO_FLAG_MEMBER,
+    ("engine/integers.py", 30, "0 → 1"): "the default scale: only facts and points are numbers, and every other name "
+                                         "is a yes/no outcome or the grade, never scaled",
+    ("engine/integers.py", 61, "return x → return None"): _FALSY,
+    ("engine/integers.py", 67, "return x → return None"): "a fixed value meets a field of its type, which decides "
+                                                         "alone (two fixed values are folded); a fixed text before "
+                                                         "'in' fails to compile either way",
+    ("engine/integers.py", 73, "return x → return None"): _FALSY,
     ("engine/facts.py", 740, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
