@@ -16,8 +16,9 @@ from durable import engine as durable_engine
 from engine.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.backend_compiled import compile_condition
-from engine.compile_durable import (FINE_LEAVES, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
-                                     compile_stage, compile_verify, leaf_rules, splittable, verify_rules)
+from engine.compile_durable import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
+                                     compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
+                                     verify_rules)
 from engine.integers import field_name, to_engine
 
 
@@ -75,6 +76,8 @@ class DurableBackend:
             split = split | too_large
 
     def _try_register(self, name: str, definition: dict) -> bool:
+        if rules_weight(definition) > NODE_BUDGET:  # the engine would not refuse it: it would hang
+            return False
         sink: list[tuple[int, bool]] = []
         bound = {rule: dict(body, run=_appender(sink, *body["run"])) for rule, body in definition.items()}
         try:

@@ -20,6 +20,7 @@ durable-rules misreads some floats, and exact integers leave no rounding to argu
 """
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +33,10 @@ from engine.integers import difference, field_name, is_condition, is_symbolic, s
 from engine.model import MAX_MAGNITUDE
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact
+# Distinct comparisons per ruleset: every rule of a ruleset hangs under one shared node (its fact's kind), and
+# durable-rules' ruleset creation hangs, in C and for ever, past about 1,020 of them as counted by rules_weight
+# (measured: 1,017 registers in a second, 1,055 had not in two minutes).
+NODE_BUDGET = 800
 ALWAYS, NEVER = "always", "never"
 ZERO = "zero__"  # a field holding 0 in every fact: the engine compares a field against an expression
 
@@ -94,23 +99,28 @@ def compile_stage(plan: Plan, stage: int, split: frozenset[str] = frozenset()) -
     chunk: list[Decision] = []
     shapes: list[Shape] = []
     leaves: list[Leaf] = []
+    weight = 0
 
     def flush() -> None:
+        nonlocal weight
         if chunk:
             rules = _rules(plan, tag, leaves)
             out.append(StageRuleset(ruleset_name(plan, stage, len(out), split), rules, tuple(chunk), tuple(shapes), tuple(leaves)))
             chunk.clear(), shapes.clear(), leaves.clear()
+            weight = 0
 
     for decision in decisions:
         parts: list[Leaf] = []
         shape = _shape(decision.key, decision.expr, split, parts)
+        more = 0
         for leaf in parts:  # refuse now, with the decision's name, what the engine cannot do exactly
             try:
-                leaf_rules(plan, tag, leaf)
+                more += rules_weight(leaf_rules(plan, tag, leaf))
             except OverflowError as exc:
                 raise CompileLimit(decision.key, str(exc)) from None
-        if len(leaves) + len(parts) > CHUNK:
+        if len(leaves) + len(parts) > CHUNK or weight + more > NODE_BUDGET:
             flush()
+        weight += more
         base = len(leaves)
         leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads, leaf.usual) for i, leaf in enumerate(parts))
         shapes.append(_offset(shape, base))
@@ -179,8 +189,7 @@ def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = 
     rulesets = []
     suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
     rs = plan.ruleset
-    for chunk, start in enumerate(range(0, len(leaves), size)):
-        mine = tuple(leaves[start:start + size])
+    for chunk, mine in enumerate(_by_weight(plan, leaves, size)):
         kind = f"v{chunk}"
         rules: dict[str, dict] = {}
         for leaf in mine:
@@ -189,6 +198,39 @@ def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = 
         name = f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_v{size}_{chunk}{suffix}"
         rulesets.append(VerifyRuleset(name, kind, rules, mine, fields))
     return VerifyPlan(tuple(rulesets), tuple(leaves), shapes)
+
+
+def _by_weight(plan: Plan, leaves: list[Leaf], size: int) -> list[tuple[Leaf, ...]]:
+    """Consecutive leaves in groups of at most ``size``, each group's rules within :data:`NODE_BUDGET`."""
+    groups: list[tuple[Leaf, ...]] = []
+    group: list[Leaf] = []
+    weight = 0
+    for leaf in leaves:
+        more = rules_weight(verify_rules(plan, "k", leaf))
+        if group and (len(group) == size or weight + more > NODE_BUDGET):
+            groups.append(tuple(group))
+            group, weight = [], 0
+        group.append(leaf)
+        weight += more
+    if group:
+        groups.append(tuple(group))
+    return groups
+
+
+def rules_weight(rules: dict[str, dict]) -> int:
+    """How many distinct comparisons the rules hang under their ruleset's shared node."""
+    seen: set[str] = set()
+    stack: list[Any] = [body["all"] for body in rules.values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "$and" in node or "$or" in node or "m" in node:
+                stack.extend(node.values())
+            elif "kind" not in node:
+                seen.add(json.dumps(node, sort_keys=True))
+    return len(seen)
 
 
 def verify_rules(plan: Plan, kind: str, leaf: Leaf) -> dict[str, dict]:

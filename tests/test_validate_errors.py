@@ -127,3 +127,25 @@ def _parses(text: str) -> bool:
     except ExpressionSyntaxError:
         return False
     return True
+
+
+def test_many_long_conditions_in_one_stage_are_spread_over_rulesets_the_engine_can_register(tmp_path):
+    """Ten lists of 120 items in stage 1: in one ruleset the rule engine's creation hung for ever (past about
+    1,020 distinct comparisons under its shared node); spread over several, the file validates and grades."""
+    import re
+    import shutil
+
+    from cli_run import run_cdcs
+
+    text = (REPO / "rules" / "2024" / "ruleset-2024.1.yaml").read_text(encoding="utf-8")
+    lists, count = re.subn(r'when: "([a-z_]+) >= \d+"',
+                           lambda m: f'when: "{m[1]} in [{", ".join(str(i) for i in range(120))}]"', text)
+    assert count == 10
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    path = tmp_path / "rules" / "2024" / "ruleset-2024.1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(lists, encoding="utf-8")
+    run = run_cdcs("validate", str(path))  # the helper's timeout (two minutes) fails a hang
+    assert run.code == 0 and "1 file valid" in run.stdout, run
+    run = run_cdcs("grade", "examples/province_2024.csv", "--rules", str(path), "--format", "csv")
+    assert run.code == 0 and run.stdout.count("\n") == 61, run
