@@ -202,7 +202,7 @@ def parse_chunk(chunk: TextChunk, fmt: CsvFormat, header: list[str], shown: str)
     width = len(header)
     out = []
     index = chunk.first_index
-    for n, row in _csv_rows(fmt.reader(io.StringIO(chunk.text)), chunk.first_line, shown):
+    for n, row in _csv_rows(fmt.reader(io.StringIO(chunk.text, newline="")), chunk.first_line, shown):
         if not any(c.strip() for c in row):
             continue
         if len(row) > width:
@@ -254,12 +254,11 @@ def _read_csv(path: Path, shown: str) -> Stream:
     if handle.read(1) != "\ufeff":
         handle.seek(0)
     lines = _lines(handle, shown)
-    header_text = next(_records(lines, fmt, shown), None)
-    if header_text is None:
+    first_record = next(_records(lines, fmt, shown, 1), None)
+    if first_record is None:
         handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
-    head = next(fmt.reader(io.StringIO(header_text)), [])
-    header = [yamlpos.nfc(h.strip()) for h in head]
+    header = [yamlpos.nfc(h.strip()) for h in first_record[1]]
 
     def rows():
         index = 0
@@ -279,13 +278,11 @@ def _read_csv(path: Path, shown: str) -> Stream:
             handle.close()
 
     def texts(size: int) -> Iterator[TextChunk]:
-        blank = fmt.delimiter + fmt.quotechar + " \t\r\n"
         try:
             line, parts, units, first, first_index = 2, [], 0, 2, 1
-            for record in _records(lines, fmt, shown):
+            for record, row in _records(lines, fmt, shown, 2):
                 parts.append(record)
-                if record.strip(blank) or (fmt.quotechar in record and any(c.strip() for row in fmt.reader(io.StringIO(record))
-                                                                 for c in row)):
+                if any(c.strip() for c in row):
                     units += 1
                 line += 1
                 if units == size:
@@ -328,24 +325,20 @@ def _lines(handle, shown: str) -> Iterator[str]:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
 
 
-def _records(lines: Iterator[str], fmt: CsvFormat, shown: str) -> Iterator[str]:
-    """The text of each record: lines joined while a quoted cell is still open (an odd count of quotes so far)."""
-    quote = fmt.quotechar
+def _records(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int) -> Iterator[tuple[str, list[str]]]:
+    """Each record's text and cells, split exactly where the CSV reader splits them (a quote inside a cell is
+    text, not the start of a quoted cell), for another process to parse the text again."""
     pending: list[str] = []
-    open_quotes = size = 0
-    line = first = 1
-    for text in lines:
-        pending.append(text)
-        size += len(text)
-        open_quotes += text.count(quote)
-        if open_quotes % 2 == 0:
-            yield "".join(pending)
-            pending, open_quotes, size, first = [], 0, 0, line + 1
-        elif size > ROW_CHARS:
-            raise _unclosed(shown, f"the row starting on line {first}", first)
-        line += 1
-    if pending:
-        yield "".join(pending)
+
+    def feed() -> Iterator[str]:
+        for text in lines:
+            pending.append(text)
+            yield text
+
+    for _, row in _csv_rows(fmt.reader(feed()), first, shown):  # the reader never reads past a record's end
+        text = "".join(pending)
+        pending.clear()
+        yield text, row
 
 
 def _unclosed(shown: str, where: str, line: int, how: str = f" runs past {ROW_CHARS:,} characters") -> FactsError:
@@ -371,17 +364,24 @@ def _csv_rows(reader, first: int, shown: str) -> Iterator[tuple[int, list[str]]]
 
 def _read_xlsx(path: Path, shown: str) -> Stream:
     import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
 
     from openpyxl import load_workbook
 
+    damage = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, ParseError)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except damage as exc:
         raise FactsError([Problem(shown, f"not a readable .xlsx workbook ({type(exc).__name__})")]) from None
-    sheet = book["units"] if "units" in book.sheetnames else book.worksheets[0]
-    uncomputed = _uncomputed_formulas(sheet)
-    cells = (tuple(_xlsx_value(c, uncomputed) for c in row) for row in sheet.iter_rows())
-    first = next(cells, None)
+    try:
+        sheet = book["units"] if "units" in book.sheetnames else book.worksheets[0]
+        uncomputed = _uncomputed_formulas(sheet)
+        cells = (tuple(_xlsx_value(c, uncomputed) for c in row) for row in sheet.iter_rows())
+        first = next(cells, None)
+    except damage as exc:
+        book.close()
+        raise FactsError([Problem(shown, f"not a readable .xlsx workbook: its sheet is damaged ({type(exc).__name__})")]) from None
     if first is None:
         book.close()
         raise FactsError([Problem(shown, "the workbook's first sheet is empty; expected a header row of fact names")])
@@ -391,13 +391,16 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
     width = len(header)
 
     def rows():
-        index = 0
+        index, n = 0, 1
         try:
             for n, row in enumerate(cells, start=2):
                 if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
                     continue
                 index += 1
                 yield index, n, [yamlpos.nfc(c) for c in row[:width]], None
+        except damage as exc:
+            raise FactsError([Problem(shown, f"not a readable .xlsx workbook: its sheet is damaged after row {n} "
+                                             f"({type(exc).__name__})", n)]) from None
         finally:
             book.close()
     return Stream(shown, header, False, rows())
