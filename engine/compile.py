@@ -171,7 +171,7 @@ def compile_file(path: Path) -> Plan:
         problems = list(exc.problems)
         data = exc.source.data
         if exc.catalogue is not None and isinstance(data, dict):
-            year = data.get("year") if isinstance(data.get("year"), int) else 2000
+            year = data.get("year") if isinstance(data.get("year"), int) and 1 <= data["year"] <= 9999 else 2000
             finance = data.get("finance") if isinstance(data.get("finance"), dict) else {}
             checks = [c.get("id") for c in (finance.get("checks") or []) if isinstance(c, dict)]
             symbols = symbols_for(exc.catalogue, year, [c for c in checks if isinstance(c, str)])

@@ -147,16 +147,28 @@ def _build(node, path: Path, located: Located, problems: list[Problem], walk: _W
         finally:
             walk.open.discard(id(node))
     located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    return _scalar(node, located, problems, walk)
+
+
+# What PyYAML's constructors raise for a value they cannot build: an unknown tag, 2024-02-30, month 13,
+# year 20240, a tag with nothing after it (``!!int`` alone), ``!!bool maybe``.
+_UNBUILDABLE = (yaml.constructor.ConstructorError, ValueError, OverflowError, IndexError, KeyError, TypeError)
+
+
+def _scalar(node, located: Located, problems: list[Problem], walk: _Walk) -> Any:
+    """The value of a scalar node, or None with a located problem."""
     try:
         return nfc(walk.constructor.construct_object(node, deep=True))
-    except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:  # also 2024-02-30, month 13
-        problems.append(Problem(located.file, f"cannot read this value: {getattr(exc, 'problem', None) or exc}",
+    except _UNBUILDABLE as exc:
+        why = getattr(exc, "problem", None) or exc
+        if isinstance(exc, (IndexError, KeyError, TypeError)):  # PyYAML's own words would be "string index out of range"
+            why = f"{node.value!r} is not a value of the tag {node.tag.replace('tag:yaml.org,2002:', '!!')}"
+        problems.append(Problem(located.file, f"cannot read this value: {why}",
                                 node.start_mark.line + 1, node.start_mark.column + 1))
         return None
 
 
 def _collection(node, path: Path, located: Located, problems: list[Problem], walk: _Walk) -> Any:
-    constructor = walk.constructor
     located.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
@@ -165,7 +177,13 @@ def _collection(node, path: Path, located: Located, problems: list[Problem], wal
                 problems.append(Problem(located.file, "YAML merge keys (<<) are not supported in rule files; write the values out",
                                         key_node.start_mark.line + 1, key_node.start_mark.column + 1))
                 continue
-            key = nfc(constructor.construct_object(key_node, deep=True)) if isinstance(key_node, yaml.ScalarNode) else None
+            if isinstance(key_node, yaml.ScalarNode):
+                before = len(problems)
+                key = _scalar(key_node, located, problems, walk)
+                if len(problems) > before:
+                    continue
+            else:
+                key = None
             if key is None or isinstance(key, (list, dict)):
                 problems.append(Problem(located.file, "a mapping key must be a plain name",
                                         key_node.start_mark.line + 1, key_node.start_mark.column + 1))

@@ -9,7 +9,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from engine.expr import ast
-from engine.limits import CONDITION_DEPTH, CONDITION_VALUES
+from engine.limits import CONDITION_DEPTH, CONDITION_VALUES, NUMBER_CHARS
 
 _TOKEN_WORDS = {
     "COMP_OP": "a comparison (<, <=, >, >=, ==, !=)",
@@ -67,6 +67,9 @@ def _within_limits(tree: Tree) -> None:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, Token):
+            if node.type == "NUMBER" and len(node) > NUMBER_CHARS:  # int() of 4,301 digits is refused by Python
+                raise ExpressionSyntaxError(f"a number of {len(node):,} characters; at most {NUMBER_CHARS} are read",
+                                            node.column or 1)
             if node.type in _VALUE_TOKENS:
                 values += 1
                 if values > CONDITION_VALUES:

@@ -117,7 +117,7 @@ def _check(node: ast.Node, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, 
             return ast.Literal(node.text, node.column, _compare(node.op, left.value, right.value)), BOOL, True
         return replace(node, left=left, right=right), BOOL, False
     if isinstance(node, ast.Member):
-        needle, nt, _ = _check(node.needle, symbols)
+        needle, nt, nc = _check(node.needle, symbols)
         if nt.kind not in ("enum", "string", "number"):
             raise TypeProblem(f"'in' needs a code, text or number on its left, not a {nt}", node.column)
         if not node.items.items:
@@ -129,6 +129,8 @@ def _check(node: ast.Node, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, 
                 raise TypeProblem(f"the list after 'in' must hold fixed values; '{item.text}' is not one", item.column)
             _comparable(node, nt, it, needle, folded)
             items.append(folded)
+        if nc:  # 'fdi' in [...]: decided here, as a comparison of two constants is
+            return ast.Literal(node.text, node.column, any(needle.value == i.value for i in items) != node.negated), BOOL, True
         return replace(node, needle=needle, items=replace(node.items, items=tuple(items))), BOOL, False
     if isinstance(node, ast.Not):
         operand, typ, const = _check(node.operand, symbols)
@@ -178,10 +180,13 @@ def _call(node: ast.Call, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, b
     if not (bc and cc) or not isinstance(count.value, int):
         raise TypeProblem(f"{node.func}() needs a fixed date and a whole number (such as period_end, 12)", node.column)
     sign = -1 if node.func.endswith("before") else 1
-    if node.func.startswith("months"):
-        value = _add_months(base.value, sign * count.value)
-    else:
-        value = base.value + datetime.timedelta(days=sign * count.value)
+    try:
+        if node.func.startswith("months"):
+            value = _add_months(base.value, sign * count.value)
+        else:
+            value = base.value + datetime.timedelta(days=sign * count.value)
+    except (ValueError, OverflowError):
+        raise TypeProblem(f"'{node.text}' falls outside the calendar (years 1 to 9999)", node.column) from None
     return ast.Literal(node.text, node.column, value), DATE, True
 
 
