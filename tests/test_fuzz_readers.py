@@ -13,12 +13,11 @@ its header checked, a CSV file's text cut in chunks and typed by the
 :class:`engine.facts.Typist`); the two must refuse the same files and read the same
 units, problems word for word.
 
-Crashes found and not fixed yet are listed in ``KNOWN`` (and one file the two ways of
-reading disagree on, in :func:`known_disagreement`), each with its reproducer below
-marked ``xfail(strict=True)``: the fuzzing properties let exactly that failure through
-(and count it as an event), so that they keep looking for others.
-When a fix lands, its reproducer passes, strict xfail fails the run, and the entry
-and the marker go.
+The crashes this file found are fixed; each keeps its smallest input as a test below
+(``test_found_*``).  A crash found later and not fixed at once goes in ``KNOWN``, with its
+reproducer marked ``xfail(strict=True)``: the properties then let exactly that failure
+through (and count it as an event), so that they keep looking for others; when the fix
+lands, strict xfail fails the run until the entry and the marker go.
 
 Every property runs derandomized without an example database (the same examples on
 every run, as in test_properties.py), with a deadline per example and an alarm that
@@ -119,18 +118,7 @@ class Known:
                 and re.search(self.message, str(exc)) is not None)
 
 
-KNOWN = (
-    Known("csv-lone-quote-chunks", (AssertionError,), frozenset({"parse_chunk"}), r"units read, \d+ counted"),
-    Known("xlsx-bad-deflate", (zlib.error,), frozenset({"_read_xlsx", "rows", "<genexpr>", "_uncomputed_formulas"}),
-          r"while decompressing data"),
-    Known("yaml-tagged-key", (ValueError, yaml.YAMLError, IndexError, KeyError), frozenset({"_collection"}), r""),
-    Known("yaml-tagged-empty-value", (IndexError, KeyError), frozenset({"_build"}), r""),
-    Known("condition-date-out-of-range", (ValueError, OverflowError), frozenset({"_call", "_add_months"}),
-          r"out of range|too large to convert|signed integer is (less|greater) than"),
-    Known("condition-number-too-long", (VisitError,), frozenset({"parse"}), r"Exceeds the limit \(\d+ digits\)"),
-    Known("ruleset-year-out-of-range", (ValueError, OverflowError), frozenset({"symbols_for"}),
-          r"out of range|too large to convert|signed integer is (less|greater) than"),
-)
+KNOWN: tuple[Known, ...] = ()  # none open
 
 
 def known(exc: BaseException) -> Optional[str]:
@@ -148,14 +136,6 @@ class Outcome:
     @property
     def refused(self) -> bool:
         return self.error is not None
-
-
-def known_disagreement(path: Path, whole: Outcome, streamed: Outcome) -> Optional[str]:
-    """A file the two ways of reading disagree on, for a reason already reported (reproducer below)."""
-    if path.suffix == ".csv" and not whole.refused and streamed.refused and re.search(rb"\r(?!\n)", path.read_bytes()) \
-            and any("new-line character seen in unquoted field" in p.message for p in streamed.error.problems):
-        return "csv-cr-line-endings-chunks"
-    return None
 
 
 def attempt(read: Callable[[], Any], *refusals: type[Exception]) -> Outcome:
@@ -252,10 +232,6 @@ def read_both(path: Path, chunk: int = 2, grid: bool = False) -> Optional[list]:
         if outcome.refused:
             assert_refusal(outcome.error)
     if whole.known or streamed.known:
-        return None
-    disagreement = known_disagreement(path, whole, streamed)
-    if disagreement is not None:
-        event(f"known crash: {disagreement}")
         return None
     assert whole.refused == streamed.refused, (
         f"read whole: {whole.error or 'read'}; streamed: {streamed.error or 'read'}")
@@ -892,12 +868,9 @@ def test_deep_or_long_conditions_are_refused_with_a_syntax_error(text, stage):
     assert_condition_answers(text, stage)
 
 
-# --- the crashes found, each with its smallest input (xfail until fixed) --------------------
+# --- the crashes found, each with its smallest input, fixed ------------------------------
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash csv-lone-quote-chunks: grade counts a record by its quotes, the CSV reader "
-                          "reads a quote inside a cell as text (AssertionError in parse_chunk)")
-def test_crash_a_lone_quote_inside_a_csv_cell_is_read_as_validate_reads_it(tmp_path):
+def test_found_a_lone_quote_inside_a_csv_cell_is_read_as_validate_reads_it(tmp_path):
     path = tmp_path / "units.csv"
     path.write_text('unit_id,name,year,workplace_type\nA"b,n,2024,fdi\nC,n,2024,fdi\n', encoding="utf-8")
     whole = [as_read(u) for u in read_whole(path)]
@@ -906,11 +879,7 @@ def test_crash_a_lone_quote_inside_a_csv_cell_is_read_as_validate_reads_it(tmp_p
     assert [as_read(u) for u in streamed] == whole
 
 
-@pytest.mark.xfail(strict=True, raises=FactsError,
-                   reason="known crash csv-cr-line-endings-chunks: grade cuts a CSV file with old Mac line endings "
-                          "(CR alone) into chunks whose text the CSV reader reads as one line; validate reads the "
-                          "file, grade refuses it: 'new-line character seen in unquoted field'")
-def test_crash_csv_with_cr_line_endings_is_graded_as_validate_reads_it(tmp_path):
+def test_found_csv_with_cr_line_endings_is_graded_as_validate_reads_it(tmp_path):
     path = tmp_path / "units.csv"
     path.write_bytes(b"unit_id,name,year,workplace_type\rA,n,2024,fdi\rB,n,2024,fdi\r")
     whole = [as_read(u) for u in read_whole(path)]
@@ -928,11 +897,8 @@ def _with_member_replaced(data: bytes, member: str, filler: bytes) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash xlsx-bad-deflate: a workbook with a damaged compressed part (its sheet, its "
-                          "workbook.xml...) raises zlib.error, which the workbook reader does not catch")
 @pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
-def test_crash_a_workbook_with_a_damaged_compressed_part_is_refused(tmp_path, member):
+def test_found_a_workbook_with_a_damaged_compressed_part_is_refused(tmp_path, member):
     path = tmp_path / "units.xlsx"
     path.write_bytes(_with_member_replaced(SMALL_WORKBOOK, member, b"\xff"))  # 0xff: a deflate block of reserved type
     for read in (read_whole, read_streamed):
@@ -940,12 +906,9 @@ def test_crash_a_workbook_with_a_damaged_compressed_part_is_refused(tmp_path, me
             crash_of(lambda read=read: read(path), FactsError)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash yaml-tagged-key: in a rule set, a mapping key with a tag that cannot be built "
-                          "(ValueError, ConstructorError, IndexError in yamlpos._collection) escapes the YAML loader")
 @pytest.mark.parametrize("text", ["!!float x: 1\n", "{!!timestamp 2024-02-30: 1}", "{!!set a: 1}",
                                   "!!python/name:os.system x: 1\n"])
-def test_crash_a_tagged_mapping_key_is_a_problem_at_the_key(tmp_path, text):
+def test_found_a_tagged_mapping_key_is_a_problem_at_the_key(tmp_path, text):
     _, problems = crash_of(lambda: yamlpos.load(text, "fuzz.yaml"))
     assert problems and problems[0].line == 1
     path = tmp_path / "ruleset.yaml"
@@ -954,12 +917,8 @@ def test_crash_a_tagged_mapping_key_is_a_problem_at_the_key(tmp_path, text):
         crash_of(lambda: compile_file(path), RuleSetError)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash yaml-tagged-empty-value: a value tagged !!int, !!float or !!bool whose text is "
-                          "empty (or not a yes/no word) makes PyYAML's constructor raise IndexError or KeyError, "
-                          "which _build does not catch")
 @pytest.mark.parametrize("text", ["a: !!int\n", "a: !!float\n", "a: !!bool\n", "a: !!bool maybe\n", "[!!int ]"])
-def test_crash_an_empty_tagged_value_is_a_problem_at_the_value(tmp_path, text):
+def test_found_an_empty_tagged_value_is_a_problem_at_the_value(tmp_path, text):
     _, problems = crash_of(lambda: yamlpos.load(text, "fuzz.yaml"))
     assert problems and problems[0].line == 1
     path = tmp_path / "ruleset.yaml"
@@ -969,41 +928,23 @@ def test_crash_an_empty_tagged_value_is_a_problem_at_the_value(tmp_path, text):
         crash_of(lambda: compile_file(path), RuleSetError)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash condition-date-out-of-range: months_/days_before/after past year 1 or 9999 "
-                          "raise ValueError/OverflowError from the type check, not TypeProblem")
 @pytest.mark.parametrize("text", ["established_on >= months_before(period_end, 100000)",
                                   "established_on >= days_after(period_end, 99999999999)",
                                   "established_on >= days_after(date('9999-12-31'), 1)"])
-def test_crash_a_date_function_past_the_calendar_is_a_type_problem(text):
+def test_found_a_date_function_past_the_calendar_is_a_type_problem(text):
     with pytest.raises(TypeProblem):
         crash_of(lambda: check(parse(text), SYMBOLS[1]), TypeProblem)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash condition-number-too-long: a number of over 4,300 digits makes int() raise "
-                          "inside the parser's transformer (lark VisitError), not ExpressionSyntaxError")
 @pytest.mark.parametrize("number", ["9" * 4301, "0." + "1" * 4301])
-def test_crash_a_number_of_thousands_of_digits_is_a_syntax_error(number):
+def test_found_a_number_of_thousands_of_digits_is_a_syntax_error(number):
     with pytest.raises((ExpressionSyntaxError, TypeProblem)):
         crash_of(lambda: check(parse(f"members_total >= {number}"), SYMBOLS[1]), ExpressionSyntaxError, TypeProblem)
 
 
-@pytest.mark.xfail(strict=True, raises=EngineCrash,
-                   reason="known crash ruleset-year-out-of-range: a rule set whose year is outside 1..9999 is refused "
-                          "by the model (2000..2100), then crashes while its conditions are checked for the report: "
-                          "symbols_for builds 1 January of that year (ValueError, OverflowError)")
 @pytest.mark.parametrize("year", ["0", "10000", "99999999999999999999"])
-def test_crash_a_rule_set_with_an_impossible_year_is_refused(tmp_path, year):
+def test_found_a_rule_set_with_an_impossible_year_is_refused(tmp_path, year):
     path = tmp_path / "ruleset.yaml"
     path.write_text(RULESET_TEXT.replace("year: 2024", f"year: {year}", 1), encoding="utf-8")
     with pytest.raises(RuleSetError):
         crash_of(lambda: compile_file(path), RuleSetError)
-
-
-def test_every_known_crash_has_its_strict_reproducer():
-    marks = [m for f in list(globals().values()) if callable(f) and getattr(f, "__name__", "").startswith("test_crash_")
-             for m in getattr(f, "pytestmark", []) if m.name == "xfail"]
-    for name in {k.name for k in KNOWN} | {"csv-cr-line-endings-chunks"}:
-        assert any(m.kwargs.get("strict") and m.kwargs.get("reason", "").startswith(f"known crash {name}:")
-                   for m in marks), f"no strict xfail reproducer for {name}"
