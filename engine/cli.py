@@ -140,8 +140,9 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
-    _refuse_to_overwrite(facts, out=out, db=db if record else None)
+    _refuse_to_overwrite({"the facts file": facts}, db=_db_path(db) if (record or db) else None, out=out)
     plan = _plan(rules, facts)
+    _refuse_to_overwrite({"the rule set": Path(plan.loaded.path)}, out=out)
     ledger = _db_path(db) if (record or db) else None
     options = dict(output=fmt, lang=lang, out=out, jobs=jobs)
     if record:  # the run is recorded in the same pass that writes the output: both, or neither
@@ -157,11 +158,9 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     _report_unit_problems(outcome.problems)
 
 
-def _refuse_to_overwrite(facts: Path, **outputs: Optional[Path]) -> None:
-    """An output that is the facts file itself (or another output) would destroy what is being graded."""
-    seen: dict[Path, str] = {}
-    if facts.exists():
-        seen[facts.resolve()] = "the facts file"
+def _refuse_to_overwrite(inputs: dict[str, Path], **outputs: Optional[Path]) -> None:
+    """An output that is an input itself (the facts, the ledger, the rule set) or another output would destroy it."""
+    seen: dict[Path, str] = {path.resolve(): what for what, path in inputs.items() if path.exists()}
     for option, path in outputs.items():
         if path is None:
             continue
@@ -189,14 +188,30 @@ def _emit(text: str, out: Optional[Path]) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")  # renamed when whole: never half a file in its place
+    _write_whole(out, text)
+
+
+def _write_whole(out: Path, text: str, folders: bool = False) -> None:
+    """Write ``out`` through a temporary file renamed when whole: never half a file in its place.
+
+    ``folders``: make the folders it goes in.  A folder that cannot be made or written is
+    a one-line error naming the path, and nothing is left behind."""
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
     try:
+        if folders:
+            out.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, out)
     except OSError as exc:
-        raise click.ClickException(f"{out}: cannot write: {exc.strerror}") from None
+        where = exc.filename if exc.filename and exc.filename != str(temporary) else out
+        why = ("a file of that name stands where a folder is needed" if isinstance(exc, (FileExistsError, NotADirectoryError))
+               else exc.strerror or str(exc))
+        raise click.ClickException(f"{display_path(Path(where))}: cannot write: {why}") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _report_unit_problems(problems: run.ProblemLog) -> None:
@@ -529,8 +544,7 @@ def _derive(parent: Plan, target: Path, year: int, version: str, effective_from)
     text = derive_text(parent, year, version, target.parent, effective_from)
     parent_path = Path(parent.loaded.path)
     case_files = [f for f in sorted((parent_path.parent / "cases").glob("*.yaml")) if _cases_target(f) == parent_path.resolve()]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    _write_whole(target, text, folders=True)
     compile_file(target)  # what was written must load
     shown = display_path(target)
     click.echo(f"wrote {shown} (parent {parent.ruleset.id} {parent.ruleset.version})")
@@ -542,8 +556,7 @@ def _derive(parent: Plan, target: Path, year: int, version: str, effective_from)
             click.echo(f"kept {display_path(out)}: it exists already")
             continue
         relative = Path(os.path.relpath(parent_cases.resolve(), cases_folder.resolve())).as_posix()
-        cases_folder.mkdir(exist_ok=True)
-        out.write_text(inheriting_cases_text(target.name, relative, version, parent.ruleset.version), encoding="utf-8")
+        _write_whole(out, inheriting_cases_text(target.name, relative, version, parent.ruleset.version), folders=True)
         click.echo(f"wrote {display_path(out)} (inherits the cases of {display_path(parent_cases)})")
     click.echo(f"edit it, then: cdcs validate {shown} && cdcs diff {parent.ruleset.version} {version} && cdcs test {version}")
 
@@ -693,6 +706,7 @@ def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int]
     """Export an audit record as JSON for an external reviewer (hashes included, so it can be checked)."""
     if (seq is None) == (unit_id is None) or (unit_id is not None and year is None):
         raise click.UsageError("give --record N, or --unit UNIT_ID --year YEAR")
+    _refuse_to_overwrite({"the audit database": _db_path(db)}, out=out)
     with open_store(_db_path(db), create=False) as store:
         doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)
         shown = {seq} if seq is not None else _seqs_in(doc)

@@ -469,3 +469,29 @@ def test_without_a_ledger_an_unknown_streak_is_undecided_not_false():
     bv01 = next(r for r in graded["results"] if r["unit_id"] == "HL-BV01")
     assert bv01["titles"] == {"cultural_unit": True, "cultural_unit_2_years": None, "cultural_unit_5_years": None}
     assert "from_history" not in bv01["facts"]
+
+
+@pytest.mark.parametrize("command", ["export", "grade"])
+def test_an_output_naming_the_ledger_is_refused_and_the_ledger_is_kept(ledger, command: str):
+    """`audit export --out` and `grade --out` once wrote over the ledger they read, exit 0."""
+    before = ledger.read_bytes()
+    if command == "export":
+        run = run_cdcs("audit", "export", "--record", "1", "--db", str(ledger), "--out", str(ledger))
+        words = f"--out {ledger} is the audit database itself"
+    else:
+        run = run_cdcs("grade", PROVINCE, "--db", str(ledger), "--format", "csv", "--out", str(ledger))
+        words = f"--out {ledger} is --db itself"
+    assert run.code == 2 and words in run.stderr and "Traceback" not in run.stderr, run
+    assert ledger.read_bytes() == before
+    assert run_cdcs("audit", "verify", "--db", str(ledger)).code == 0
+
+
+def test_grading_into_the_rule_set_file_is_refused_and_the_rule_set_is_kept(tmp_path):
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    rules = tmp_path / "rules" / "2024" / "ruleset-2024.1.yaml"
+    rules.parent.mkdir(parents=True)
+    shutil.copy(REPO / "rules" / "2024" / "ruleset-2024.1.yaml", rules)
+    before = rules.read_bytes()
+    run = run_cdcs("grade", PROVINCE, "--rules", str(rules), "--format", "csv", "--out", str(rules))
+    assert run.code == 2 and f"--out {rules} is the rule set itself" in run.stderr, run
+    assert rules.read_bytes() == before

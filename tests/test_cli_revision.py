@@ -40,6 +40,21 @@ def test_new_year_refuses_to_overwrite(workspace):
     assert run.code == 1 and "exists already" in run.stderr, run
 
 
+@pytest.mark.parametrize("in_the_way", ["rules/2025", "rules/2025/cases"])
+def test_new_year_where_a_file_stands_in_for_its_folder_is_a_one_line_error(workspace, in_the_way: str):
+    """A folder that cannot be made (a file of its name, a folder not writable) is named; nothing is half-written."""
+    blocker = workspace / in_the_way
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (workspace / "rules" / "2024").rglob("*") if p.is_file()}
+    run = run_cdcs("new-year", "2025", "--from", "2024", cwd=workspace)
+    assert run.code == 1 and "Traceback" not in run.stderr, run
+    assert f"Error: {in_the_way}: cannot write: a file of that name stands where a folder is needed" in run.stderr, run
+    assert blocker.read_text(encoding="utf-8") == "not a folder\n"
+    assert {p: p.read_bytes() for p in (workspace / "rules" / "2024").rglob("*") if p.is_file()} == before
+    assert not [p for p in workspace.rglob(".*.part")], "no temporary file is left behind"
+
+
 def test_diff_of_an_unchanged_copy_lists_only_its_identity(workspace):
     _new_year(workspace)
     run = run_cdcs("diff", "2024", "2025", "--format", "json", cwd=workspace)
