@@ -1,10 +1,12 @@
 """The ``cdcs`` command: thin click commands over the engine, nothing else."""
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
 import pickle
+import sqlite3
 import sys
 import tempfile
 import unicodedata
@@ -24,14 +26,14 @@ from engine.compile import Plan, compile_file
 from engine.coverage import Coverage
 from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
-from engine.errors import (EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
+from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
                            did_you_mean)
 from engine.evaluate import Grader
 from engine.impact import compare
 from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
-from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, supplement_of, years_in,
-                          years_of)
+from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
+                          years_in, years_of)
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
@@ -100,6 +102,9 @@ def _type_labels(plan: Plan) -> dict:
     return {code: label.model_dump() for code, label in values.items()}
 
 
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
 class Cli(click.Group):
     """Turns user mistakes into messages with exit code 1; tracebacks are for bugs only."""
 
@@ -111,8 +116,19 @@ class Cli(click.Group):
         except EngineDisagreement as exc:
             click.echo(f"internal error: the two evaluators disagree: {exc}", err=True)
             ctx.exit(3)
-        except EnvironmentProblem as exc:
+        except (EnvironmentProblem, CannotWrite) as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_FULL:
+                raise
+            # a spool file or the system's temporary folder ran out of room: outputs are renamed only when whole
+            where = display_path(Path(exc.filename)) if exc.filename else f"a temporary file in {tempfile.gettempdir()}"
+            raise click.ClickException(f"{where}: cannot write: {exc.strerror}; nothing was written or recorded "
+                                       "(a file already there is kept as it was)") from None
+        except sqlite3.OperationalError as exc:  # a full disk, a read-only file: the transaction was rolled back
+            raise click.ClickException(f"the audit database cannot be written: {exc}; nothing of this command was "
+                                       "recorded and the database is as it was (free some space, or give --db "
+                                       "another place)") from None
 
 
 @click.group(cls=Cli)
@@ -140,6 +156,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
+    refuse_unreadable(facts)  # before a ledger is opened (or made) for a run that cannot start
     _refuse_to_overwrite({"the facts file": facts}, db=_db_path(db) if (record or db) else None, out=out)
     plan = _plan(rules, facts)
     _refuse_to_overwrite({"the rule set": Path(plan.loaded.path)}, out=out)

@@ -48,6 +48,14 @@ class FactsError(UserInputError):
     """A facts file cannot be read at all (unreadable, unknown column, wrong year)."""
 
 
+class CannotWrite(Exception):
+    """An output file could not be written (a full disk, a folder not writable); what was there is kept."""
+
+    def __init__(self, path: str, error: OSError):
+        super().__init__(f"{path}: cannot write: {error.strerror or error}; nothing was written there "
+                         "(a file already there is kept as it was)")
+
+
 class EnvironmentProblem(Exception):
     """This machine's setup would make the engine wrong (for example a decimal-comma locale)."""
 

@@ -139,16 +139,23 @@ class GridCells(Mapping):
         return len(self.columns)
 
 
-def open_stream(path: Path) -> Stream:
-    """A facts file opened for reading unit by unit; file-level problems raise :class:`FactsError` now."""
+def refuse_unreadable(path: Path) -> None:
+    """A facts path that is not a regular file is refused before anything opens it: a pipe would wait for ever,
+    a device never end."""
     shown = display_path(path)
-    suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
         raise FactsError([Problem(shown, "no such file")])
     if path.is_dir():
         raise FactsError([Problem(shown, "this is a folder, not a facts file")])
-    if not path.is_file():  # a pipe would wait for ever, a device never end
+    if not path.is_file():
         raise FactsError([Problem(shown, "not a regular file (a pipe, a socket or a device); save the facts to a file")])
+
+
+def open_stream(path: Path) -> Stream:
+    """A facts file opened for reading unit by unit; file-level problems raise :class:`FactsError` now."""
+    shown = display_path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    refuse_unreadable(path)
     if suffix not in FORMATS:
         raise FactsError([Problem(shown, f"unknown facts format '.{suffix}'; expected one of .csv, .xlsx, .yaml, .json")])
     try:

@@ -14,7 +14,7 @@ from engine import __version__, aggregate
 from engine.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
-from engine.facts import GridCells, UnitFacts
+from engine.facts import GridCells, UnitFacts, refuse_unreadable
 from engine.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit
 
@@ -136,6 +136,7 @@ class RunRecorder:
 def file_sha256(path: Optional[Path]) -> str:
     if path is None:
         return ""
+    refuse_unreadable(path)
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional
 
 from tabulate import tabulate
 
+from engine.errors import CannotWrite
 from engine.model import GRADE_LABELS
 
 WORDS = {
@@ -180,20 +181,29 @@ class Output:
             self.handle = sys.stdout
         else:
             self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
-            self.handle = open(self.temporary, "w", encoding="utf-8", newline="")
+            try:
+                self.handle = open(self.temporary, "w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise CannotWrite(str(self.path), exc) from None
         return self
 
     def write(self, text: str) -> None:
-        self.handle.write(text)
+        try:
+            self.handle.write(text)
+        except OSError as exc:
+            raise CannotWrite(str(self.path or "standard output"), exc) from None
 
     def __exit__(self, kind, value, traceback) -> None:
         if self.path is None:
             self.handle.flush()
             return
-        self.handle.close()
-        if kind is None:
-            os.replace(self.temporary, self.path)
-        else:
+        try:
+            self.handle.close()
+            if kind is None:
+                os.replace(self.temporary, self.path)
+        except OSError as exc:
+            raise CannotWrite(str(self.path), exc) from None
+        finally:
             self.temporary.unlink(missing_ok=True)
 
 
@@ -340,6 +350,8 @@ class XlsxWriter:
         try:
             write_workbook(self.book, temporary, datetime.datetime(2000, 1, 1), extents)
             os.replace(temporary, self.path)
+        except OSError as exc:
+            raise CannotWrite(str(self.path), exc) from None
         finally:
             temporary.unlink(missing_ok=True)
 

@@ -32,15 +32,24 @@ class Run:
     __str__ = __repr__
 
 
-def run_cdcs(*args: str, cwd: Path = REPO, env: Optional[dict[str, str]] = None) -> Run:
+def run_cdcs(*args: str, cwd: Path = REPO, env: Optional[dict[str, str]] = None,
+             file_size_limit: Optional[int] = None) -> Run:
     """``python -m engine.cli ARGS``, from the repository root unless told otherwise.
 
-    ``env`` adds variables; a ``PYTHONPATH`` given there goes before the checkout's."""
+    ``env`` adds variables; a ``PYTHONPATH`` given there goes before the checkout's.
+    ``file_size_limit``: no file of the command may grow past this many bytes (the
+    operating system's RLIMIT_FSIZE: a write past it fails as on a full disk)."""
     extra = dict(env or {})
     path = os.pathsep.join(p for p in (extra.pop("PYTHONPATH", ""), str(REPO)) if p)
     env = dict(os.environ, **extra, PYTHONPATH=path)  # the engine of this checkout, from any folder
+
+    def limited() -> None:
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
     done = subprocess.run([sys.executable, "-m", "engine.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, timeout=120, env=env)
+                          capture_output=True, timeout=120, env=env,
+                          preexec_fn=limited if file_size_limit is not None else None)
     return Run(tuple(map(str, args)), done.returncode, done.stdout.decode("utf-8"), done.stderr.decode("utf-8"),
                done.stdout)
 

@@ -87,3 +87,16 @@ def test_a_workbook_too_large_for_a_worksheet_is_refused_before_anything_is_writ
     with pytest.raises(UserInputError, match="more than 59 units: a worksheet holds at most 59"):
         run.grade_file(plan, PROVINCE, output="xlsx", out=out, jobs=1)
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "xlsx"])
+def test_an_output_that_meets_a_full_disk_is_one_line_and_the_previous_file_is_kept(tmp_path: Path, fmt: str):
+    """The disk fills while results are written (RLIMIT_FSIZE): no traceback, no half file, no temporary left."""
+    out = tmp_path / f"results.{fmt}"
+    out.write_bytes(b"the results of an earlier run\n")
+    run = run_cdcs("grade", "examples/province_2024.csv", "--format", fmt, "--out", str(out), file_size_limit=4096)
+    assert run.code == 1 and "Traceback" not in run.stderr, run
+    error = [line for line in run.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1 and ": cannot write: File too large; nothing was written" in error[0], run
+    assert out.read_bytes() == b"the results of an earlier run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
