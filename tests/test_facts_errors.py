@@ -628,3 +628,16 @@ def test_a_rule_set_past_its_size_or_not_a_regular_file_is_refused_without_readi
         run = run_cdcs(*args)  # would wait for ever if it were opened
         assert_no_traceback(run)
         assert run.code == 1 and run.lines_at(f"{fifo}: error: not a regular file"), run
+
+
+@pytest.mark.parametrize("kind", ["pipe", "missing"])
+def test_a_recording_of_facts_that_cannot_be_read_stops_before_a_ledger_is_made(tmp_path: Path, kind: str):
+    """With --record the facts file was hashed first: a pipe waited for ever, a missing file was a traceback."""
+    facts = tmp_path / "units.csv"
+    if kind == "pipe":
+        os.mkfifo(facts)
+    db = tmp_path / "audit.sqlite"
+    run = run_cdcs("grade", str(facts), "--rules", "2024", "--record", "--db", str(db))
+    assert_stops_the_file(run)
+    assert run.lines_at(f"{facts}: error: {'not a regular file' if kind == 'pipe' else 'no such file'}"), run
+    assert not db.exists()
