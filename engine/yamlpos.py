@@ -76,7 +76,9 @@ def load(text: str, file: str, scalars_as_text: bool = False) -> tuple[Located |
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        return None, [Problem(file, f"this is not valid YAML: {exc.problem}", line, col)]
+        structural = "block" in str(exc.problem) or "not allowed here" in str(exc.problem)
+        hint = _indentation_hint(text, line) if line and structural else ""
+        return None, [Problem(file, f"this is not valid YAML: {exc.problem}{hint}", line, col)]
     except yaml.YAMLError as exc:
         return None, [Problem(file, f"this is not valid YAML: {exc}")]
     if node is None:
@@ -90,6 +92,31 @@ def load(text: str, file: str, scalars_as_text: bool = False) -> tuple[Located |
     except _TooLarge as exc:
         return None, [Problem(file, exc.message, exc.line, exc.column)]
     return located, problems
+
+
+def _indentation_hint(text: str, line: int) -> str:
+    """What a person needs when YAML's block structure breaks: this line's indentation against the key above."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return ""
+    here = lines[line - 1]
+    lead = here[:len(here) - len(here.lstrip())]
+    if "\t" in lead:
+        return f"; line {line} is indented with a tab: YAML indents with spaces only"
+    indent = len(lead)
+    for above in range(line - 2, -1, -1):
+        stripped = lines[above].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        column = len(lines[above]) - len(lines[above].lstrip(" "))
+        if stripped.startswith("- "):  # the keys of a list item line up after its dash
+            column, stripped = column + 2, stripped[2:].lstrip()
+        key = stripped.split(":", 1)[0].strip()
+        if indent == column:
+            return ""
+        return (f"; line {line} is indented {indent} spaces but '{key}' on line {above + 1} is indented {column}: "
+                "the keys of one mapping must start in the same column")
+    return ""
 
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml's parser: the same nodes and marks, ten times faster

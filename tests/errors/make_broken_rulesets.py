@@ -115,6 +115,17 @@ CASES: dict[str, list[dict]] = {
         '{when: "workplace_dialogues >= 2", award_pct: 100}',
         '{when: "workplace_dialogues in [' + ", ".join(str(i) for i in range(300)) + ']", award_pct: 100}',
         ["more than 256 fact names, numbers and texts", "split it"])],
+    # indentation: the parser's words, and the line against the key above it
+    "key_indented_one_space_too_far": [case(
+        "    points: 4\n",
+        "     points: 4\n",
+        ["not valid YAML", "indented 5 spaces but 'label' on line", "is indented 4", "same column"],
+        at="     points: 4")],
+    "key_outdented_from_its_list_item": [case(
+        "  - id: exec_meetings\n",
+        "  - id: exec_meetings\n  label: x\n",
+        ["not valid YAML", "indented 2 spaces but 'id' on line", "is indented 4"],
+        at="  label: x")],
     "division_by_a_fact": [case(
         '"dues_collected_vnd >= dues_due_vnd * 0.95"',
         '"dues_collected_vnd / dues_due_vnd >= 0.95"',
