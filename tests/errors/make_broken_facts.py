@@ -47,6 +47,28 @@ CELL_DEFECTS = {
     "wrong_year.csv": ("year", "2023"),
 }
 
+# numbers past reason, each in the second unit: the unit is invalid, the file is read
+ABSURD_NUMBERS = {
+    "number_tiny_exponent.csv": ("members_informed_pct", "1e-999999999"),  # would take hours to compare
+    "number_huge_exponent.csv": ("members_informed_pct", "1e99999999"),
+    "number_negative_tiny.csv": ("culture_score", "-1e-30"),
+    "number_5000_digits.csv": ("workers_total", "9" * 5000),
+    "number_41_digits.csv": ("kpcd_due_vnd", "1" * 41),
+}
+
+# files a reader could spend for ever on: each is refused whole, at once
+ENDLESS = {
+    "yaml_recursive_alias.yaml": "units: &r [*r]\n",
+    "yaml_alias_bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                            "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                            "units: [*f]\n",
+    "yaml_nested_100.yaml": "units:\n  - unit_id: A\n    name: " + "[" * 100 + "]" * 100 + "\n",
+    "yaml_nested_5000.yaml": "units: " + "[" * 5000 + "]" * 5000 + "\n",
+    "json_nested_20000.json": '{"units": ' + "[" * 20000 + "]" * 20000 + "}",
+    "json_5000_digit_integer.json": '{"units": [{"unit_id": "A", "workers_total": ' + "9" * 5000 + "}]}",
+}
+
 
 class _PlainDumper(yaml.SafeDumper):
     """No &anchors / *aliases for values that happen to be the same object."""
@@ -152,6 +174,13 @@ def files() -> dict[str, bytes]:
     wide = [r + [""] * (1001 - len(header)) for r in rows]
     wide[0] = header + [f"extra_{i}" for i in range(1001 - len(header))]
     out["too_many_columns.csv"] = to_csv(wide).encode("utf-8")
+
+    for name, (column, value) in ABSURD_NUMBERS.items():
+        broken = [list(r) for r in rows]
+        broken[1 + BAD_UNIT][header.index(column)] = value
+        out[name] = to_csv(broken).encode("utf-8")
+    for name, text in ENDLESS.items():
+        out[name] = text.encode("utf-8")
     return out
 
 
