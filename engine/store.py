@@ -349,6 +349,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+        except sqlite3.OperationalError as exc:  # the file is a database, this machine cannot use it now
+            raise _problem(self.shown, f"cannot open the audit database: {exc} (a full disk, a folder that "
+                                       "cannot be written, another program holding it?)") from None
         except sqlite3.DatabaseError as exc:
             raise _problem(self.shown, f"not a readable audit database: {exc}") from None
 

@@ -120,9 +120,9 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
                                         "and the hashes are of the text",
     ("engine/store.py", 307, "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
                                         "the second unit is as much midway as the first",
-    ("engine/store.py", 594, "12 → 13"): _MESSAGE_HASH,
-    ("engine/store.py", 600, "12 → 13"): _MESSAGE_HASH,
+    ("engine/store.py", 597, "12 → 13"): _MESSAGE_HASH,
     ("engine/store.py", 603, "12 → 13"): _MESSAGE_HASH,
+    ("engine/store.py", 606, "12 → 13"): _MESSAGE_HASH,
     ("engine/backend_durable.py", 116, "1 → 2"): _ENGINE_INTS,
     ("engine/backend_durable.py", 116, "0 → 1"): _ENGINE_INTS,
     ("engine/backend_durable.py", 132, "2 → 3"): "a third try after the engine twice cut a fact's actions short",
