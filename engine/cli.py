@@ -118,6 +118,9 @@ class Cli(click.Group):
             ctx.exit(3)
         except (EnvironmentProblem, CannotWrite) as exc:
             raise click.ClickException(str(exc)) from None
+        except BrokenPipeError:  # `cdcs grade … | head`: the reader has what it wanted; no message, no traceback
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except OSError as exc:
             if exc.errno not in _DISK_FULL:
                 raise

@@ -190,6 +190,8 @@ class Output:
     def write(self, text: str) -> None:
         try:
             self.handle.write(text)
+        except BrokenPipeError:  # the reader stopped reading (| head): not a failure to report
+            raise
         except OSError as exc:
             raise CannotWrite(str(self.path or "standard output"), exc) from None
 

@@ -100,3 +100,17 @@ def test_an_output_that_meets_a_full_disk_is_one_line_and_the_previous_file_is_k
     assert len(error) == 1 and ": cannot write: File too large; nothing was written" in error[0], run
     assert out.read_bytes() == b"the results of an earlier run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])  # megabytes: far more than a pipe holds, so the write must fail
+def test_a_reader_that_stops_early_gets_no_traceback_and_no_message(fmt: str):
+    """`cdcs grade … | head`: the pipe closes under the command, which stops quietly (exit 1, as Python does)."""
+    import subprocess
+    import sys
+    command = subprocess.Popen([sys.executable, "-m", "engine.cli", "grade", "examples/province_2024.csv", "--format",
+                                fmt], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command.stdout.read(10)
+    command.stdout.close()  # the reader has what it wanted
+    stderr = command.stderr.read().decode("utf-8")
+    assert command.wait(timeout=120) == 1
+    assert stderr == "", stderr
