@@ -145,7 +145,7 @@ def test_many_long_conditions_in_one_stage_are_spread_over_rulesets_the_engine_c
     path = tmp_path / "rules" / "2024" / "ruleset-2024.1.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(lists, encoding="utf-8")
-    run = run_cdcs("validate", str(path))  # the helper's timeout (two minutes) fails a hang
+    run = run_cdcs("validate", str(path))  # run_cdcs's two-minute timeout fails a hang
     assert run.code == 0 and "1 file valid" in run.stdout, run
     run = run_cdcs("grade", "examples/province_2024.csv", "--rules", str(path), "--format", "csv")
     assert run.code == 0 and run.stdout.count("\n") == 61, run
