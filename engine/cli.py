@@ -212,26 +212,18 @@ def _emit(text: str, out: Optional[Path]) -> None:
 
 
 def _write_whole(out: Path, text: str, folders: bool = False) -> None:
-    """Write ``out`` through a temporary file renamed when whole: never half a file in its place.
+    """Write ``out`` as every output is written (:class:`render.Output`: renamed when whole).
 
-    ``folders``: make the folders it goes in.  A folder that cannot be made or written is
-    a one-line error naming the path, and nothing is left behind."""
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.part")
-    try:
-        if folders:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, out)
-    except OSError as exc:
-        where = exc.filename if exc.filename and exc.filename != str(temporary) else out
-        why = ("a file of that name stands where a folder is needed" if isinstance(exc, (FileExistsError, NotADirectoryError))
-               else exc.strerror or str(exc))
-        raise click.ClickException(f"{display_path(Path(where))}: cannot write: {why}") from None
-    finally:
+    ``folders``: make the folders it goes in; one that cannot be made is a one-line error naming it."""
+    if folders:
         try:
-            temporary.unlink(missing_ok=True)
-        except OSError:
-            pass
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = ("a file of that name stands where a folder is needed"
+                   if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror or str(exc))
+            raise click.ClickException(f"{display_path(Path(exc.filename or out.parent))}: cannot write: {why}") from None
+    with render.Output(out) as output:
+        output.write(text)
 
 
 def _report_unit_problems(problems: run.ProblemLog) -> None:

@@ -462,10 +462,15 @@ def _uncomputed_formulas(sheet: Any) -> dict[tuple[int, int], str]:
         return {}
 
 
-def _read_yaml(path: Path, shown: str):
-    too_large = size_problem(path, YAML_FACTS_BYTES, "YAML facts file")
+def _refuse_too_large(path: Path, shown: str, limit: int, what: str) -> None:
+    """A file read whole must fit its limit; a larger batch belongs in a streamed format."""
+    too_large = size_problem(path, limit, what)
     if too_large:
         raise FactsError([Problem(shown, f"{too_large}; save a larger batch as CSV or XLSX, which are read as a stream")])
+
+
+def _read_yaml(path: Path, shown: str):
+    _refuse_too_large(path, shown, YAML_FACTS_BYTES, "YAML facts file")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -515,9 +520,7 @@ def _repeated_keys(data: Any, shown: str, where: str = "the file") -> None:
 
 
 def _read_json(path: Path, shown: str):
-    too_large = size_problem(path, JSON_FACTS_BYTES, "JSON facts file")
-    if too_large:
-        raise FactsError([Problem(shown, f"{too_large}; save a larger batch as CSV or XLSX, which are read as a stream")])
+    _refuse_too_large(path, shown, JSON_FACTS_BYTES, "JSON facts file")
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"), object_pairs_hook=_object)
     except UnicodeDecodeError as exc:

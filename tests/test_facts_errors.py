@@ -476,16 +476,23 @@ def test_a_name_or_id_a_spreadsheet_would_run_as_a_formula_is_written_inert(tmp_
     assert not any(c.data_type == "f" for sheet in book.worksheets for r in sheet.iter_rows() for c in r)
 
 
+def _valid_json_with(tmp_path: Path, **changes) -> Path:
+    """The valid units as JSON (bad_value.json with its bad cell mended), the second unit's facts changed."""
+    units = json.loads((FACTS / "bad_value.json").read_text(encoding="utf-8"))["units"]
+    units[BAD]["workers_total"] = 120
+    assert units[BAD]["budget_submitted_on"] == "2024-01-20"
+    units[BAD].update(changes)
+    path = tmp_path / "units.json"
+    path.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize("value, graded", [(1, True), (0, True), (1.0, True), (0.0, True), (2, False), (-1, False),
                                            (0.5, False)])
 def test_a_number_in_a_yes_no_fact_is_accepted_only_as_1_or_0(tmp_path: Path, value, graded: bool):
     """A workbook or JSON cell holding a number for a yes/no fact: 1 and 0 are the usual spelling, anything else
     is a mistake to be shown, not a 'yes'."""
-    units = json.loads((FACTS / "bad_value.json").read_text(encoding="utf-8"))["units"]
-    units[BAD]["workers_total"] = 120
-    units[BAD]["has_operating_rules"] = value
-    path = tmp_path / "units.json"
-    path.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
+    path = _valid_json_with(tmp_path, has_operating_rules=value)
     run, results = graded_json(str(path))
     assert (results[BAD]["status"] != "invalid") is graded, run
     if not graded:
@@ -632,12 +639,7 @@ def test_a_recording_of_facts_that_cannot_be_read_stops_before_a_ledger_is_made(
 @pytest.mark.parametrize("written", ["2024-01-20T00:00:00", "2024-01-20T00:00:00.000", "20/01/2024"])
 def test_a_date_written_as_a_date_time_or_day_first_is_that_day(tmp_path: Path, written: str, valid_results):
     """JSON written from a spreadsheet carries dates as date-times; Vietnamese forms write the day first."""
-    units = json.loads((FACTS / "bad_value.json").read_text(encoding="utf-8"))["units"]
-    units[BAD]["workers_total"] = 120
-    assert units[BAD]["budget_submitted_on"] == "2024-01-20"
-    units[BAD]["budget_submitted_on"] = written
-    path = tmp_path / "units.json"
-    path.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
+    path = _valid_json_with(tmp_path, budget_submitted_on=written)
     run, results = graded_json(str(path))
     assert run.code == 0, run
     assert results[BAD]["facts"]["values"]["budget_submitted_on"] == "2024-01-20", results[BAD]["facts"]

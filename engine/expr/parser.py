@@ -83,8 +83,7 @@ def _within_limits(tree: Tree) -> None:
 
 
 def _column(node: Tree) -> int:
-    meta = node.meta
-    return getattr(meta, "column", None) or 1 if not meta.empty else 1
+    return 1 if node.meta.empty else (getattr(node.meta, "column", None) or 1)
 
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> ExpressionSyntaxError:
