@@ -176,28 +176,28 @@ class Verifier:
                  tuple((leaf.index, leaf.key) for leaf in r.leaves)) for r in verify.rulesets]
 
     def _writer(self, ruleset) -> Any:
-        """Straight-line code writing one fact's JSON text from a unit's engine values and answers: each value it
+        """One expression writing a fact's JSON text from a unit's engine values and answers: each value it
         carries (when reported), each answer that is not the usual one.  Made from field names and keys the
         plan holds (``repr``), never from rule or cell text."""
         head = json.dumps({"kind": ruleset.kind, "sid": self.SID, ZERO: 0}, separators=(",", ":"))[:-1]
-        lines = ["def write(env, outcomes):", "    get = env.get", f"    text = [{head!r}]"]
+        pieces = [repr(head)]
         for name in ruleset.fields:
             key = "," + json.dumps(field_name(name)) + ":"
-            lines += [f"    v = get({name!r})",
-                      "    if v is not None:",
-                      f"        text.append({key!r} + (str(v) if v.__class__ is int else dumped(v)))"]
+            pieces.append(f"('' if (v := get({name!r})) is None else "
+                          f"{key!r} + (str(v) if v.__class__ is int else dumped(v)))")
         namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "dumped": _json}
         for leaf in ruleset.leaves:
             if leaf.index in self.parts:
                 namespace[f"part{leaf.index}"] = self.parts[leaf.index]
-                lines.append(f"    a = part{leaf.index}(env)")
+                answer = f"part{leaf.index}(env)"
             else:
-                lines.append(f"    a = outcomes[{leaf.key!r}]")
+                answer = f"outcomes[{leaf.key!r}]"
             key = ',"p' + str(leaf.index) + '":'
-            lines += [f"    if a is not {leaf.usual!r}:",  # the usual answer goes unwritten
-                      f"        text.append({key!r} + ('2' if a is None else ('1' if a else '0')))"]
-        lines.append("    text.append('}')")
-        lines.append("    return ''.join(text)")
+            pieces.append(f"('' if (a := {answer}) is {leaf.usual!r} else "  # the usual answer goes unwritten
+                          f"{key + '2'!r} if a is None else ({key + '1'!r} if a else {key + '0'!r}))")
+        pieces.append("'}'")
+        lines = ["def write(env, outcomes):", "    get = env.get", "    return ''.join((", *(f"        {p}," for p in pieces),
+                 "    ))"]
         exec(compile("\n".join(lines), f"<engine fact {ruleset.name}>", "exec"), namespace)  # noqa: S102
         return namespace["write"]
 
