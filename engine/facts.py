@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import json
 import re
@@ -334,18 +335,31 @@ def _lines(handle, shown: str) -> Iterator[str]:
 
 def _records(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int) -> Iterator[tuple[str, list[str]]]:
     """Each record's text and cells, split exactly where the CSV reader splits them (a quote inside a cell is
-    text, not the start of a quoted cell), for another process to parse the text again."""
-    pending: list[str] = []
+    text, not the start of a quoted cell), for another process to parse the text again.
 
-    def feed() -> Iterator[str]:
-        for text in lines:
-            pending.append(text)
-            yield text
+    A line without a quote (or a NUL, which the reader refuses) is one whole record, its cells split at the
+    separator as the reader would split them; the reader itself reads every other record, from its first line
+    to its last (it never reads past a record's end)."""
+    quote, delimiter, spaces = fmt.quotechar, fmt.delimiter, fmt.skipinitialspace
+    lines = iter(lines)
+    n = first
+    for line in lines:
+        if quote not in line and "\0" not in line:
+            text = line.rstrip("\r\n")
+            cells = text.split(delimiter) if text else []
+            yield line, ([c.lstrip(" ") for c in cells] if spaces else cells)
+        else:
+            pending = [line]
 
-    for _, row in _csv_rows(fmt.reader(feed()), first, shown):  # the reader never reads past a record's end
-        text = "".join(pending)
-        pending.clear()
-        yield text, row
+            def feed(start: str = line) -> Iterator[str]:
+                yield start
+                for more in lines:
+                    pending.append(more)
+                    yield more
+
+            _, row = next(_csv_rows(fmt.reader(feed()), n, shown))
+            yield "".join(pending), row
+        n += 1
 
 
 def _unclosed(shown: str, where: str, line: int, how: str = f" runs past {ROW_CHARS:,} characters") -> FactsError:
@@ -1019,9 +1033,10 @@ class Typist:
         if kind == "bool":
             namespace[constant] = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
             return [f"    elif r.__class__ is str and (x := {constant}.get(r)) is not None:", f"        e[{key}] = x"] + slow
-        if kind == "string":
-            return [f"    elif r.__class__ is str and r.isascii() and len(r) <= {TEXT_CHARS!r}:",
-                    f"        e[{key}] = r.strip()"] + slow
+        if kind == "string":  # as parse_value reads a text: stripped, in NFC (which leaves ASCII as it is)
+            namespace["nfc"] = functools.partial(unicodedata.normalize, "NFC")
+            return [f"    elif r.__class__ is str and len(r) <= {TEXT_CHARS!r}:",
+                    f"        e[{key}] = r.strip() if r.isascii() else nfc(r.strip())"] + slow
         namespace[constant] = _fast_reader(spec)  # dates and decimals: a reader that raises for anything unusual
         return ["    else:", "        try:", f"            e[{key}] = {constant}(r)",
                 "        except ValueError:", f"            slow(e, {key}, r)"]
