@@ -121,19 +121,16 @@ def stage_one(plan: Plan, workplace_type: str, outcomes: Mapping[str, Optional[b
     return StageOne(eligible, scored, score, groups, held, unknown, checks, passed, workplace_type, plan.criteria)
 
 
-_SCORERS: dict[tuple[int, str], Any] = {}
-
-
 def _scorer(plan: Plan, workplace_type: str):
-    """The point table of one workplace type as one function of the outcomes (written once per plan).
+    """The point table of one workplace type as one function of the outcomes (written once per plan)."""
+    return plan.remembered(("scorer", workplace_type), lambda: _write_scorer(plan, workplace_type))
 
-    Each criterion gives the hundredths of its first tier that holds, and is undecided
+
+def _write_scorer(plan: Plan, workplace_type: str):
+    """Each criterion gives the hundredths of its first tier that holds, and is undecided
     (so are its group's score and the total) when a tier before it cannot be decided.
     The code is made from the plan's own numbers and keys (``repr``), never from rule text.
     """
-    cache_key = (id(plan), workplace_type)
-    if cache_key in _SCORERS and _SCORERS[cache_key][0] is plan:
-        return _SCORERS[cache_key][1]
     table = plan.outline.scoring[workplace_type]
     groups = list(plan.catalogue.groups)
     lines = ["def score(o):"]
@@ -157,7 +154,6 @@ def _scorer(plan: Plan, workplace_type: str):
     lines.append(f"    return scored, total, {{{', '.join(sums)}}}")
     namespace: dict[str, Any] = {"__builtins__": {}}
     exec(compile("\n".join(lines), f"<points {plan.ruleset.id} {workplace_type}>", "exec"), namespace)  # noqa: S102
-    _SCORERS[cache_key] = (plan, namespace["score"])
     return namespace["score"]
 
 

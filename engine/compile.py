@@ -17,7 +17,7 @@ import datetime
 from pathlib import Path
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
@@ -86,6 +86,15 @@ class Plan:
     by_key: dict[str, Decision] = field(default_factory=dict)
     outline: Optional[Outline] = None
     stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)  # what later steps derive once per plan
+
+    def remembered(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, made once for this plan (a table, generated code) and kept under ``key``."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = make()
+            return value
 
     @property
     def ruleset(self) -> RuleSet:

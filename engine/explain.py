@@ -27,8 +27,8 @@ def number(value: Any) -> Any:
             return int(value)
         d = value.denominator
         for places in range(1, 7):
-            if (value * 10 ** places).denominator == 1:
-                return round(float(value), places)
+            if 10 ** places % d == 0:  # a fraction in lowest terms: value × 10^places is whole
+                return round(value.numerator / d, places)
         return f"{value.numerator}/{d}"
     return value
 
@@ -184,20 +184,16 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     if d is None or d.choice.grade is None or d.choice.grade == GRADES[0]:
         return None
     above = GRADES[GRADES.index(d.choice.grade) - 1]
-    level = next(lv for lv in plan.ruleset.levels if lv.id == above)
+    min_score, keys = plan.remembered(("level above", above, lang), lambda: _level_tests(plan, above, lang))
     record: dict = {"level": above, "label": GRADE_LABELS[above][lang]}
-    if level.min_score is not None and d.one.score is not None:
-        short = Fraction(level.min_score) - d.one.score
+    score = d.one.score
+    if min_score is not None and score is not None:
+        short = min_score - score
         record["points_short"] = number(short) if short > 0 else 0
     unmet = []
-    keys = ([("band", f"level.{above}.band")] if level.min_score is not None else []) + \
-           [(c.id, f"level.{above}.{c.id}") for c in level.conditions]
-    labels = {c.id: getattr(c.label, lang) for c in level.conditions}
-    labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
-    for ident, key in keys:
+    for ident, key, label, require in keys:
         if d.outcomes[key] is not True:
-            record_ = {"id": ident, "label": labels[ident], "require": plan.by_key[key].source,
-                       "outcome": OUTCOME_WORDS[d.outcomes[key]]}
+            record_ = {"id": ident, "label": label, "require": require, "outcome": OUTCOME_WORDS[d.outcomes[key]]}
             if key in ev.traces:  # an explanation shows how it failed; a one-line reason needs only its label
                 record_["trace"] = trace_record(ev.traces[key])
             unmet.append(record_)
@@ -209,6 +205,17 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
         blocked.append({"by": "quota", "cap": d.choice.quota_cap})
     record["blocked_by"] = blocked
     return record
+
+
+def _level_tests(plan: Plan, level_id: str, lang: str) -> tuple[Optional[Fraction], list[tuple[str, str, str, str]]]:
+    """A level's minimum score, and each of its tests: (id, decision key, label, the condition as written)."""
+    level = next(lv for lv in plan.ruleset.levels if lv.id == level_id)
+    labels = {c.id: getattr(c.label, lang) for c in level.conditions}
+    labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
+    keys = ([("band", f"level.{level_id}.band")] if level.min_score is not None else []) + \
+           [(c.id, f"level.{level_id}.{c.id}") for c in level.conditions]
+    return (None if level.min_score is None else Fraction(level.min_score),
+            [(ident, key, labels[ident], plan.by_key[key].source) for ident, key in keys])
 
 
 def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = False) -> list[dict]:
