@@ -739,36 +739,39 @@ def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Option
     """The same units read under another year's catalogue, unit by unit (see :func:`load_facts_as_year`)."""
     added, by_id = supplement if supplement is not None else ([], {})
     columns = [c for c in stream.columns + added if c in catalogue.facts]
+    known, moving = set(catalogue.facts), moving_facts(catalogue)
 
     def rows():
         for index, line, values, where in stream.rows:
             rec = stream.record(values)
-            cells = dict(stream.cells(line, values, where))
+            cells = stream.cells(line, values, where)  # a row's cells are placed when a message needs them
             if added:
                 unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
                 extra = by_id.get(unit_id, {})
                 rec = {**rec, **{c: extra.get(c) for c in added}}
-                cells.update({c: Cell(None, None) for c in added})
-            rec = moved_record({k: v for k, v in rec.items() if k in catalogue.facts}, years, catalogue)
+                cells = {**cells, **{c: Cell(None, None) for c in added}}
+            rec = moved_record({k: v for k, v in rec.items() if k in known}, years, catalogue, moving)
             yield index, line, rec, cells
     return Stream(stream.shown, columns, False, rows(), stream.path)
 
 
-def moved_record(rec: dict, years: int, catalogue: Catalogue) -> dict:
+def moved_record(rec: dict, years: int, catalogue: Catalogue, moving: Optional[tuple[str, ...]] = None) -> dict:
     """The same report ``years`` later: its ``year`` and every date fact move, nothing else.
 
     Used to grade one year's units under another year's rules (test cases inherited
     from the parent year, the impact of a new rule set), where a unit established
     "six months before the year's end" must stay so.  A value that does not read as a
-    date is left as written, for the facts reader to report.
+    date is left as written, for the facts reader to report.  ``moving``: the
+    :func:`moving_facts` of the catalogue, when a caller moves many records.
     """
     if not years:
         return dict(rec)
     out = dict(rec)
-    for name, raw in rec.items():
-        spec = catalogue.facts.get(name)
-        if spec is None or _blank(raw):
+    for name in moving if moving is not None else moving_facts(catalogue):
+        raw = rec.get(name)
+        if raw is None or _blank(raw):
             continue
+        spec = catalogue.facts[name]
         try:
             if name == "year":
                 out[name] = parse_value(raw, spec) + years
@@ -777,6 +780,11 @@ def moved_record(rec: dict, years: int, catalogue: Catalogue) -> dict:
         except (ValueError, TypeError):
             continue
     return out
+
+
+def moving_facts(catalogue: Catalogue) -> tuple[str, ...]:
+    """The facts a report moves by when read as another year's: its year and its dates."""
+    return tuple(name for name, spec in catalogue.facts.items() if name == "year" or spec.type == "date")
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
