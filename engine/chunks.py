@@ -45,6 +45,7 @@ class Setup:
     keep: Optional[str] = None  # a unit whose full evaluation comes back too (to explain it)
     csv_format: Optional[CsvFormat] = None  # how to read chunks of a CSV file's text
     compare: bool = False  # each unit's decision as data, with what a comparison of two gradings shows
+    facts: tuple[str, ...] = ()  # ... and these facts' values (engine forms), for a report that counts units by them
 
 
 @dataclass
@@ -203,7 +204,7 @@ class Worker:
                                     decided.get("grade"), {})
                 out.stored = (pack_unit(text, self.packing), stored.digest(text))
             if self.setup.compare:
-                out.data = {"decision": decided}
+                out.data = {"decision": decided, "facts": {n: unit.engine.get(n) for n in self.setup.facts}}
                 out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
                              "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
         return out

@@ -18,7 +18,7 @@ from typing import Iterator, Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, lint, render, run, yamlpos
+from engine import __version__, lint, render, render_report, run, yamlpos
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
@@ -37,7 +37,9 @@ from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, rea
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
+from engine.report import ReportBuilder
 from engine.store import open_store
+from engine.targets import BUNDLED as BUNDLED_TARGETS, load_targets
 
 LANGS = click.Choice(["vi", "en"])
 DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."
@@ -233,6 +235,33 @@ def _report_unit_problems(problems: run.ProblemLog) -> None:
             click.echo(line, err=True)
         raise click.ClickException(f"{problems.count} problem{'s' if problems.count != 1 else ''} in the facts; "
                                    f"those units are marked invalid, the others were graded")
+
+
+@main.command("report")
+@click.argument("facts", type=click.Path(path_type=Path))
+@click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year or a file. Default: the facts' year.")
+@click.option("--targets", "targets_path", type=click.Path(path_type=Path), metavar="PATH",
+              help="The programme's targets (YAML). Default: the bundled programme of the Vietnam Health Trade Union.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--lang", type=LANGS, default="vi", show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
+def report_command(facts: Path, rules: Optional[str], targets_path: Optional[Path], fmt: str, lang: str,
+                   jobs: Optional[int]) -> None:
+    """Grade the units of FACTS and measure the year against a programme's targets: met or not, by how many units,
+    by upper union, workplace group and emulation bloc."""
+    refuse_unreadable(facts)
+    plan = _plan(rules, facts)
+    targets = load_targets(targets_path or BUNDLED_TARGETS, plan)
+    builder = ReportBuilder(plan, targets)
+    outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
+                             collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"], g.data["facts"]))
+    doc = builder.result()
+    doc["facts"] = {"source": display_path(facts), "units": outcome.units}
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_report.report_table(doc, lang), nl=False)
+    _report_unit_problems(outcome.problems)
 
 
 @main.command()

@@ -185,7 +185,7 @@ def compile_file(path: Path) -> Plan:
             checks = [c.get("id") for c in (finance.get("checks") or []) if isinstance(c, dict)]
             symbols = symbols_for(exc.catalogue, year, [c for c in checks if isinstance(c, str)])
             for _, stage, site_path, text in condition_sites(data):
-                _compile_condition(text, symbols[stage], exc.source, site_path, problems)
+                checked_condition(text, symbols[stage], exc.source, site_path, problems)
         raise RuleSetError(sorted(problems, key=_order)) from None
     return compile_plan(loaded)
 
@@ -203,7 +203,7 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     decisions: list[Decision] = []
     _unique_ids(loaded, problems)
     for key, stage, path, text in condition_sites(rs.model_dump(mode="json")):
-        expr = _compile_condition(text, symbols[stage], loaded.source, path, problems)
+        expr = checked_condition(text, symbols[stage], loaded.source, path, problems)
         if expr is not None:
             decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr)), path,
                                       describe(loaded.source.data, path), ast.reading_order(expr)))
@@ -243,8 +243,9 @@ def _outline(rs: RuleSet, criteria: list[CriterionPlan], workplace_types: tuple[
                     for wt in workplace_types})
 
 
-def _compile_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,
-                       problems: list[Problem]) -> Optional[ast.Node]:
+def checked_condition(text: str, symbols: dict[str, Symbol], source: Located, path: tuple,
+                      problems: list[Problem]) -> Optional[ast.Node]:
+    """A condition written at ``path`` of a file, parsed and type-checked; or None, its problem located."""
     where = describe(source.data, path)
     try:
         return check(parse(text), symbols)

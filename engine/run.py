@@ -134,13 +134,14 @@ def grade_file(plan: Plan, path: Path, **options) -> Outcome:
 def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
                  jobs: Optional[int] = None, progress: Optional[Progress] = None, history=None, recorder=None,
                  keep: Optional[str] = None, collect: Optional[Callable[[Graded], None]] = None,
-                 problems: Optional[ProblemLog] = None) -> Outcome:
+                 collect_facts: tuple[str, ...] = (), problems: Optional[ProblemLog] = None) -> Outcome:
     """Grade every unit of a stream of facts and write the output; see the module's docstring.
 
     ``history`` fills facts from the ledger's earlier years (:class:`engine.history.HistoryFiller`);
     ``recorder`` receives each unit's audit data in input order (:class:`engine.record.RunRecorder`);
     ``keep`` names a unit whose full evaluation the outcome returns (for an explanation);
-    ``collect`` receives each unit's result as data, in input order (to compare two gradings);
+    ``collect`` receives each unit's result as data, in input order (to compare two gradings), with the values of
+    ``collect_facts`` (a report counts units by them);
     ``problems``: where to log the units' problems (several runs may share one log).
     """
     wrong = check_columns(stream.columns, plan.catalogue, stream.shown)
@@ -148,7 +149,7 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
         raise FactsError(wrong)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
                   stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
-                  stream.csv_format, compare=collect is not None)
+                  stream.csv_format, compare=collect is not None, facts=collect_facts)
     progress = progress or Progress(enabled=False)
     rows = _Reading(stream, history, min(CHUNK, EXPLAINED_CHUNK) if output in ("json", "jsonl") else CHUNK)
     twice = _Duplicates(stream, setup, plan)

@@ -30,6 +30,9 @@ OUTPUTS = [
     ("impact_2024_2025.province_2024.vi.txt", ["impact", "examples/province_2024.csv", "--from", "2024", "--to", "2025.1",
                                                "--with", "examples/province_2024_new_facts.csv"]),
     ("coverage_2024.txt", ["test", "2024", "--coverage"]),
+    ("report_province_2025.json", ["report", "examples/province_2025.csv", "--format", "json"]),
+    ("report_province_2025.vi.txt", ["report", "examples/province_2025.csv"]),
+    ("report_province_2025.en.txt", ["report", "examples/province_2025.csv", "--lang", "en"]),
 ]
 
 
