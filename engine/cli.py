@@ -39,7 +39,7 @@ from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
 from engine.report import ReportBuilder
 from engine.store import open_store
-from engine.targets import BUNDLED as BUNDLED_TARGETS, load_targets
+from engine.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
 LANGS = click.Choice(["vi", "en"])
 DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."
@@ -765,13 +765,19 @@ def _seqs_in(doc: Any) -> set[int]:
     return set()
 
 
+SCHEMAS = {"ruleset": (RuleSet, "CĐCS grading rule set"), "targets": (TargetSet, "CĐCS programme targets")}
+
+
 @main.command()
+@click.option("--of", "kind", type=click.Choice(sorted(SCHEMAS)), default="ruleset", show_default=True,
+              help="Which format: a rule set, or a programme's targets (cdcs report).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of standard output.")
-def schema(out: Optional[Path]) -> None:
-    """Write the JSON Schema of the rule-set format, for editors that validate and complete YAML."""
-    document = RuleSet.model_json_schema()
+def schema(kind: str, out: Optional[Path]) -> None:
+    """Write the JSON Schema of the rule-set (or targets) format, for editors that validate and complete YAML."""
+    model, title = SCHEMAS[kind]
+    document = model.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    document["title"] = "CĐCS grading rule set"
+    document["title"] = title
     _emit(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n", out)
 
 

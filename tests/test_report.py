@@ -117,3 +117,17 @@ def test_each_breakdown_adds_up_to_the_whole(tmp_path):
         for rows in result["by"].values():
             assert sum(r["units"] for r in rows) == result["overall"]["units"], result["id"]
             assert sum(r["count"] for r in rows) == result["overall"]["count"], result["id"]
+
+
+def test_the_targets_schema_is_stable_and_knows_every_key_the_bundled_file_uses():
+    first, second = run_cdcs("schema", "--of", "targets"), run_cdcs("schema", "--of", "targets")
+    assert first.code == 0 and first.stdout_bytes == second.stdout_bytes, first
+    schema = json.loads(first.stdout)
+    defs = schema["$defs"]
+    assert schema["additionalProperties"] is False and defs["Target"]["additionalProperties"] is False
+    bundled = yaml.safe_load(BUNDLED.read_text(encoding="utf-8"))
+    assert set(bundled) <= set(schema["properties"])
+    for target in bundled["targets"]:
+        assert set(target) <= set(defs["Target"]["properties"]), target["id"]
+        assert set(target["measure"]) <= set(defs["Measure"]["properties"]), target["id"]
+    assert set(defs["Target"]["properties"]["kind"]["enum"]) == {"share", "count"}
