@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 import pytest
+import yaml
 
 from conftest import BUNDLED_RULESETS, ROOT, compiled, plan_with
 from engine import aggregate
@@ -302,3 +303,23 @@ def test_a_title_needs_every_condition_and_one_undecided_leaves_it_undecided(rul
         if len(keys) > 1:  # false beside undecided is false
             other = next(k for k in keys if k != key)
             assert aggregate.titles(plan, {**others, key: False, other: None})[title] is False, key
+
+
+# --- spellings of one cell ------------------------------------------------------------------
+
+SPELLINGS = yaml.safe_load((ROOT / "tests" / "errors" / "spellings.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", SPELLINGS, ids=[f"{c['fact']}={c['text']}" for c in SPELLINGS])
+def test_a_cell_is_read_as_written_or_refused_with_its_reason(case: dict):
+    catalogue, _ = load_catalogue(ROOT / "criteria" / "catalogue-2025.2.yaml")
+    spec = catalogue.facts[case["fact"]]
+    if "value" in case:
+        assert parse_value(case["text"], spec) == Fraction(Decimal(case["value"]))
+        return
+    with pytest.raises(ValueError) as refused:
+        parse_value(case["text"], spec)
+    for words in case["refused"]:
+        assert words in str(refused.value)
+    for words in case.get("not", []):
+        assert words not in str(refused.value)
