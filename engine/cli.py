@@ -37,6 +37,7 @@ from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, rea
 from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
+from engine.render_report_html import report_html
 from engine.report import ReportBuilder
 from engine.store import open_store
 from engine.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
@@ -242,25 +243,37 @@ def _report_unit_problems(problems: run.ProblemLog) -> None:
 @click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year or a file. Default: the facts' year.")
 @click.option("--targets", "targets_path", type=click.Path(path_type=Path), metavar="PATH",
               help="The programme's targets (YAML). Default: the bundled programme of the Vietnam Health Trade Union.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
+              help="html: one page to open offline and print (needs --out).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for html).")
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
-def report_command(facts: Path, rules: Optional[str], targets_path: Optional[Path], fmt: str, lang: str,
-                   jobs: Optional[int]) -> None:
+def report_command(facts: Path, rules: Optional[str], targets_path: Optional[Path], fmt: str, out: Optional[Path],
+                   lang: str, jobs: Optional[int]) -> None:
     """Grade the units of FACTS and measure the year against a programme's targets: met or not, by how many units,
     by upper union, workplace group and emulation bloc."""
+    if fmt == "html" and out is None:
+        raise click.UsageError("--format html writes a file: give --out report.html")
     refuse_unreadable(facts)
+    _refuse_to_overwrite({"the facts file": facts}, out=out)
     plan = _plan(rules, facts)
-    targets = load_targets(targets_path or BUNDLED_TARGETS, plan)
+    targets_path = targets_path or BUNDLED_TARGETS
+    _refuse_to_overwrite({"the rule set": Path(plan.loaded.path), "the targets file": targets_path}, out=out)
+    targets = load_targets(targets_path, plan)
     builder = ReportBuilder(plan, targets)
     outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
                              collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"], g.data["facts"]))
     doc = builder.result()
     doc["facts"] = {"source": display_path(facts), "units": outcome.units}
     if fmt == "json":
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        text = report_html(doc, lang)
     else:
-        click.echo(render_report.report_table(doc, lang), nl=False)
+        text = render_report.report_table(doc, lang)
+    _emit(text, out)
+    if out is not None:
+        click.echo(f"report → {out}", err=True)
     _report_unit_problems(outcome.problems)
 
 
