@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
+
+OUT = "<out>"  # in an entry's arguments: the file the command writes (--out); its bytes are the output
 
 # (golden file name, cdcs arguments)
 OUTPUTS = [
@@ -33,14 +36,19 @@ OUTPUTS = [
     ("report_province_2025.json", ["report", "examples/province_2025.csv", "--format", "json"]),
     ("report_province_2025.vi.txt", ["report", "examples/province_2025.csv"]),
     ("report_province_2025.en.txt", ["report", "examples/province_2025.csv", "--lang", "en"]),
+    ("report_province_2025.vi.html", ["report", "examples/province_2025.csv", "--format", "html", "--out", OUT]),
 ]
 
 
 def run(args: list[str]) -> bytes:
-    done = subprocess.run([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, capture_output=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"cdcs {' '.join(args)} failed ({done.returncode}):\n{done.stderr.decode()}")
-    return done.stdout
+    """What ``cdcs ARGS`` writes: standard output, or the file given as ``OUT``."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "output"
+        command = [str(out) if arg == OUT else arg for arg in args]
+        done = subprocess.run([sys.executable, "-m", "engine.cli", *command], cwd=ROOT, capture_output=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"cdcs {' '.join(args)} failed ({done.returncode}):\n{done.stderr.decode()}")
+        return out.read_bytes() if OUT in args else done.stdout
 
 
 def main() -> None:
