@@ -137,6 +137,11 @@ def test_the_page_is_the_same_bytes_on_every_run(pages, tmp_path: Path):
     assert make_page(tmp_path, "vi").read_bytes() == pages["vi"].read_bytes()
 
 
+def test_the_example_page_is_the_page_the_command_writes(pages):
+    example = REPO / "examples" / "province_2025.report.vi.html"
+    assert example.read_bytes() == pages["vi"].read_bytes(), "run examples/make_report.py and review the diff"
+
+
 # --- the page as written -----------------------------------------------------------------------
 
 
