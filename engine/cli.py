@@ -39,6 +39,8 @@ from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
 from engine.render_report_html import report_html
 from engine.report import ReportBuilder
+from engine.render_report_xlsx import write_report_workbook
+from engine.report_ledger import year_report
 from engine.store import open_store
 from engine.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
@@ -239,42 +241,64 @@ def _report_unit_problems(problems: run.ProblemLog) -> None:
 
 
 @main.command("report")
-@click.argument("facts", type=click.Path(path_type=Path))
+@click.argument("facts", type=click.Path(path_type=Path), required=False)
 @click.option("--rules", metavar="YEAR|PATH", help="Rule set: a year or a file. Default: the facts' year.")
 @click.option("--targets", "targets_path", type=click.Path(path_type=Path), metavar="PATH",
               help="The programme's targets (YAML). Default: the bundled programme of the Vietnam Health Trade Union.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
-              help="html: one page to open offline and print (needs --out).")
-@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for html).")
+@click.option("--db", type=click.Path(path_type=Path), help="Report a recorded year from this audit database, with "
+              "each target's trend over the recorded years, instead of grading FACTS.")
+@click.option("--year", type=int, help="With --db: the recorded year to report. Default: the latest.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html", "xlsx"]), default="table",
+              show_default=True, help="html: one page to open offline and print; xlsx: a workbook (both need --out).")
+@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of standard output (required for html "
+              "and xlsx).")
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
-def report_command(facts: Path, rules: Optional[str], targets_path: Optional[Path], fmt: str, out: Optional[Path],
-                   lang: str, jobs: Optional[int]) -> None:
-    """Grade the units of FACTS and measure the year against a programme's targets: met or not, by how many units,
-    by upper union, workplace group and emulation bloc."""
-    if fmt == "html" and out is None:
-        raise click.UsageError("--format html writes a file: give --out report.html")
-    refuse_unreadable(facts)
-    _refuse_to_overwrite({"the facts file": facts}, out=out)
-    plan = _plan(rules, facts)
+def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Optional[Path], db: Optional[Path],
+                   year: Optional[int], fmt: str, out: Optional[Path], lang: str, jobs: Optional[int]) -> None:
+    """Measure a year against a programme's targets: met or not, by how many units, by upper union, workplace group
+    and emulation bloc. Grades FACTS, or reads a recorded year from the ledger (--db)."""
+    if (facts is None) == (db is None):
+        raise click.UsageError("give FACTS to grade a facts file, or --db to read a recorded year (not both)")
+    if fmt in ("html", "xlsx") and out is None:
+        raise click.UsageError(f"--format {fmt} writes a file: give --out report.{fmt}")
     targets_path = targets_path or BUNDLED_TARGETS
-    _refuse_to_overwrite({"the rule set": Path(plan.loaded.path), "the targets file": targets_path}, out=out)
-    targets = load_targets(targets_path, plan)
-    builder = ReportBuilder(plan, targets)
-    outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
-                             collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"], g.data["facts"]))
-    doc = builder.result()
-    doc["facts"] = {"source": display_path(facts), "units": outcome.units}
-    if fmt == "json":
+    outcome = None
+    if db is not None:
+        if rules is not None:
+            raise click.UsageError("--rules is for FACTS: a recorded year is read with the rule set that graded it")
+        refuse_unreadable(db)
+        _refuse_to_overwrite({"the audit database": db, "the targets file": targets_path}, out=out)
+        with open_store(db, create=False) as store:
+            doc = year_report(store, targets_path, year)
+    else:
+        if year is not None:
+            raise click.UsageError("--year is for --db: FACTS report their own year")
+        refuse_unreadable(facts)
+        _refuse_to_overwrite({"the facts file": facts}, out=out)
+        plan = _plan(rules, facts)
+        _refuse_to_overwrite({"the rule set": Path(plan.loaded.path), "the targets file": targets_path}, out=out)
+        builder = ReportBuilder(plan, load_targets(targets_path, plan))
+        outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
+                                 collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"],
+                                                               g.data["facts"]))
+        doc = builder.result()
+        doc["facts"] = {"source": display_path(facts), "units": outcome.units}
+    if fmt == "xlsx":
+        write_report_workbook(doc, lang, out)
+        text = None
+    elif fmt == "json":
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     elif fmt == "html":
         text = report_html(doc, lang)
     else:
         text = render_report.report_table(doc, lang)
-    _emit(text, out)
+    if text is not None:
+        _emit(text, out)
     if out is not None:
         click.echo(f"report → {out}", err=True)
-    _report_unit_problems(outcome.problems)
+    if outcome is not None:
+        _report_unit_problems(outcome.problems)
 
 
 @main.command()

@@ -14,14 +14,18 @@ WORDS = {
            "upper_union": "Theo công đoàn cấp trên", "workplace_group": "Theo khối", "emulation_bloc": "Theo khối thi đua",
            "grades": "Xếp loại", "findings": "Kiểm tra tài chính chưa đạt nhiều nhất", "blocking": "Đơn vị chưa đạt",
            "other": "khác", "not_given": "(không ghi)", "report": "Báo cáo chỉ tiêu", "units_total": "Số đơn vị",
-           "not_graded": "Không xếp loại", "invalid": "Không hợp lệ", "more": "và {n} đơn vị khác"},
+           "not_graded": "Không xếp loại", "invalid": "Không hợp lệ", "more": "và {n} đơn vị khác",
+           "trend": "Diễn biến qua các năm", "recorded": "theo lần chấm #{run} năm {year} trong {source}",
+           "not_comparable": "không so được"},
     "en": {"target": "Target", "of": "Of", "value": "Value", "goal": "Goal", "met": "Result", "gap": "Short by",
            "yes": "met", "no": "not met", "none": "no units", "units": "units", "weight": "people",
            "unknown": "unknown", "all": "all", "graded": "graded", "not_measurable": "not measurable: no fact",
            "upper_union": "By upper-level union", "workplace_group": "By workplace group",
            "emulation_bloc": "By emulation bloc", "grades": "Grades", "findings": "Financial checks most often failed",
            "blocking": "Units not meeting", "other": "other", "not_given": "(not given)", "report": "Targets report",
-           "units_total": "Units", "not_graded": "Not graded", "invalid": "Invalid", "more": "and {n} more units"},
+           "units_total": "Units", "not_graded": "Not graded", "invalid": "Invalid", "more": "and {n} more units",
+           "trend": "Year by year", "recorded": "as recorded by run #{run} of {year} in {source}",
+           "not_comparable": "not comparable"},
 }
 STATES = ("excellent", "good", "completed", "not_completed", "not_graded", "invalid")
 BLOCKING_SHOWN = 10
@@ -31,6 +35,8 @@ def report_table(doc: dict, lang: str) -> str:
     w = WORDS[lang]
     head = [f"{w['report']}: {doc['targets']['title'][lang]} ({doc['targets']['version']})",
             f"{doc['ruleset']['id']} {doc['ruleset']['version']} · {w['units_total']}: {doc['units']:,}"]
+    if "run" in doc.get("facts", {}):
+        head.append(w["recorded"].format(**doc["facts"]))
     rows = []
     for r in doc["results"]:
         label = f"{r['label'][lang]} [{r['reference']}]"
@@ -48,6 +54,7 @@ def report_table(doc: dict, lang: str) -> str:
         parts.append(f"{w['findings']}\n" + tabulate([[f["label"][lang], f["units"]] for f in doc["findings"]],
                                                         tablefmt="simple", disable_numparse=True))
     parts.append(_blocking(doc, lang))
+    parts.append(_trend(doc, lang))
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
@@ -147,3 +154,26 @@ def _blocking(doc: dict, lang: str) -> str:
         names = ", ".join(f"{u['unit_id']}" + (f" ({w['unknown']})" if u["measure"] == "unknown" else "") for u in shown)
         lines.append(f"- {r['label'][lang]}: {names}" + (f" {w['more'].format(n=f'{more:,}')}" if more else ""))
     return f"{w['blocking']}\n" + "\n".join(lines) if lines else ""
+
+
+def _trend(doc: dict, lang: str) -> str:
+    """Each measurable target's overall value, one column per recorded year (a ledger's report only)."""
+    years = doc.get("trend") or []
+    if len(years) < 2:
+        return ""
+    w = WORDS[lang]
+    rows = []
+    for r in doc["results"]:
+        if not r["measurable"]:
+            continue
+        cells = [r["label"][lang]]
+        for y in years:
+            f = (y.get("targets") or {}).get(r["id"])
+            if "not_comparable" in y:
+                cells.append(w["not_comparable"])
+            elif f is None or f["value"] is None:
+                cells.append("—")
+            else:
+                cells.append((f"{f['value']}" if r["kind"] == "count" else _pct(f["value"], lang)) + (" ✓" if f["met"] else " ✗"))
+        rows.append(cells)
+    return f"{w['trend']}\n" + tabulate(rows, [""] + [str(y["year"]) for y in years], tablefmt="simple", disable_numparse=True)

@@ -17,10 +17,11 @@ LAYERS = [
     {"evaluate"},
     {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
      "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
-    {"render", "store", "record", "report", "render_report", "render_report_html"},
+    {"render", "store", "record", "report", "render_report", "render_report_html",
+     "render_report_xlsx"},
     {"chunks"},
     {"run"},
-    {"audit", "history"},
+    {"audit", "history", "report_ledger"},
     {"cli"},
 ]
 STEP = {name: i for i, layer in enumerate(LAYERS) for name in layer}

@@ -131,3 +131,105 @@ def test_the_targets_schema_is_stable_and_knows_every_key_the_bundled_file_uses(
         assert set(target) <= set(defs["Target"]["properties"]), target["id"]
         assert set(target["measure"]) <= set(defs["Measure"]["properties"]), target["id"]
     assert set(defs["Target"]["properties"]["kind"]["enum"]) == {"share", "count"}
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory) -> Path:
+    """A ledger with 2024 and 2025 of the example province recorded, as a committee would."""
+    ledger = tmp_path_factory.mktemp("ledger") / "audit.sqlite"
+    for facts in ("examples/province_2024.csv", "examples/province_2025.csv"):
+        done = run_cdcs("grade", facts, "--record", "--db", str(ledger), "--format", "csv", "--out",
+                        str(ledger.parent / "out.csv"), "--by", "Ban kiểm tra")
+        assert done.code == 0, done
+    return ledger
+
+
+def _report(*args: str) -> dict:
+    done = run_cdcs("report", *args, "--format", "json")
+    assert done.code == 0, done
+    return json.loads(done.stdout)
+
+
+def test_a_recorded_year_reports_what_grading_its_file_reports(two_years):
+    for year, facts in ((2025, "examples/province_2025.csv"), (2024, "examples/province_2024.csv")):
+        recorded = _report("--db", str(two_years), "--year", str(year))
+        graded = _report(facts)
+        assert recorded["facts"]["year"] == year
+        for key in ("results", "grades", "findings", "units", "ruleset", "targets"):
+            assert recorded[key] == graded[key], (year, key)
+
+
+def test_the_trend_gives_each_recorded_year_its_own_values(two_years):
+    doc = _report("--db", str(two_years))
+    assert doc["facts"]["year"] == 2025  # the latest by default
+    assert [y["year"] for y in doc["trend"]] == [2024, 2025]
+    for y, facts in zip(doc["trend"], ("examples/province_2024.csv", "examples/province_2025.csv")):
+        graded = {r["id"]: r for r in _report(facts)["results"]}
+        for target_id, figures in y["targets"].items():
+            if figures is None:
+                assert not graded[target_id]["measurable"]
+            else:
+                assert figures == {k: graded[target_id]["overall"][k] for k in ("value", "met", "units", "count")}
+    table = run_cdcs("report", "--db", str(two_years), "--lang", "en")
+    assert table.code == 0 and "Year by year" in table.stdout and "2024" in table.stdout, table
+
+
+def test_an_override_counts_as_the_committee_decided(two_years, tmp_path):
+    ledger = tmp_path / "audit.sqlite"
+    ledger.write_bytes(two_years.read_bytes())
+    before = _report("--db", str(ledger))
+    unit = next(u for u in before["results"][0]["blocking"] if u["state"] == "completed")["unit_id"]
+    done = run_cdcs("override", unit, "--year", "2025", "--grade", "good", "--reason", "Hội đồng xét lại",
+                    "--db", str(ledger), "--by", "Hội đồng thi đua")
+    assert done.code == 0, done
+    after = _report("--db", str(ledger))
+    assert after["results"][0]["overall"]["count"] == before["results"][0]["overall"]["count"] + 1
+    assert unit not in [u["unit_id"] for u in after["results"][0]["blocking"]]
+
+
+@pytest.mark.parametrize("args, code, words", [
+    (["examples/province_2025.csv", "--db", "x.sqlite"], 2, "not both"),
+    ([], 2, "give FACTS"),
+    (["examples/province_2025.csv", "--year", "2025"], 2, "--year is for --db"),
+])
+def test_report_usage_mistakes_are_told(args, code, words):
+    done = run_cdcs("report", *args)
+    assert done.code == code and words in done.stderr, done
+    assert_no_traceback(done)
+
+
+def test_a_year_not_recorded_is_named_with_the_years_that_are(two_years):
+    done = run_cdcs("report", "--db", str(two_years), "--year", "2023")
+    assert done.code == 1 and "no grading run is recorded for 2023; recorded years: 2024, 2025" in done.stderr, done
+    assert_no_traceback(done)
+
+
+def test_the_workbook_keeps_numbers_as_numbers_and_shares_as_percentages(tmp_path):
+    from openpyxl import load_workbook
+
+    first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    for out in (first, second):
+        done = run_cdcs("report", "examples/province_2025.csv", "--format", "xlsx", "--out", str(out), "--lang", "en")
+        assert done.code == 0 and done.stdout == "", done
+    assert first.read_bytes() == second.read_bytes()  # no clock in the file
+    book = load_workbook(first)
+    assert book.sheetnames == ["targets", "workplace_group", "upper_union", "emulation_bloc", "grades", "findings",
+                               "blocking", "about"]
+    graded = {r["id"]: r for r in _report("examples/province_2025.csv")["results"]}
+    rows = {row[0].value: row for row in book["targets"].iter_rows(min_row=2)}
+    assert set(rows) == set(graded)
+    good = rows["good_or_better"]
+    assert (good[6].value, good[6].number_format) == (0.8, "0.00%")  # the goal
+    assert (good[11].value, good[11].number_format) == (0.7, "0.00%")  # the share, as Excel reads a percentage
+    assert (good[8].value, good[9].value, good[12].value, good[13].value) == (60, 42, False, 6)
+    assert rows["upper_level_inspections"][7].value is False  # not measurable: no figures
+    assert rows["upper_level_inspections"][11].value is None
+    enterprises = [row for row in book["workplace_group"].iter_rows(min_row=2, values_only=True)
+                   if row[0] == "enterprise_cba"]
+    assert enterprises == [("enterprise_cba", "Enterprises", 21, 14, 0, pytest.approx(14 / 21, abs=1e-4), False, 4, "units")]
+
+
+def test_a_workbook_or_a_page_needs_a_file_to_go_to():
+    for fmt in ("xlsx", "html"):
+        done = run_cdcs("report", "examples/province_2025.csv", "--format", fmt)
+        assert done.code == 2 and f"give --out report.{fmt}" in done.stderr, done
