@@ -270,7 +270,7 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
         refuse_unreadable(db)
         _refuse_to_overwrite({"the audit database": db, "the targets file": targets_path}, out=out)
         with open_store(db, create=False) as store:
-            doc = year_report(store, targets_path, year)
+            doc = year_report(store, targets_path, year, units_in=lang if fmt == "html" else None)
     else:
         if year is not None:
             raise click.UsageError("--year is for --db: FACTS report their own year")
@@ -278,11 +278,13 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
         _refuse_to_overwrite({"the facts file": facts}, out=out)
         plan = _plan(rules, facts)
         _refuse_to_overwrite({"the rule set": Path(plan.loaded.path), "the targets file": targets_path}, out=out)
-        builder = ReportBuilder(plan, load_targets(targets_path, plan))
+        builder = ReportBuilder(plan, load_targets(targets_path, plan), keep_units=fmt == "html")
         outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
                                  collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"],
                                                                g.data["facts"]))
         doc = builder.result()
+        if fmt == "html":  # a page lists every unit, with why it got its grade
+            doc["units_list"] = builder.unit_rows(lang)
         doc["facts"] = {"source": display_path(facts), "units": outcome.units}
     if fmt == "xlsx":
         write_report_workbook(doc, lang, out)

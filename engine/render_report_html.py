@@ -9,9 +9,11 @@ and words come from :mod:`engine.render_report`, so the page and the text report
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from html import escape
 from typing import Any, Iterable
 
+from engine.explain import number
 from engine.model import GRADE_LABELS
 from engine.render import fmt
 from engine.render_report import STATES, WORDS as REPORT_WORDS, _cell, _figures, _goal, _key, _of, _pct
@@ -24,7 +26,9 @@ WORDS = {
            "state": "Xếp loại", "measure": "Chỉ tiêu này", "check": "Nội dung kiểm tra",
            "key_workplace_group": "Khối", "key_upper_union": "Công đoàn cấp trên", "key_emulation_bloc": "Khối thi đua",
            "prepared": "Người lập biểu", "chair": "Chủ tịch", "sign": "(Ký, ghi rõ họ tên)",
-           "generated": "Lập bằng cdcs từ dữ liệu và bộ tiêu chí ghi trên; mọi số liệu có thể tính lại."},
+           "generated": "Lập bằng cdcs từ dữ liệu và bộ tiêu chí ghi trên; mọi số liệu có thể tính lại.",
+           "units_list": "Từng đơn vị", "reason": "Lý do chính", "why": "Vì sao", "score": "Điểm",
+           "group": "Khối", "back": "↑ về danh sách", "explain": "Giải trình từng điều kiện với số liệu: {command}"},
     "en": {"year": "Year", "targets": "Targets", "target_set": "Target set", "reference": "Reference", "result": "Result", "version": "version",
            "ruleset": "Rule set", "facts": "Facts", "source": "Source", "charts": "Charts",
            "share_chart": "Share of units against each target", "grade_chart": "Grade distribution",
@@ -33,7 +37,9 @@ WORDS = {
            "key_workplace_group": "Workplace group", "key_upper_union": "Upper-level union",
            "key_emulation_bloc": "Emulation bloc", "prepared": "Prepared by", "chair": "Chair",
            "sign": "(Signature and full name)",
-           "generated": "Made with cdcs from the facts and rule set named above; every figure can be computed again."},
+           "generated": "Made with cdcs from the facts and rule set named above; every figure can be computed again.",
+           "units_list": "Every unit", "reason": "Main reason", "why": "Why", "score": "Score", "group": "Group",
+           "back": "↑ back to the list", "explain": "Every condition with its values: {command}"},
 }
 BREAKDOWNS = ("workplace_group", "upper_union", "emulation_bloc")
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -51,7 +57,7 @@ def report_html(doc: dict, lang: str) -> str:
     title = f"{w['report']}: {doc['targets']['title'][lang]} — {w['year']} {year}"
     sections = [_heading(doc, w, lang), _targets(doc, w, lang), _charts(doc, w, lang),
                 *(_breakdown(doc, b, w, lang) for b in BREAKDOWNS), _findings(doc, w, lang), _blocking(doc, w, lang),
-                _signatures(doc, w)]
+                _units(doc, w, lang), _signatures(doc, w)]
     footer = f"{ruleset['id']} {ruleset['version']} · sha256 {ruleset['sha256'][:12]} · {w['year']} {year}"
     return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -189,6 +195,37 @@ def _blocking(doc: dict, w: dict, lang: str) -> str:
         parts.append(f'<h3>{escape(r["label"][lang])} <small>{escape(r["reference"])}</small></h3>\n'
                      + _table([w["unit"], w["name"], w["state"], w["measure"]], rows, f"blocking-{r['id']}") + note)
     return _section("blocking", w["blocking"], "\n".join(parts)) if parts else ""
+
+
+def _units(doc: dict, w: dict, lang: str) -> str:
+    """Every unit with its grade and main reason; its row links to all the reasons for its grade."""
+    units = doc.get("units_list")
+    if not units:
+        return ""
+    rows, details = [], []
+    for i, u in enumerate(units, start=1):
+        anchor = f"unit-{i}"
+        main = u["reasons"][0]["message"] if u["reasons"] else ""
+        score = "" if u["score"] is None else fmt(number(Fraction(u["score"], 100)), lang)
+        rows.append([_td(Html(f'<a href="#{anchor}">{escape(u["unit_id"])}</a>'), sort=u["unit_id"]),
+                     _td(u["name"] or ""), _td(_key(u["group"], "workplace_group", doc, lang)),
+                     _td(_state_word(u["state"], w, lang)), _td(score, sort=u["score"] if u["score"] is not None else -1,
+                                                                 cls=NUM), _td(main)])
+        reasons = "".join(f"<li>{escape(r['message'])}</li>" for r in u["reasons"])
+        details.append(f'<article class="unit" id="{anchor}">\n<h3>{escape(u["unit_id"])} — {escape(u["name"] or "")}'
+                       f' <small>{escape(_state_word(u["state"], w, lang))}</small></h3>\n'
+                       f"<ul>{reasons}</ul>\n<p class=\"hint\">{escape(w['explain'].format(command=_explain(doc, u)))}</p>\n"
+                       f'<p class="back"><a href="#table-units">{escape(w["back"])}</a></p>\n</article>')
+    table = _table([w["unit"], w["name"], w["group"], w["state"], w["score"], w["reason"]], rows, "units")
+    return _section("units", w["units_list"], table + f'\n<h3>{escape(w["why"])}</h3>\n' + "\n".join(details))
+
+
+def _explain(doc: dict, unit: dict) -> str:
+    """The command that gives a unit's full explanation: from the facts file, or from the ledger that recorded it."""
+    facts = doc.get("facts", {})
+    if "run" in facts:
+        return f"cdcs why {unit['unit_id']} --year {facts['year']} --db {facts['source']}"
+    return f"cdcs explain {unit['unit_id']} {facts.get('source', '')}".rstrip()
 
 
 def _state_word(state: str, w: dict, lang: str) -> str:

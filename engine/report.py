@@ -17,8 +17,8 @@ from typing import Any, Optional
 
 from engine.backend_compiled import compile_condition
 from engine.compile import Plan
-from engine.explain import ruleset_record
-from engine.record import outcomes_of
+from engine.explain import reasons, ruleset_record
+from engine.record import evaluation_from, outcomes_of
 from engine.targets import Target, Targets, grade_reaches
 
 BREAKDOWNS = ("upper_union", "workplace_group", "emulation_bloc")
@@ -40,8 +40,11 @@ class Tally:
 class ReportBuilder:
     """Receives each unit's result in input order (:meth:`add`) and gives the report (:meth:`result`)."""
 
-    def __init__(self, plan: Plan, targets: Targets):
+    def __init__(self, plan: Plan, targets: Targets, keep_units: bool = False):
+        """``keep_units``: also keep each unit's decision, to list every unit with why it got its grade (a page
+        for people; memory grows with the batch, unlike the tallies)."""
         self.plan, self.targets = plan, targets
+        self.kept: Optional[list[dict]] = [] if keep_units else None
         self.tests = {key: compile_condition(plan, node) for key, node in targets.conditions.items()}
         self.facts = tuple(dict.fromkeys(targets.facts + BREAKDOWN_FACTS))
         self.tallies: dict[str, dict[tuple[str, str], Tally]] = {t.id: {} for t in targets.model.targets}
@@ -59,6 +62,10 @@ class ReportBuilder:
                 ("emulation_bloc", str(facts.get("emulation_bloc") or NOT_GIVEN))]
         for key in keys:
             self.states.setdefault(key, Counter())[state] += 1
+        if self.kept is not None:
+            self.kept.append({"unit_id": unit_id, "name": name, "state": state, "group": group,
+                              "upper_union": keys[1][1], "emulation_bloc": keys[3][1],
+                              "workplace_type": facts.get("workplace_type"), "decision": decision})
         if "outcomes" in decision:
             outcomes = outcomes_of(self.plan, decision)
             self.failed.update(c.id for c in self.plan.ruleset.finance.checks if outcomes[f"check.{c.id}"] is False)
@@ -121,6 +128,21 @@ class ReportBuilder:
                          for c in sorted(self.plan.ruleset.finance.checks, key=lambda c: -self.failed[c.id])
                          if self.failed[c.id]],
         }
+
+    def unit_rows(self, lang: str) -> list[dict[str, Any]]:
+        """Every kept unit in input order with its grade and the reasons for it, in ``lang`` (for a page)."""
+        rows = []
+        for unit in self.kept or []:
+            decision = unit["decision"]
+            if "outcomes" in decision:
+                ev = evaluation_from(self.plan, unit["unit_id"], {"name": unit["name"],
+                                                                  "workplace_type": unit["workplace_type"]}, decision)
+                why = [{"code": r["code"], "rule": r["rule"], "message": r["message"]} for r in reasons(self.plan, ev, lang)]
+            else:  # its facts could not be read: the problems are the reasons
+                why = [{"code": "invalid_facts", "rule": None, "message": p} for p in decision.get("problems", [])]
+            rows.append({k: unit[k] for k in ("unit_id", "name", "state", "group", "upper_union", "emulation_bloc")}
+                        | {"score": decision.get("score"), "reasons": why})
+        return rows
 
     def _target_result(self, target: Target) -> dict[str, Any]:
         out: dict[str, Any] = {"id": target.id, "reference": target.reference, "period": target.period,

@@ -27,8 +27,10 @@ def recorded_years(store: Store) -> dict[int, int]:
     return dict(sorted(runs.items()))
 
 
-def year_report(store: Store, targets_path: Path, year: Optional[int] = None) -> dict[str, Any]:
-    """The report of one recorded year (the latest recorded when not given), with every target's trend."""
+def year_report(store: Store, targets_path: Path, year: Optional[int] = None,
+                units_in: Optional[str] = None) -> dict[str, Any]:
+    """The report of one recorded year (the latest recorded when not given), with every target's trend;
+    ``units_in``: a language to list every unit in, with the reasons for its grade."""
     runs = recorded_years(store)
     if not runs:
         raise StoreError([Problem(store.shown, "no grading run is recorded: record one with cdcs grade --record")])
@@ -36,19 +38,22 @@ def year_report(store: Store, targets_path: Path, year: Optional[int] = None) ->
     if year not in runs:
         raise StoreError([Problem(store.shown, f"no grading run is recorded for {year}; recorded years: "
                                                f"{', '.join(map(str, runs))}")])
-    doc = _tally(store, targets_path, year, runs[year]).result()
+    builder = _tally(store, targets_path, year, runs[year], keep_units=units_in is not None)
+    doc = builder.result()
+    if units_in is not None:
+        doc["units_list"] = builder.unit_rows(units_in)
     doc["facts"] = {"source": store.shown, "year": year, "run": runs[year]}
     doc["trend"] = _trend(store, targets_path, runs)
     return doc
 
 
-def _tally(store: Store, targets_path: Path, year: int, run: int) -> ReportBuilder:
+def _tally(store: Store, targets_path: Path, year: int, run: int, keep_units: bool = False) -> ReportBuilder:
     """Every unit of a recorded year, as it stands, counted toward the targets."""
     first = next(store.iter_units(run), None)
     if first is None:
         raise StoreError([Problem(store.shown, f"record {run} ({year}) holds no units")])
     plan = stored_plan(store, store.entry(run)["detail"]["ruleset_sha256"])
-    builder = ReportBuilder(plan, load_targets(targets_path, plan))
+    builder = ReportBuilder(plan, load_targets(targets_path, plan), keep_units)
     latest = current_facts(store, run, year)
     overridden = _overrides(store, year, run)
     for unit in store.iter_units(run):

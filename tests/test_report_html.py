@@ -153,7 +153,7 @@ def test_the_page_names_nothing_outside_itself(pages, lang: str):
     assert "http://" not in page and "https://" not in page
     assert "url(" not in page and "@import" not in page and "@font-face" not in page
     linked = re.findall(r'\b(?:src|href|action|xlink:href)\s*=\s*"([^"]*)"', page)
-    assert all(value.startswith("data:") for value in linked), linked
+    assert all(value.startswith(("data:", "#")) for value in linked), linked  # data, or a place in the page
 
 
 def test_every_text_from_the_data_is_escaped():
@@ -163,7 +163,11 @@ def test_every_text_from_the_data_is_escaped():
     doc["results"][0]["blocking"][0]["name"] = '<img src=x onerror="alert(1)">'
     doc["ruleset"]["id"] = 'x"; } </style><script>alert(2)</script>'
     doc["facts"]["source"] = "a&b <c>.csv"
+    doc["units_list"] = [{"unit_id": "<b>U1</b>", "name": "<i>n</i>", "state": "good", "group": "public",
+                          "upper_union": "", "emulation_bloc": "", "score": 8950,
+                          "reasons": [{"code": "x", "rule": None, "message": "<script>alert(3)</script>"}]}]
     page = report_html(doc, "vi")
+    assert "<b>U1</b>" not in page and "<i>n</i>" not in page and "alert(3)</script>" not in page
     assert page.count("<script>") == 1 and page.count("</style>") == 1
     assert "<img" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -178,10 +182,13 @@ READ = {
            "chưa đo được: không có dữ liệu inspected_by_upper_level", "HL-BV08", "HL-FDI03",
            "Công đoàn Bệnh viện Đa khoa khu vực Lâm Giang", "UBKT kiểm tra tài chính cùng cấp",
            "cdcs_health phiên bản 2025.2", "41cf36f3732026cf2071147b73df3784bb796c47babc029469ec21c5f047a76c",
-           "examples/province_2025.csv — 60 đơn vị", "Người lập biểu", "Chủ tịch", "(Ký, ghi rõ họ tên)"],
+           "examples/province_2025.csv — 60 đơn vị", "Người lập biểu", "Chủ tịch", "(Ký, ghi rõ họ tên)",
+           "Từng đơn vị", "89,5 điểm; chưa đạt Hoàn thành xuất sắc nhiệm vụ: thiếu 0,5 điểm",
+           "cdcs explain HL-BV06 examples/province_2025.csv"],
     "en": ["Targets report — Year 2025", "70% (42/60)", "97.2%", "not met", "6 units", "261 people",
            "not measurable: no fact inspected_by_upper_level", "HL-BV08", "Same-level financial inspection",
-           "Prepared by", "Chair", "(Signature and full name)"],
+           "Prepared by", "Chair", "(Signature and full name)", "Every unit",
+           "89.5 points; not Excellent: 0.5 points short; unmet: At least 30% of tasks exceeded"],
 }
 
 
@@ -192,6 +199,17 @@ def test_a_committee_reads_every_target_its_value_and_who_keeps_it_from_being_me
     missing = [r["label"][lang] for r in doc["results"] if r["label"][lang] not in text]
     missing += [words for words in READ[lang] if words not in text]
     assert not missing
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_unit_is_listed_and_its_row_leads_to_why_it_got_its_grade(loaded, lang: str):
+    dom = loaded[lang][0]
+    links = re.findall(r'<a href="#(unit-\d+)">([^<]+)</a>', dom)
+    assert len(links) == 60 and len({unit for _, unit in links}) == 60
+    for anchor, unit in links:
+        article = re.search(rf'<article class="unit" id="{anchor}">(.*?)</article>', dom, flags=re.DOTALL)
+        assert article is not None and unit in article.group(1), unit
+        assert "<li>" in article.group(1), unit  # at least one reason
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -214,7 +232,8 @@ def test_the_checks_see_a_page_that_reaches_out(browser, tmp_path: Path):
 def test_the_script_makes_every_table_sortable_and_filterable(loaded):
     doc = json.loads(GOLDEN_DOC.read_text(encoding="utf-8"))
     blocked = [r for r in doc["results"] if r["measurable"] and r["overall"]["met"] is False and r["blocking"]]
-    tables = 1 + 3 + 1 + len(blocked)  # the targets, the three breakdowns, the financial checks, the units not meeting
+    tables = 1 + 3 + 1 + len(blocked) + 1  # the targets, the three breakdowns, the financial checks, the units not
+    # meeting each target, every unit
     dom = loaded["vi"][0]
     assert dom.count('class="filter"') == dom.count('<table class="data"') == tables
     assert dom.count('class="sortable"') == dom.count("<th scope=")
