@@ -109,6 +109,8 @@ _NEVER_EMPTY = "an and/or has two parts at least and 'in' refuses an empty list:
 _NO_FLAG_EQUALITY = "a yes/no value is compared as a condition: the equality of codes and texts never meets true or false"
 _NO_FLAG_MEMBER = "'in' refuses a yes/no value on its left and items of another type: no item is true or false"
 _FALSY = "False and None are alike where it is read: only as a test (if, and, or)"
+_FAST_PATH = ("the typist's fast branches only spare the slow path's work: a cell they do not take goes to parse_value, "
+              "which reads it the same (tests/test_typist.py compares both on every spelling)")
 KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
     ("engine/aggregate.py", 39, "True → False"): _SLOTS,
     ("engine/aggregate.py", 52, "True → False"): _SLOTS,
@@ -189,7 +191,12 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
                                                          "alone (two fixed values are folded); a fixed text before "
                                                          "'in' fails to compile either way",
     ("engine/integers.py", 73, "return x → return None"): _FALSY,
-    ("engine/facts.py", 825, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
+    ("engine/facts.py", 833, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
+    ("engine/facts.py", 962, "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
+                                         "places elsewhere): for every other kind it is 0 either way",
+    ("engine/facts.py", 1038, "== → !="): _FAST_PATH,
+    ("engine/facts.py", 1038, "if c → if not c"): _FAST_PATH,
+    ("engine/facts.py", 1039, "or → and"): _FAST_PATH,
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
     ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
