@@ -29,7 +29,7 @@ from engine.backend_durable import DurableBackend
 from engine.compile import Plan
 from engine.evaluate import TraceBackend
 from engine.expr import ast
-from engine.facts import parse_value, unit_from_record
+from engine.facts import from_integer, parse_value, to_integer, unit_from_record
 from engine.loading import load_catalogue
 from engine.model import GRADES, FactSpec
 
@@ -63,6 +63,17 @@ def test_a_fact_is_read_just_inside_its_range_and_refused_just_outside(spec: Fac
         parse_value(str(low - step), spec)
     with pytest.raises(ValueError, match="above the allowed range; expected at most"):
         parse_value(str(high + step), spec)
+
+
+@pytest.mark.parametrize("spec", _ranges())
+def test_a_number_comes_back_from_its_integer_form_exactly(spec: FactSpec):
+    """What explanations, cohorts and the quota's rank keys show is read back from the engine's integers."""
+    low, high = spec.bounds
+    step = _step(spec)
+    for value in (low, low + step, ((low + high) / 2).quantize(step), high - step, high):
+        exact = parse_value(str(value), spec)
+        back = from_integer(spec, to_integer(spec, exact))
+        assert back == exact == Fraction(value) and type(back) is type(exact), (value, back)
 
 
 @pytest.mark.parametrize("spec", [p for p in _ranges() if p.values[0].scale])
