@@ -262,7 +262,7 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
         raise click.UsageError("give FACTS to grade a facts file, or --db to read a recorded year (not both)")
     if fmt in ("html", "xlsx") and out is None:
         raise click.UsageError(f"--format {fmt} writes a file: give --out report.{fmt}")
-    targets_path = targets_path or BUNDLED_TARGETS
+    targets_path = targets_path or find_rules_root().parent / BUNDLED_TARGETS
     outcome = None
     if db is not None:
         if rules is not None:

@@ -23,7 +23,9 @@ from engine.expr import ast
 from engine.loading import load_model
 from engine.model import GRADES, Label, Strict
 
-BUNDLED = Path(__file__).resolve().parents[1] / "criteria" / "targets" / "cdytvn-2023-2028.yaml"
+BUNDLED = Path("criteria") / "targets" / "cdytvn-2023-2028.yaml"
+"""The bundled programme, beside the bundled ``rules/`` folder (as the rule sets are found, not beside the code:
+an installed copy of the engine has no ``criteria/``)."""
 OF_BUILT_IN = ("all", "graded")
 """The units a target may count over without a group: every unit of the file, or those given a grade."""
 

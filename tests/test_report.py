@@ -233,3 +233,15 @@ def test_a_workbook_or_a_page_needs_a_file_to_go_to():
     for fmt in ("xlsx", "html"):
         done = run_cdcs("report", "examples/province_2025.csv", "--format", fmt)
         assert done.code == 2 and f"give --out report.{fmt}" in done.stderr, done
+
+
+def test_an_installed_engine_finds_the_bundled_targets_beside_the_rules_it_grades_with(tmp_path):
+    """As `pip install .` leaves it: the engine's code elsewhere, the rules and targets in the folder a user works in."""
+    import shutil
+
+    installed = tmp_path / "site-packages"
+    shutil.copytree(REPO / "engine", installed / "engine", ignore=shutil.ignore_patterns("__pycache__"))
+    for cwd, facts in ((REPO, "examples/province_2025.csv"), (REPO / "examples", "province_2025.csv")):
+        done = run_cdcs("report", facts, "--format", "json", cwd=cwd, env={"PYTHONPATH": str(installed)})
+        assert done.code == 0, done
+        assert json.loads(done.stdout)["targets"]["id"] == "cdytvn_programme"
