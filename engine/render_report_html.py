@@ -57,7 +57,7 @@ def report_html(doc: dict, lang: str) -> str:
     title = f"{w['report']}: {doc['targets']['title'][lang]} — {w['year']} {year}"
     sections = [_heading(doc, w, lang), _targets(doc, w, lang), _charts(doc, w, lang),
                 *(_breakdown(doc, b, w, lang) for b in BREAKDOWNS), _findings(doc, w, lang), _blocking(doc, w, lang),
-                _units(doc, w, lang), _signatures(doc, w)]
+                _trend(doc, w, lang), _units(doc, w, lang), _signatures(doc, w)]
     footer = f"{ruleset['id']} {ruleset['version']} · sha256 {ruleset['sha256'][:12]} · {w['year']} {year}"
     return (f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
@@ -106,6 +106,48 @@ def _state(f: dict) -> str:
 
 def _charts(doc: dict, w: dict, lang: str) -> str:
     return _section("charts", w["charts"], _share_chart(doc, w, lang) + "\n" + _grade_chart(doc, w, lang))
+
+
+def _trend(doc: dict, w: dict, lang: str) -> str:
+    """A recorded year's report: each target's value in every recorded year, as a table and, for the shares, a bar
+    per year against the goal."""
+    years = doc.get("trend") or []
+    if len(years) < 2:
+        return ""
+    measurable = [r for r in doc["results"] if r["measurable"]]
+    rows = []
+    for r in measurable:
+        cells = [_td(r["label"][lang])]
+        for y in years:
+            f = (y.get("targets") or {}).get(r["id"])
+            if "not_comparable" in y or f is None or f["value"] is None:
+                cells.append(_td(w["not_comparable"] if "not_comparable" in y else "—"))
+            else:
+                shown = fmt(f["value"], lang) if r["kind"] == "count" else _pct(f["value"], lang)
+                cells.append(_td(f"{shown} {'✓' if f['met'] else '✗'}", sort=f["value"],
+                                 cls=f"{NUM} {MET if f['met'] else NOT_MET}"))
+        rows.append(cells)
+    table = _table([w["target"], *[str(y["year"]) for y in years]], rows, "trend")
+    shares = [r for r in measurable if r["kind"] == "share"]
+    bar, gap, row = 28, 6, 92
+    width = 300 + len(years) * (bar + gap)
+    parts = []
+    for i, r in enumerate(shares):
+        top = 8 + i * row
+        parts.append(f'<text x="0" y="{top + 40}" class="label">{escape(r["label"][lang])}</text>')
+        for j, y in enumerate(years):
+            f = (y.get("targets") or {}).get(r["id"])
+            x = 300 + j * (bar + gap)
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + 76}" text-anchor="middle">{y["year"]}</text>')
+            if f is None or f.get("value") is None:
+                continue
+            height = _x(f["value"], 100, 60)
+            parts.append(f'<rect x="{x}" y="{top + 62 - height:.1f}" width="{bar}" height="{height:.1f}" '
+                         f'class="{MET if f["met"] else NOT_MET}"/>')
+        goal = top + 62 - _x(r["at_least"], 100, 60)
+        parts.append(f'<line x1="296" y1="{goal:.1f}" x2="{width - 2}" y2="{goal:.1f}" class="goal"/>')
+    chart = _svg(w["trend"], width, 8 + len(shares) * row, "\n".join(parts)) if shares else ""
+    return _section("trend", w["trend"], table + ("\n" + chart if chart else ""))
 
 
 def _share_chart(doc: dict, w: dict, lang: str) -> str:

@@ -245,3 +245,17 @@ def test_an_installed_engine_finds_the_bundled_targets_beside_the_rules_it_grade
         done = run_cdcs("report", facts, "--format", "json", cwd=cwd, env={"PYTHONPATH": str(installed)})
         assert done.code == 0, done
         assert json.loads(done.stdout)["targets"]["id"] == "cdytvn_programme"
+
+
+def test_the_page_of_a_recorded_year_shows_each_target_year_by_year(two_years, tmp_path):
+    page = tmp_path / "report.html"
+    done = run_cdcs("report", "--db", str(two_years), "--format", "html", "--out", str(page), "--lang", "en")
+    assert done.code == 0, done
+    text = page.read_text(encoding="utf-8")
+    trend = text[text.index('<section id="trend">'):]
+    trend = trend[:trend.index("</section>")]
+    assert '<th scope="col">2024</th>' in trend and '<th scope="col">2025</th>' in trend
+    assert "65% ✗" in trend and "70% ✗" in trend  # units graded good or better, 2024 then 2025
+    assert '<svg role="img" aria-label="Year by year"' in trend
+    assert trend.count("<rect") == 2 * sum(1 for r in _report("--db", str(two_years))["results"]
+                                           if r["measurable"] and r["kind"] == "share")
