@@ -251,6 +251,10 @@ def _unwrap(annotation: Any) -> Any:
 def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
     """``--rules`` takes a year (its newest version), a version (``2025.1``) or a path."""
     version = re.fullmatch(r"(\d{4})\.(\d+)", spec)
+    if (version or spec.isdigit()) and not FsPath(spec).exists() and not rules_root.is_dir():
+        raise RuleSetError([Problem(display_path(rules_root), f"the bundled rule set {spec} is looked for in a "
+                                    f"'{RULES_DIR_NAME}' folder here or in a folder above, and there is none; run cdcs in "
+                                    "a clone of the project, or give --rules the path of a rule set file")])
     if version and not FsPath(spec).exists():
         path = rules_root / version.group(1) / f"ruleset-{spec}.yaml"
         if not path.is_file():

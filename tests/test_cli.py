@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_run import ERRORS, Run, assert_no_traceback, run_cdcs
+from cli_run import ERRORS, REPO, Run, assert_no_traceback, run_cdcs
 
 FACTS = "tests/errors/facts/valid.csv"  # three complete 2024 units
 UNIT_IDS = ["T-BV01", "T-VP01", "T-DN01"]
@@ -198,3 +198,12 @@ def test_facts_of_two_years_without_rules_is_a_usage_error():
     assert run.code == 2, run
     assert "2023" in run.stderr and "2024" in run.stderr and "--rules" in run.stderr
     assert run.stdout == ""
+
+
+def test_outside_a_clone_a_bundled_rule_set_is_said_to_be_looked_for_in_a_rules_folder(tmp_path):
+    for args in (["grade", str(REPO / "examples" / "province_2025.csv"), "--rules", "2025"], ["grade", str(REPO / "examples" / "province_2025.csv"), "--rules", "2025.1"],
+                 ["grade", str(REPO / "examples" / "province_2025.csv")], ["report", str(REPO / "examples" / "province_2025.csv")]):
+        done = run_cdcs(*args, cwd=tmp_path)
+        assert done.code == 1, done
+        assert "is looked for in a 'rules' folder here or in a folder above, and there is none" in done.stderr, done
+        assert_no_traceback(done)

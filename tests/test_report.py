@@ -259,3 +259,4 @@ def test_the_page_of_a_recorded_year_shows_each_target_year_by_year(two_years, t
     assert '<svg role="img" aria-label="Year by year"' in trend
     assert trend.count("<rect") == 2 * sum(1 for r in _report("--db", str(two_years))["results"]
                                            if r["measurable"] and r["kind"] == "share")
+
