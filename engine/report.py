@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from engine.backend_compiled import compile_condition
 from engine.compile import Plan
-from engine.explain import reasons, ruleset_record
+from engine.explain import number, reasons, ruleset_record
 from engine.record import evaluation_from, outcomes_of
 from engine.targets import Target, Targets, grade_reaches
 
@@ -147,7 +147,7 @@ class ReportBuilder:
     def _target_result(self, target: Target) -> dict[str, Any]:
         out: dict[str, Any] = {"id": target.id, "reference": target.reference, "period": target.period,
                                "label": target.label.model_dump(), "text": target.text, "kind": target.kind,
-                               "at_least": _number(Fraction(str(target.at_least))), "of": target.of,
+                               "at_least": number(Fraction(str(target.at_least))), "of": target.of,
                                "measure": target.measure.model_dump(exclude_none=True)}
         if target.measure.needs_fact is not None:
             out["measurable"] = False
@@ -183,7 +183,7 @@ def _figures(target: Target, tally: Tally) -> dict[str, Any]:
             return {**out, "value": None, "met": None, "gap": None, "no_units": True}
         value = tally.weighted / tally.weight
         short = goal * tally.weight / 100 - tally.weighted / 100  # in the weight's own unit (members)
-        return {**out, "weight": _number(tally.weight), "value": _percent(value), "met": value >= goal,
+        return {**out, "weight": number(tally.weight), "value": _percent(value), "met": value >= goal,
                 "gap": max(0, math.ceil(short)), "gap_of": "weight"}
     if target.kind == "count":
         return {**out, "value": tally.count, "met": tally.count >= goal, "gap": max(0, math.ceil(goal - tally.count)),
@@ -199,6 +199,3 @@ def _percent(value: Fraction) -> float:
     hundredths = math.floor(value * 100 + Fraction(1, 2))
     return hundredths / 100
 
-
-def _number(value: Fraction) -> Any:
-    return int(value) if value.denominator == 1 else _percent(value)

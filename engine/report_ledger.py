@@ -43,7 +43,7 @@ def year_report(store: Store, targets_path: Path, year: Optional[int] = None,
     if units_in is not None:
         doc["units_list"] = builder.unit_rows(units_in)
     doc["facts"] = {"source": store.shown, "year": year, "run": runs[year]}
-    doc["trend"] = _trend(store, targets_path, runs)
+    doc["trend"] = _trend(store, targets_path, runs, {year: doc})
     return doc
 
 
@@ -78,12 +78,13 @@ def _overrides(store: Store, year: int, run: int) -> dict[str, str]:
     return dict(rows)
 
 
-def _trend(store: Store, targets_path: Path, runs: dict[int, int]) -> list[dict[str, Any]]:
-    """Each target's overall value, year by year; a year whose catalogue cannot measure the targets says why."""
+def _trend(store: Store, targets_path: Path, runs: dict[int, int], done: dict[int, dict]) -> list[dict[str, Any]]:
+    """Each target's overall value, year by year; a year whose catalogue cannot measure the targets says why.
+    ``done``: the years already counted (the one reported), not counted again."""
     years: list[dict[str, Any]] = []
     for year, run in runs.items():
         try:
-            doc = _tally(store, targets_path, year, run).result()
+            doc = done[year] if year in done else _tally(store, targets_path, year, run).result()
         except RuleSetError as exc:
             years.append({"year": year, "run": run, "not_comparable": "; ".join(p.message for p in exc.problems[:3])})
             continue
