@@ -8,9 +8,7 @@ once the whole batch has been ranked: :meth:`Worker.settle` does it then.
 """
 from __future__ import annotations
 
-import csv
 import gc
-import io
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -94,6 +92,7 @@ class Worker:
         self.type_labels = {code: label.model_dump() for code, label in values.items()}
         self.columns = list(setup.columns)
         self.packing = packing(list(self.plan.catalogue.facts))  # as the ledger compresses this rule set's units
+        self.csv_line = render.CsvLine()
 
     # --- the first pass: every unit --------------------------------------------------------
 
@@ -189,7 +188,7 @@ class Worker:
         elif output != "none":
             brief = summary(self.plan, ev, lang, brief=True)
             if output == "csv":
-                out.output = _csv_line(render.flat_row(brief))
+                out.output = self.csv_line(render.flat_row(brief))
             elif output == "table":
                 out.output = render.row(brief, lang, self.type_labels)
             else:
@@ -208,12 +207,6 @@ class Worker:
                 out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
                              "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
         return out
-
-
-def _csv_line(values: list) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
-    return buffer.getvalue()
 
 
 # --- in a pool process ------------------------------------------------------------------------

@@ -170,10 +170,12 @@ def missing_facts(plan: Plan, ev: UnitEvaluation) -> list[str]:
     if ev.decided is None:
         return []
     outcomes, env = ev.decided.outcomes, ev.decided.env
-    for decision in plan.decisions:
-        if outcomes.get(decision.key) is None:
-            for name in decision.reading:
-                if name not in env and not is_outcome(name):
+    reads = plan.remembered("facts each decision reads", lambda: [
+        (d.key, tuple(name for name in d.reading if not is_outcome(name))) for d in plan.decisions])
+    for key, names in reads:
+        if outcomes.get(key) is None:
+            for name in names:
+                if name not in env:
                     found.setdefault(name)
     return list(found)
 

@@ -288,9 +288,10 @@ def _read_csv(path: Path, shown: str) -> Stream:
     def texts(size: int) -> Iterator[TextChunk]:
         try:
             line, parts, units, first, first_index = 2, [], 0, 2, 1
-            for record, row in _records(lines, fmt, shown, 2):
+            delimiter = fmt.delimiter
+            for record, row in _records(lines, fmt, shown, 2, cells=False):
                 parts.append(record)
-                if any(c.strip() for c in row):
+                if (record.replace(delimiter, "").strip() if row is None else any(c.strip() for c in row)):
                     units += 1
                 line += 1
                 if units == size:
@@ -333,21 +334,26 @@ def _lines(handle, shown: str) -> Iterator[str]:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
 
 
-def _records(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int) -> Iterator[tuple[str, list[str]]]:
+def _records(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int,
+             cells: bool = True) -> Iterator[tuple[str, Optional[list[str]]]]:
     """Each record's text and cells, split exactly where the CSV reader splits them (a quote inside a cell is
     text, not the start of a quoted cell), for another process to parse the text again.
 
     A line without a quote (or a NUL, which the reader refuses) is one whole record, its cells split at the
     separator as the reader would split them; the reader itself reads every other record, from its first line
-    to its last (it never reads past a record's end)."""
+    to its last (it never reads past a record's end).  ``cells=False``: such a line comes with None instead of
+    its cells (splitting it is most of the cost, and a caller that only cuts the file into chunks needs none)."""
     quote, delimiter, spaces = fmt.quotechar, fmt.delimiter, fmt.skipinitialspace
     lines = iter(lines)
     n = first
     for line in lines:
         if quote not in line and "\0" not in line:
-            text = line.rstrip("\r\n")
-            cells = text.split(delimiter) if text else []
-            yield line, ([c.lstrip(" ") for c in cells] if spaces else cells)
+            if not cells:
+                yield line, None
+            else:
+                text = line.rstrip("\r\n")
+                split = text.split(delimiter) if text else []
+                yield line, ([c.lstrip(" ") for c in split] if spaces else split)
         else:
             pending = [line]
 

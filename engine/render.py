@@ -159,6 +159,21 @@ def csv_lines(rows_: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
+class CsvLine:
+    """One row's CSV text at a time, through one writer kept for the purpose (making a writer costs more than
+    writing a row)."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def __call__(self, values: list[Any]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(values)
+        return self._buffer.getvalue()
+
+
 def write_xlsx(doc: dict, path: Path, lang: str, type_labels: dict) -> None:
     """A workbook committees can open: results in the reader's language, the codes, the rule set."""
     with XlsxWriter(path, doc["ruleset"], doc["engine"]["version"], lang) as book:
