@@ -191,12 +191,12 @@ KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
                                                          "alone (two fixed values are folded); a fixed text before "
                                                          "'in' fails to compile either way",
     ("engine/integers.py", 73, "return x → return None"): _FALSY,
-    ("engine/facts.py", 833, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
-    ("engine/facts.py", 962, "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
+    ("engine/facts.py", 839, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
+    ("engine/facts.py", 968, "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
                                          "places elsewhere): for every other kind it is 0 either way",
-    ("engine/facts.py", 1038, "== → !="): _FAST_PATH,
-    ("engine/facts.py", 1038, "if c → if not c"): _FAST_PATH,
-    ("engine/facts.py", 1039, "or → and"): _FAST_PATH,
+    ("engine/facts.py", 1044, "== → !="): _FAST_PATH,
+    ("engine/facts.py", 1044, "if c → if not c"): _FAST_PATH,
+    ("engine/facts.py", 1045, "or → and"): _FAST_PATH,
     ("engine/quota.py", 19, "True → False"): _SLOTS,
     ("engine/quota.py", 27, "True → False"): _SLOTS,
     ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
