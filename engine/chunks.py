@@ -143,9 +143,8 @@ class Worker:
         """The unit with typed values: all of them, or only those named and those a row shows."""
         if names is None:
             return unit.unit_facts(self.plan.catalogue)
-        facts = self.plan.catalogue.facts
-        wanted = {"name", "year", "workplace_type", *names}
-        values = {n: from_integer(facts[n], v) for n, v in unit.engine.items() if n in wanted}
+        facts, engine = self.plan.catalogue.facts, unit.engine
+        values = {n: from_integer(facts[n], engine[n]) for n in ("name", "year", "workplace_type", *names) if n in engine}
         return UnitFacts(unit.unit_id, unit.index, unit.source, unit.where, values, list(unit.defaulted), unit.raw,
                          list(unit.problems), unit.cells, dict(unit.history))
 

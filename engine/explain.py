@@ -258,8 +258,8 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
         if nxt is not None:
             misses = []
             if nxt.get("points_short"):
-                misses.append((f"thiếu {_fmt_score(Fraction(str(nxt['points_short'])), lang)} điểm" if vi
-                               else f"{_fmt_score(Fraction(str(nxt['points_short'])), lang)} points short"))
+                short = _fmt_score(nxt["points_short"], lang)
+                misses.append(f"thiếu {short} điểm" if vi else f"{short} points short")
             unmet = [u["label"] for u in nxt["unmet"] if u["id"] != "band"]
             if unmet:
                 misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))
@@ -276,7 +276,8 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
     return out[:1] if first else out
 
 
-def _fmt_score(value: Optional[Fraction], lang: str) -> str:
+def _fmt_score(value: Any, lang: str) -> str:
+    """A score or a number of points (exact, or already as :func:`number` writes it) as a sentence shows it."""
     if value is None:
         return "?"
     text = str(number(value))
