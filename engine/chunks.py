@@ -9,6 +9,7 @@ once the whole batch has been ranked: :meth:`Worker.settle` does it then.
 from __future__ import annotations
 
 import gc
+import pickle
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -78,6 +79,40 @@ class Graded:
     kept: Optional[UnitEvaluation] = None  # its full evaluation, for the unit a run was asked to keep
 
 
+@dataclass
+class Batch:
+    """A chunk's results as they travel back to the parent: the little its first pass reads of each unit, and the
+    results themselves, pickled once, here, for the parent to spool as they are (unpickling and pickling them
+    again there was most of the parent's work)."""
+
+    ids: list[str]  # each unit's id, in input order
+    where: list[int]  # each unit's row in the file, or minus its position where the format has no rows
+    bases: list[str]  # the quota cohort of each unit graded in the quota's base levels
+    candidates: list[tuple[str, str, tuple]]  # (unit id, cohort, rank values) of each unit the quota may move
+    rows: list[Row]  # the candidates' rows, in the same order: to grade them again once ranked
+    results: bytes  # the list of Graded, without the candidates' rows, pickled
+
+    @classmethod
+    def of(cls, graded: list[Graded]) -> "Batch":
+        rows = [g.row for g in graded if g.candidate is not None]
+        for g in graded:
+            g.row = None
+        return cls([g.unit_id for g in graded], [g.line if g.line else -g.index for g in graded],
+                   [g.base for g in graded if g.base is not None],
+                   [(g.unit_id, *g.candidate) for g in graded if g.candidate is not None], rows,
+                   pickle.dumps(graded, pickle.HIGHEST_PROTOCOL))
+
+    def graded(self) -> list[Graded]:
+        """The results, the candidates with their rows again."""
+        graded = pickle.loads(self.results)
+        for g, row in zip((g for g in graded if g.candidate is not None), self.rows):
+            g.row = row
+        return graded
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 class Worker:
     """Grades and renders units; one per process."""
 
@@ -96,12 +131,15 @@ class Worker:
 
     # --- the first pass: every unit --------------------------------------------------------
 
-    def grade(self, work: Any) -> list[Graded]:
+    def grade(self, work: Any) -> Batch:
         """Rows read by the parent, or a chunk of a CSV file's text to read here."""
         if isinstance(work, TextChunk):
             work = [Row(index, line, values) for index, line, values in
                     parse_chunk(work, self.setup.csv_format, self.columns, self.setup.source)]
-        return [self._first(row) for row in work]
+        return Batch.of([self._first(row) for row in work])
+
+    def grade_one(self, row: Row) -> Graded:
+        return self._first(row)
 
     def _first(self, row: Row) -> Graded:
         unit = self._read(row)
@@ -238,7 +276,7 @@ def quiet_collector():
         gc.unfreeze()
 
 
-def grade_in_process(rows: list[Row]) -> list[Graded]:
+def grade_in_process(rows: list[Row]) -> Batch:
     assert _WORKER is not None
     return _WORKER.grade(rows)
 

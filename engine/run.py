@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 from engine import render
-from engine.chunks import Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
+from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
@@ -161,17 +161,18 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
         base: Counter = Counter()
         candidates: list[QuotaCandidate] = []
         done = 0
-        for work, graded in workers.grade():
-            graded = twice.check(work, graded)
-            spool.first(graded)
-            for g in graded:
-                if g.base is not None:
-                    base[g.base] += 1
-                if g.candidate is not None:
-                    candidates.append(QuotaCandidate(g.unit_id, g.candidate[0], plan.ruleset.quota.level, g.candidate[1]))
-                elif writer is not None:
-                    _observe(writer, g)
-            done += len(graded)
+        observing = getattr(writer, "observe", None) is not None  # a table measures its columns as units come
+        for work, batch in workers.grade():
+            batch = twice.check(work, batch)
+            spool.first(batch)
+            base.update(batch.bases)
+            candidates += [QuotaCandidate(unit_id, cohort, plan.ruleset.quota.level, keys)
+                           for unit_id, cohort, keys in batch.candidates]
+            if observing:
+                for g in batch.graded():
+                    if g.candidate is None:
+                        _observe(writer, g)
+            done += len(batch)
             if output == "xlsx" and done > XLSX_UNITS:  # as soon as it is known, before anything is written
                 raise UserInputError([Problem(stream.shown, f"more than {XLSX_UNITS:,} units: a worksheet holds at "
                                               f"most {XLSX_UNITS:,} (1,048,576 rows, one for the header); write "
@@ -327,19 +328,22 @@ class _Duplicates:
         self.twice: set[str] = set()
         self.worker: Optional[Worker] = None
 
-    def check(self, work: Any, graded: list[Graded]) -> list[Graded]:
+    def check(self, work: Any, batch: Batch) -> Batch:
         again = []
-        for i, g in enumerate(graded):
-            seen = self.first.get(g.unit_id)
+        seen_at = self.first
+        for i, (unit_id, where) in enumerate(zip(batch.ids, batch.where)):
+            seen = seen_at.get(unit_id)
             if seen is None:
-                self.first[g.unit_id] = g.line if g.line else -g.index
+                seen_at[unit_id] = where
             else:
-                self.twice.add(g.unit_id)
-                again.append((i, g, seen))
+                self.twice.add(unit_id)
+                again.append((i, seen))
         if not again:
-            return graded
+            return batch
+        graded = batch.graded()
         rows = {row.index: row for row in self._rows(work)}
-        for i, g, seen in again:
+        for i, seen in again:
+            g = graded[i]
             row = rows[g.index]
             cell = self.stream.cells(row.line, row.values, row.where).get("unit_id", Cell(None, None))
             first = f"row {seen}" if seen > 0 else f"unit {-seen}"
@@ -347,8 +351,8 @@ class _Duplicates:
                                         f"(first on {first}); each unit is graded once a year", cell.line, cell.column))
             if self.worker is None:
                 self.worker = Worker(self.setup, self.plan)
-            graded[i] = self.worker.grade([row])[0]
-        return graded
+            graded[i] = self.worker.grade_one(row)
+        return Batch.of(graded)
 
     def _rows(self, work: Any) -> list[Row]:
         if isinstance(work, TextChunk):
@@ -391,7 +395,7 @@ class _Workers:
             self.pool.terminate()
             self.pool.join()
 
-    def grade(self) -> Iterator[tuple[Any, list[Graded]]]:
+    def grade(self) -> Iterator[tuple[Any, Batch]]:
         chunks = self.rows.chunks()
         ahead: list[Any] = []
         if self.jobs > 1:  # look ahead: a small file is not worth starting processes for
@@ -449,15 +453,12 @@ class _Spool:
         self.rows = open(folder / "candidates", "w+b")
         self.settled = open(folder / "settled", "w+b")
 
-    def first(self, graded: list[Graded]) -> None:
-        """A chunk's results; the rows of its candidates (which come back with them) kept apart for the second pass."""
-        open_rows = [g.row for g in graded if g.candidate is not None]
-        if open_rows:
-            pickle.dump(([g.unit_id for g in graded if g.candidate is not None], open_rows), self.rows,
+    def first(self, batch: Batch) -> None:
+        """A chunk's results, as they came (pickled); the rows of its candidates kept apart for the second pass."""
+        if batch.rows:
+            pickle.dump(([unit_id for unit_id, _, _ in batch.candidates], batch.rows), self.rows,
                         pickle.HIGHEST_PROTOCOL)
-        for g in graded:
-            g.row = None
-        pickle.dump(graded, self.results, pickle.HIGHEST_PROTOCOL)
+        self.results.write(batch.results)
 
     def candidates(self, effects: dict[str, QuotaEffect]) -> Iterator[tuple[Row, QuotaEffect]]:
         for ids, rows in _read(self.rows):

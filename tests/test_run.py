@@ -63,6 +63,32 @@ def test_a_unit_id_given_again_in_a_later_chunk_is_invalid_whatever_the_processe
     assert len(outputs) == 1
 
 
+def test_a_quota_candidate_given_again_leaves_the_ranking_as_it_was_whatever_the_processes(small_chunks,
+                                                                                            tmp_path: Path):
+    """Units the quota may move travel with their rows; a repeated one is graded again as invalid, in the same
+    chunk or a later one, and every other candidate keeps its row and its rank."""
+    rows = PROVINCE.read_text(encoding="utf-8").splitlines()
+    first_vp, first_bv = rows[1], rows[4]
+    assert first_vp.startswith("HL-VP01,") and first_bv.startswith("HL-BV01,")
+    facts = tmp_path / "twice.csv"
+    facts.write_text("\n".join(rows[:2] + [first_vp] + rows[2:] + [first_bv]) + "\n", encoding="utf-8")
+    golden = (REPO / "tests" / "golden" / "province_2024.results.csv").read_text(encoding="utf-8").splitlines()
+    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    outputs = set()
+    for jobs in (1, 2):
+        out = tmp_path / f"{jobs}.csv"
+        outcome = run.grade_file(plan, facts, output="csv", out=out, jobs=jobs)
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert lines[:2] + lines[3:-1] == golden, "a repeated candidate moved another unit"
+        for again in (lines[2], lines[-1]):
+            assert ",invalid," in again and ",excellent," not in again
+        messages = list(outcome.problems.lines())
+        assert any("'HL-VP01' is given twice (first on row 2)" in m for m in messages), messages
+        assert any("'HL-BV01' is given twice (first on row 6)" in m for m in messages), messages
+        outputs.add(out.read_bytes())
+    assert len(outputs) == 1
+
+
 def test_progress_is_shown_on_a_terminal(tmp_path: Path):
     plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
     master, slave = pty.openpty()
