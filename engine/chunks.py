@@ -19,7 +19,8 @@ from engine.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explain import missing_facts, result, summary
-from engine.facts import Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, parse_chunk
+from engine.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
+                          moving_facts, parse_chunk)
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
 from engine.record import decision, unit_data
@@ -45,6 +46,7 @@ class Setup:
     csv_format: Optional[CsvFormat] = None  # how to read chunks of a CSV file's text
     compare: bool = False  # each unit's decision as data, with what a comparison of two gradings shows
     facts: tuple[str, ...] = ()  # ... and these facts' values (engine forms), for a report that counts units by them
+    moved_years: Optional[int] = None  # the records are another year's: moved by this many years as they are read
 
 
 @dataclass
@@ -128,6 +130,8 @@ class Worker:
         self.columns = list(setup.columns)
         self.packing = packing(list(self.plan.catalogue.facts))  # as the ledger compresses this rule set's units
         self.csv_line = render.CsvLine()
+        catalogue = self.plan.catalogue
+        self.known, self.moving = frozenset(catalogue.facts), moving_facts(catalogue)
 
     # --- the first pass: every unit --------------------------------------------------------
 
@@ -166,6 +170,9 @@ class Worker:
             cells = GridCells(row.line, self.columns)
         else:
             record, cells = row.values, row.where or {k: Cell(None, None) for k in row.values}
+        if self.setup.moved_years is not None:
+            record = moved_record({k: v for k, v in record.items() if k in self.known}, self.setup.moved_years,
+                                  self.plan.catalogue, self.moving)
         unit = self.typist.unit(row.index, record, cells, self.setup.source)
         unit.problems += row.problems
         unit.history = dict(row.history)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import getpass
 import json
 import os
@@ -13,7 +14,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import click
 from tabulate import tabulate
@@ -29,7 +30,7 @@ from engine.diff import diff
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
                            did_you_mean)
 from engine.evaluate import Grader
-from engine.impact import compare
+from engine.impact import compare, side_of
 from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
 from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
@@ -551,7 +552,8 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
 
 
 def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
-    """The two gradings of each unit, in input order, as evaluations made again from their decisions."""
+    """The two gradings of each unit, in input order: its two sides, read from the decisions as data, and its two
+    evaluations, made again from those decisions only for a unit that changes."""
     def read(spool):
         spool.seek(0)
         while True:
@@ -560,9 +562,13 @@ def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
             except EOFError:
                 return
 
+    def evaluations(unit_id: str, a: tuple[dict, dict], b: tuple[dict, dict]) -> tuple:
+        return (evaluation_from(plans[0], unit_id, a[1], a[0]), a[1]["missing"],
+                evaluation_from(plans[1], unit_id, b[1], b[0]), b[1]["missing"])
+
     for (unit_id, decided_a, shown_a), (_, decided_b, shown_b) in zip(read(gradings[0]), read(gradings[1])):
-        yield (evaluation_from(plans[0], unit_id, shown_a, decided_a), shown_a["missing"],
-               evaluation_from(plans[1], unit_id, shown_b, decided_b), shown_b["missing"])
+        yield (side_of(decided_a), side_of(decided_b),
+               functools.partial(evaluations, unit_id, (decided_a, shown_a), (decided_b, shown_b)))
 
 
 def _single_year(facts: Path, records: Optional[list], plans: list[Plan]) -> int:

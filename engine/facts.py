@@ -13,7 +13,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -108,6 +108,13 @@ class Stream:
     path: Optional[Path] = None
     csv_format: Optional[CsvFormat] = None
     texts: Optional[Any] = None  # CSV: chunks of records as written, ``texts(units per chunk)``, instead of ``rows``
+    moved_years: Optional[int] = None  # another year's reports, moved by whoever types a record (:func:`as_year`)
+    known: Optional[frozenset[str]] = None  # ... and the facts that year's catalogue has: the others are left out
+
+    @property
+    def facts(self) -> list[str]:
+        """The columns graded."""
+        return self.columns if self.known is None else [c for c in self.columns if c in self.known]
 
     def record(self, values: Any) -> dict[str, Any]:
         return dict(zip(self.columns, values)) if isinstance(values, list) else values
@@ -742,7 +749,12 @@ def supplement_of(extra: tuple[list[str], list], columns: list[str], ids: list[s
 
 def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Optional[tuple[list[str], dict[str, dict]]] = None
             ) -> Stream:
-    """The same units read under another year's catalogue, unit by unit (see :func:`load_facts_as_year`)."""
+    """The same units read under another year's catalogue, unit by unit (see :func:`load_facts_as_year`).
+
+    A CSV file stays in chunks of text: the processes that type its records move them (:func:`moved_record`),
+    in parallel, as they would any other year's; with a supplement, records are merged and moved here."""
+    if supplement is None and stream.texts is not None:
+        return replace(stream, text_only=False, moved_years=years, known=frozenset(catalogue.facts))
     added, by_id = supplement if supplement is not None else ([], {})
     columns = [c for c in stream.columns + added if c in catalogue.facts]
     known, moving = set(catalogue.facts), moving_facts(catalogue)

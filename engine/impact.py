@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
+from engine.aggregate import points
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
-from engine.explain import missing_facts, number, verdict
+from engine.explain import number, verdict
 from engine.model import GRADES
 
 STATES = (*GRADES, "not_graded", "invalid")
@@ -91,28 +92,32 @@ def side(ev: UnitEvaluation) -> Side:
     return Side(ev.status, d.choice.grade, d.one.score, dict(d.titles), verdict(d.one.finance_passed), quota)
 
 
-def impact(old: Plan, before: list[UnitEvaluation], new: Plan, after: list[UnitEvaluation]) -> Impact:
-    """Compare the two gradings of the same units (matched by unit id)."""
-    by_id = {ev.unit.unit_id: ev for ev in after}
-    pairs = ((ev_a, missing_facts(old, ev_a), by_id[ev_a.unit.unit_id], missing_facts(new, by_id[ev_a.unit.unit_id]))
-             for ev_a in before if ev_a.unit.unit_id in by_id)
-    return compare(old, new, pairs)
+def side_of(decided: Mapping[str, Any]) -> Side:
+    """The same from a decision as data (:func:`engine.record.decision`): nothing is worked out again."""
+    quota = decided.get("quota")
+    if "outcomes" not in decided:  # not graded: its evaluation keeps no decision, and no quota effect
+        return Side(decided["status"], None, None, {}, None, None)
+    return Side(decided["status"], decided["grade"], points(decided["score"]), dict(decided["titles"]),
+                decided["verdict"], None if quota is None else ("kept" if quota["kept"] else "demoted"))
 
 
-def compare(old: Plan, new: Plan, pairs: Iterable[tuple[UnitEvaluation, list[str], UnitEvaluation, list[str]]]) -> Impact:
-    """Compare two gradings unit by unit: ``(before, its missing facts, after, its missing facts)`` in input order.
-    Only the units that change are kept."""
+Evaluations = tuple[UnitEvaluation, list[str], UnitEvaluation, list[str]]  # before, its missing facts, after, its
+
+
+def compare(old: Plan, new: Plan, pairs: Iterable[tuple[Side, Side, Callable[[], Evaluations]]]) -> Impact:
+    """Compare two gradings unit by unit, in input order: each unit's two sides, and how to make its two
+    evaluations, asked only of the units that change (the only ones kept)."""
     units: list[UnitImpact] = []
     distribution = {s: {"before": 0, "after": 0} for s in STATES}
     compared = 0
-    for ev_a, missing_a, ev_b, missing_b in pairs:
+    for a, b, evaluations in pairs:
         compared += 1
-        a, b = side(ev_a), side(ev_b)
         distribution[a.state]["before"] += 1
         distribution[b.state]["after"] += 1
         changed = _changed(a, b)
         if not changed:
             continue
+        ev_a, missing_a, ev_b, missing_b = evaluations()
         name = str(ev_a.unit.values.get("name") or ev_b.unit.values.get("name") or "")
         units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
                                 responsible(old, ev_a, new, ev_b, changed),

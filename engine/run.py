@@ -144,12 +144,12 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
     ``collect_facts`` (a report counts units by them);
     ``problems``: where to log the units' problems (several runs may share one log).
     """
-    wrong = check_columns(stream.columns, plan.catalogue, stream.shown)
+    wrong = check_columns(stream.facts, plan.catalogue, stream.shown)
     if wrong:
         raise FactsError(wrong)
     setup = Setup(plan.loaded.canonical, plan.loaded.ordered, f"{plan.ruleset.id} {plan.ruleset.version}",
                   stream.shown, tuple(stream.columns), stream.text_only, output, lang, recorder is not None, keep,
-                  stream.csv_format, compare=collect is not None, facts=collect_facts)
+                  stream.csv_format, compare=collect is not None, facts=collect_facts, moved_years=stream.moved_years)
     progress = progress or Progress(enabled=False)
     rows = _Reading(stream, history, min(CHUNK, EXPLAINED_CHUNK) if output in ("json", "jsonl") else CHUNK)
     twice = _Duplicates(stream, setup, plan)
