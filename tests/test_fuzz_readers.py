@@ -35,7 +35,6 @@ import threading
 import traceback
 import unicodedata
 import zipfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,7 +46,6 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from lark.exceptions import VisitError
 
 from conftest import ROOT
 from engine import yamlpos
