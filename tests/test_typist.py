@@ -69,3 +69,43 @@ def test_typist_reads_any_cell_as_a_single_unit_is_read(data, which):
     record = data.draw(records(plan.catalogue))
     text_only = all(isinstance(v, str) for v in record.values())
     _same(plan.catalogue, plan.ruleset.year, record, text_only)
+
+
+def _around_bounds(spec) -> list[str]:
+    """A number fact's cells at, just inside and just outside its range, and with one decimal place too many."""
+    from decimal import Decimal
+
+    low, high = spec.bounds
+    step = Decimal(1).scaleb(-spec.scale)
+    cells = [str(v) for v in (low - step, low, low + step, high - step, high, high + step)]
+    return cells + [str(low + step / 10), str(high - step / 10)]
+
+
+@pytest.mark.parametrize("ruleset", BUNDLED_RULESETS)
+def test_typist_reads_the_edges_of_every_range_as_a_single_unit_is_read(ruleset: str):
+    """The typist's fast readers check a range on scaled integers of their own: the edges, written as a CSV cell
+    holds them, are read or refused exactly as the single-unit reader reads or refuses them."""
+    plan, _ = compiled(ruleset)
+    year = plan.ruleset.year
+    for name, spec in plan.catalogue.facts.items():
+        if spec.type in ("int", "vnd", "decimal", "percentage"):
+            spellings = _around_bounds(spec)
+        elif spec.type == "date":  # the usual ten characters, and ISO forms of other lengths
+            spellings = [f"{year}-01-31", f"{year}0131", f"{year}-W05-1", f" {year}-01-31", f"{year}-01-31T00:00"]
+        else:
+            continue
+        for cell in spellings:
+            _same(plan.catalogue, year, {"unit_id": "U1", name: cell}, True)
+
+
+def test_typist_reads_the_edges_of_a_range_that_starts_above_zero_as_a_single_unit_is_read():
+    """The bundled catalogues' decimal facts all start at 0: a designer's may not (a ratio from 1.5)."""
+    from engine.model import FactSpec
+
+    plan, _ = compiled(BUNDLED_RULESETS[-1])
+    for kind, places in (("decimal", 1), ("percentage", 2), ("int", None)):
+        spec = FactSpec(type=kind, label={"vi": "Tỷ lệ", "en": "Ratio"}, min="1.5" if places else "2", max="12",
+                        places=places)
+        catalogue = plan.catalogue.model_copy(update={"facts": {**plan.catalogue.facts, "ratio": spec}})
+        for cell in _around_bounds(spec):
+            _same(catalogue, plan.ruleset.year, {"unit_id": "U1", "ratio": cell}, True)
