@@ -111,101 +111,100 @@ _NO_FLAG_MEMBER = "'in' refuses a yes/no value on its left and items of another 
 _FALSY = "False and None are alike where it is read: only as a test (if, and, or)"
 _FAST_PATH = ("the typist's fast branches only spare the slow path's work: a cell they do not take goes to parse_value, "
               "which reads it the same (tests/test_typist.py compares both on every spelling)")
-KNOWN_EQUIVALENT: dict[tuple[str, int, str], str] = {
-    ("engine/aggregate.py", 39, "True → False"): _SLOTS,
-    ("engine/aggregate.py", 52, "True → False"): _SLOTS,
-    ("engine/aggregate.py", 160, "True → False"): _SLOTS,
-    ("engine/store.py", 237, "6 → 7"): "the compression level changes the packed bytes, never the text unpacked, "
+# Keyed by Mutant.key: (module, function, the line as written, the change).
+KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False"): _SLOTS,
+    ("engine/aggregate.py", "StageOne", '@dataclass(slots=True)', "True → False"): _SLOTS,
+    ("engine/aggregate.py", "GradeChoice", '@dataclass(slots=True)', "True → False"): _SLOTS,
+    ("engine/store.py", "pack_unit", 'packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)', "6 → 7"): "the compression level changes the packed bytes, never the text unpacked, "
                                         "and the hashes are of the text",
-    ("engine/store.py", 307, "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
+    ("engine/store.py", "EntryWriter.add_packed", 'if self.count == 1:', "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
                                         "the second unit is as much midway as the first",
-    ("engine/store.py", 597, "12 → 13"): _MESSAGE_HASH,
-    ("engine/store.py", 603, "12 → 13"): _MESSAGE_HASH,
-    ("engine/store.py", 606, "12 → 13"): _MESSAGE_HASH,
-    ("engine/backend_durable.py", 116, "1 → 2"): _ENGINE_INTS,
-    ("engine/backend_durable.py", 116, "0 → 1"): _ENGINE_INTS,
-    ("engine/backend_durable.py", 132, "2 → 3"): "a third try after the engine twice cut a fact's actions short",
-    ("engine/backend_durable.py", 133, "1 → 2"): _SESSIONS,
-    ("engine/backend_durable.py", 133, "+= → -="): _SESSIONS,
-    ("engine/backend_durable.py", 135, "drop the call clear()"): _SINK,
-    ("engine/backend_durable.py", 142, "drop the call clear()"): _SINK,
-    ("engine/backend_durable.py", 267, "0 → 1"): "the code quoted in a fault's message",
-    ("engine/backend_durable.py", 268, "drop the call clear()"): _SINK,
-    ("engine/backend_durable.py", 271, "drop the call delete_state()"): "a session left after a refused answer, which "
+    ("engine/store.py", "Store._ruleset_problem", 'return f"rule set sha256:{sha[:12]} is missing"', "12 → 13"): _MESSAGE_HASH,
+    ("engine/store.py", "Store._ruleset_problem", 'return f"rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"', "12 → 13"): _MESSAGE_HASH,
+    ("engine/store.py", "Store._ruleset_problem", 'return (f"rule set (sha256:{sha[:12]}) was relabelled: stored as {stored[\'id\']} {stored[\'version\']} "', "12 → 13"): _MESSAGE_HASH,
+    ("engine/backend_durable.py", "DurableBackend.decide_engine", 'fact[field_name(key)] = (1 if value else 0) if isinstance(value, bool) else value', "1 → 2"): _ENGINE_INTS,
+    ("engine/backend_durable.py", "DurableBackend.decide_engine", 'fact[field_name(key)] = (1 if value else 0) if isinstance(value, bool) else value', "0 → 1"): _ENGINE_INTS,
+    ("engine/backend_durable.py", "DurableBackend._assert", 'for attempt in range(2):', "2 → 3"): "a third try after the engine twice cut a fact's actions short",
+    ("engine/backend_durable.py", "DurableBackend._assert", 'self._sid += 1', "1 → 2"): _SESSIONS,
+    ("engine/backend_durable.py", "DurableBackend._assert", 'self._sid += 1', "+= → -="): _SESSIONS,
+    ("engine/backend_durable.py", "DurableBackend._assert", 'sink.clear()', "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", "Verifier._fired", 'raise EngineFault(f"the rule engine answered code {result[0]} for a fact of \'{ruleset._name}\'")', "0 → 1"): "the code quoted in a fault's message",
+    ("engine/backend_durable.py", "Verifier._fired", 'sink.clear()', "drop the call clear()"): _SINK,
+    ("engine/backend_durable.py", "Verifier._fired", 'self.core.delete_state(ruleset._handle, self.SID)', "drop the call delete_state()"): "a session left after a refused answer, which "
                                                                           "ends the run (exit 3)",
-    ("engine/backend_durable.py", 275, "drop the call clear()"): _SINK,
-    ("engine/backend_durable.py", 289, "True → False"): _ENGINE_INTS,
-    ("engine/backend_durable.py", 289, "False → True"): _ENGINE_INTS,
-    ("engine/backend_durable.py", 289, "or → and"): _ENGINE_INTS,
-    ("engine/backend_durable.py", 290, "return x → return None"): _ENGINE_INTS,
-    ("engine/backend_trace.py", 24, "is → is not"): _SENTINEL,
-    ("engine/backend_trace.py", 24, "if c → if not c"): _SENTINEL,
-    ("engine/backend_trace.py", 26, "return x → return None"): _SENTINEL,
-    ("engine/backend_trace.py", 35, "True → False"): _SLOTS,
-    ("engine/backend_trace.py", 50, "and → or"): "present() is the language's only function: a call is present()",
-    ("engine/backend_trace.py", 102, "and → or"): "present() is the language's only function, and every other "
+    ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "True → False"): _ENGINE_INTS,
+    ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "False → True"): _ENGINE_INTS,
+    ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "or → and"): _ENGINE_INTS,
+    ("engine/backend_durable.py", "_json", 'return "1" if value else "0"', "return x → return None"): _ENGINE_INTS,
+    ("engine/backend_trace.py", "_Unknown.__new__", 'if cls._instance is None:', "is → is not"): _SENTINEL,
+    ("engine/backend_trace.py", "_Unknown.__new__", 'if cls._instance is None:', "if c → if not c"): _SENTINEL,
+    ("engine/backend_trace.py", "_Unknown.__new__", 'return cls._instance', "return x → return None"): _SENTINEL,
+    ("engine/backend_trace.py", "Trace", '@dataclass(frozen=True, slots=True)', "True → False"): _SLOTS,
+    ("engine/backend_trace.py", "Trace.missing", 'if self.kind == "call" and self.op == "present":', "and → or"): "present() is the language's only function: a call is present()",
+    ("engine/backend_trace.py", "evaluate", 'if isinstance(node, ast.Call) and node.func == "present":', "and → or"): "present() is the language's only function, and every other "
                                                  "node is handled above",
-    ("engine/compile_durable.py", 241, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 299, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 427, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 484, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 497, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 493, "// → /"): "the engine compares an integer with the quotient as with its floor; "
+    ("engine/compile_durable.py", "verify_rules", '"usual": ({"$nex": {answer: 1}}, nnf(plan, leaf.expr, negate=usual, relax=True)),', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "leaf_rules", 'guard = [{"$nex": {field_name(n): 1}} for n in sorted(leaf.reads)]', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "_equality", 'return {"$and": [{"$ex": {value["$m"]: 1}}, {op: {field_name(left.name): value}}]}', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "_all_present", 'guards = [{"$ex": {field_name(n): 1}} for n in names]', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "_threshold", 'return {"$ex": {field: 1}}', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "_threshold", 'floor = value.numerator // value.denominator', "// → /"): "the engine compares an integer with the quotient as with its floor; "
                                                  "values up to 10^13 are exact in a double",
-    ("engine/compile_durable.py", 364, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 381, "1 → 2"): _EXISTS,
-    ("engine/compile_durable.py", 252, "== → !="): "the order of a rule's tests: which one the engine tries first",
-    ("engine/compile_durable.py", 383, "0 → 1"): "the order of the alternatives of an $or",
-    ("engine/compile_durable.py", 287, "return x → return None"): "only splittable conditions are split: never reached",
-    ("engine/compile_durable.py", 373, "False → True"): "presence guards inside 'proven, or a field absent': the "
+    ("engine/compile_durable.py", "nnf", 'return {"$nex" if negate else "$ex": {field_name(node.args[0].name): 1}}', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "_or_absent", 'absent = [{"$nex": {field_name(n): 1}} for n in names]', "1 → 2"): _EXISTS,
+    ("engine/compile_durable.py", "verify_rules", 'parts = [{"kind": kind}, *body, test] if tag == "usual" else [{"kind": kind}, test, *body]', "== → !="): "the order of a rule's tests: which one the engine tries first",
+    ("engine/compile_durable.py", "_or_absent", 'absent.insert(0, atom)', "0 → 1"): "the order of the alternatives of an $or",
+    ("engine/compile_durable.py", "part_keys", 'return []', "return x → return None"): "only splittable conditions are split: never reached",
+    ("engine/compile_durable.py", "nnf", 'return _or_absent(_atom(plan, node, negate, guarded=False), sorted(ast.names(node)))', "False → True"): "presence guards inside 'proven, or a field absent': the "
                                                        "absence alternative already covers what they exclude",
-    ("engine/compile_durable.py", 380, "return x → return None"): _FOLDED,
-    ("engine/compile_durable.py", 385, "return x → return None"): _FOLDED,
-    ("engine/compile_durable.py", 405, "'$eq' → '$neq'"): _FIXED_ITEMS,
-    ("engine/compile_durable.py", 405, "== → !="): _FIXED_ITEMS,
-    ("engine/compile_durable.py", 406, "'$eq' → '$neq'"): _FIXED_ITEMS,
-    ("engine/compile_durable.py", 406, "== → !="): _FIXED_ITEMS,
-    ("engine/compile_durable.py", 406, "return x → return None"): _FIXED_ITEMS,
-    ("engine/compile_durable.py", 435, "1 → 2"): _FLAG_LITERAL,
-    ("engine/compile_durable.py", 435, "0 → 1"): _FLAG_LITERAL,
-    ("engine/compile_durable.py", 451, "< → <="): "a field whose coefficient is 0 has cancelled out and is not a term",
-    ("engine/compile_durable.py", 438, "True → False"): "a default every caller overrides",
-    ("engine/compile_durable.py", 448, "and → or"): "unguarded only inside 'proven, or a field absent', where "
+    ("engine/compile_durable.py", "_or_absent", 'return ALWAYS', "return x → return None"): _FOLDED,
+    ("engine/compile_durable.py", "_or_absent", 'return NEVER', "return x → return None"): _FOLDED,
+    ("engine/compile_durable.py", "_atom", 'if any(p is (ALWAYS if eq == "$eq" else NEVER) for p in parts):', "'$eq' → '$neq'"): _FIXED_ITEMS,
+    ("engine/compile_durable.py", "_atom", 'if any(p is (ALWAYS if eq == "$eq" else NEVER) for p in parts):', "== → !="): _FIXED_ITEMS,
+    ("engine/compile_durable.py", "_atom", 'return ALWAYS if eq == "$eq" else NEVER', "'$eq' → '$neq'"): _FIXED_ITEMS,
+    ("engine/compile_durable.py", "_atom", 'return ALWAYS if eq == "$eq" else NEVER', "== → !="): _FIXED_ITEMS,
+    ("engine/compile_durable.py", "_atom", 'return ALWAYS if eq == "$eq" else NEVER', "return x → return None"): _FIXED_ITEMS,
+    ("engine/compile_durable.py", "_symbol_value", 'return (1 if value else 0) if isinstance(value, bool) else value', "1 → 2"): _FLAG_LITERAL,
+    ("engine/compile_durable.py", "_symbol_value", 'return (1 if value else 0) if isinstance(value, bool) else value', "0 → 1"): _FLAG_LITERAL,
+    ("engine/compile_durable.py", "_linear_compare", 'cmp = _threshold(field_name(name), _FLIP[op] if k < 0 else op, -const / k)', "< → <="): "a field whose coefficient is 0 has cancelled out and is not a term",
+    ("engine/compile_durable.py", "_linear_compare", 'def _linear_compare(plan: Plan, left: ast.Node, op: str, right: ast.Node, guarded: bool = True) -> Any:', "True → False"): "a default every caller overrides",
+    ("engine/compile_durable.py", "_linear_compare", 'return _all_present(read) if read and guarded else ALWAYS', "and → or"): "unguarded only inside 'proven, or a field absent', where "
                                                    "'all present' or 'any absent' is everything",
-    ("engine/compile_durable.py", 412, "or → and"): _ONE_TYPE,
-    ("engine/compile_durable.py", 418, "True → False"): "a default every caller overrides",
-    ("engine/compile_durable.py", 424, "not x → x"): "{field: v} and {'$eq': {field: v}} are the same test in the engine",
-    ("engine/backend_compiled.py", 73, "0 → 1"): _TEMPORARIES,
-    ("engine/backend_compiled.py", 81, "1 → 2"): _TEMPORARIES,
-    ("engine/backend_compiled.py", 111, "or → and"): _ONE_TYPE,
-    ("engine/backend_compiled.py", 119, "== → !="): _NEVER_EMPTY,
-    ("engine/backend_compiled.py", 119, "return x → return None"): _NEVER_EMPTY,
-    ("engine/backend_compiled.py", 129, "1 → 2"): _NO_FLAG_EQUALITY,
-    ("engine/backend_compiled.py", 129, "0 → 1"): _NO_FLAG_EQUALITY,
-    ("engine/backend_compiled.py", 157, "1 → 2"): _NO_FLAG_MEMBER,
-    ("engine/backend_compiled.py", 157, "0 → 1"): _NO_FLAG_MEMBER,
-    ("engine/integers.py", 30, "0 → 1"): "the default scale: only facts and points are numbers, and every other name "
+    ("engine/compile_durable.py", "_atom", 'if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):', "or → and"): _ONE_TYPE,
+    ("engine/compile_durable.py", "_equality", 'def _equality(plan: Plan, left: ast.Node, right: ast.Node, op: str, guarded: bool = True) -> dict:', "True → False"): "a default every caller overrides",
+    ("engine/compile_durable.py", "_equality", 'if op == "$eq" and not isinstance(value, dict):', "not x → x"): "{field: v} and {'$eq': {field: v}} are the same test in the engine",
+    ("engine/backend_compiled.py", "_Writer.__init__", 'self.count = 0', "0 → 1"): _TEMPORARIES,
+    ("engine/backend_compiled.py", "_Writer.temporary", 'self.count += 1', "1 → 2"): _TEMPORARIES,
+    ("engine/backend_compiled.py", "_Writer.expression", 'if is_symbolic(plan, node.left) or is_symbolic(plan, node.right):', "or → and"): _ONE_TYPE,
+    ("engine/backend_compiled.py", "_Writer.logic", 'return "True" if op == "and" else "False"', "== → !="): _NEVER_EMPTY,
+    ("engine/backend_compiled.py", "_Writer.logic", 'return "True" if op == "and" else "False"', "return x → return None"): _NEVER_EMPTY,
+    ("engine/backend_compiled.py", "_Writer.symbol", 'return repr((1 if value else 0) if isinstance(value, bool) else value)', "1 → 2"): _NO_FLAG_EQUALITY,
+    ("engine/backend_compiled.py", "_Writer.symbol", 'return repr((1 if value else 0) if isinstance(value, bool) else value)', "0 → 1"): _NO_FLAG_EQUALITY,
+    ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "1 → 2"): _NO_FLAG_MEMBER,
+    ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "0 → 1"): _NO_FLAG_MEMBER,
+    ("engine/integers.py", "scale_of", 'return OUTCOME_SCALES.get(name.split(".")[0], 0)', "0 → 1"): "the default scale: only facts and points are numbers, and every other name "
                                          "is a yes/no outcome or the grade, never scaled",
-    ("engine/integers.py", 61, "return x → return None"): _FALSY,
-    ("engine/integers.py", 67, "return x → return None"): "a fixed value meets a field of its type, which decides "
+    ("engine/integers.py", "is_condition", 'return False', "return x → return None"): _FALSY,
+    ("engine/integers.py", "is_symbolic", 'return isinstance(node.value, (str, bool))', "return x → return None"): "a fixed value meets a field of its type, which decides "
                                                          "alone (two fixed values are folded); a fixed text before "
                                                          "'in' fails to compile either way",
-    ("engine/integers.py", 73, "return x → return None"): _FALSY,
-    ("engine/facts.py", 839, "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
-    ("engine/facts.py", 968, "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
+    ("engine/integers.py", "is_symbolic", 'return False', "return x → return None"): _FALSY,
+    ("engine/facts.py", "_bool", 'if isinstance(raw, (int, float)) and raw in (0, 1):', "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
+    ("engine/facts.py", "from_integer", 'if kind in ("decimal", "percentage") and spec.scale:', "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
                                          "places elsewhere): for every other kind it is 0 either way",
-    ("engine/facts.py", 1044, "== → !="): _FAST_PATH,
-    ("engine/facts.py", 1044, "if c → if not c"): _FAST_PATH,
-    ("engine/facts.py", 1045, "or → and"): _FAST_PATH,
-    ("engine/quota.py", 19, "True → False"): _SLOTS,
-    ("engine/quota.py", 27, "True → False"): _SLOTS,
-    ("engine/quota.py", 61, "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
-    ("engine/quota.py", 79, "1 → 2"): _SIGN,
-    ("engine/quota.py", 81, "1 → 2"): _SIGN,
-    ("engine/quota.py", 82, "< → <="): "equal values never reach it: they are skipped a line above",
-    ("engine/quota.py", 83, "1 → 2"): _SIGN,
-    ("engine/quota.py", 84, "> → >="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
-    ("engine/quota.py", 84, "< → <="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
+    ("engine/facts.py", "Typist._fast", 'if kind == "enum":', "== → !="): _FAST_PATH,
+    ("engine/facts.py", "Typist._fast", 'if kind == "enum":', "if c → if not c"): _FAST_PATH,
+    ("engine/facts.py", "Typist._fast", 'namespace[constant] = frozenset(spec.values or {})', "or → and"): _FAST_PATH,
+    ("engine/quota.py", "QuotaCandidate", '@dataclass(frozen=True)', "True → False"): _SLOTS,
+    ("engine/quota.py", "QuotaEffect", '@dataclass(frozen=True)', "True → False"): _SLOTS,
+    ("engine/quota.py", "place", 'count = base.get(cohort, 0)', "0 → 1"): "every candidate is graded in a base level, so its cohort always has a count",
+    ("engine/quota.py", "_comparer.compare", 'return 1', "1 → 2"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'return -1', "1 → 2"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'smaller = x < y', "< → <="): "equal values never reach it: they are skipped a line above",
+    ("engine/quota.py", "_comparer.compare", 'return (1 if smaller else -1) if key.order == "desc" else (-1 if smaller else 1)', "1 → 2"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'return (a.unit_id > b.unit_id) - (a.unit_id < b.unit_id)', "> → >="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
+    ("engine/quota.py", "_comparer.compare", 'return (a.unit_id > b.unit_id) - (a.unit_id < b.unit_id)', "< → <="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
 }
 
 
@@ -215,6 +214,14 @@ class Mutant:
     index: int  # the n-th mutation site of the module, in the order of the walk
     line: int
     description: str
+    scope: str = ""  # the function (or class) it is in, dotted: Typist._fast
+    source: str = ""  # its line as written, stripped
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What a review of it names: its module, scope, line as written and change — not its line number, which
+        any edit above it moves."""
+        return (self.module, self.scope, self.source, self.description)
 
 
 class _Sites(ast.NodeTransformer):
@@ -225,14 +232,15 @@ class _Sites(ast.NodeTransformer):
         self.functions = functions
         self._inside = 0  # > 0 while walking a function that may be mutated
         self.count = 0
-        self.found: list[tuple[int, str]] = []
+        self.found: list[tuple[int, str, str]] = []  # (line, description, scope)
         self._docstrings: set[int] = set()
+        self._scope: list[str] = []
 
     def _site(self, node: ast.AST, description: str) -> bool:
         """Registers a site; True when it is the one to mutate."""
         if self.functions is not None and not self._inside:
             return False
-        self.found.append((getattr(node, "lineno", 0), description))
+        self.found.append((getattr(node, "lineno", 0), description, ".".join(self._scope)))
         self.count += 1
         return self.count - 1 == self.target
 
@@ -246,16 +254,22 @@ class _Sites(ast.NodeTransformer):
             return node
         chosen = self.functions is not None and node.name in self.functions
         self._inside += chosen
+        self._scope.append(node.name)
         try:
             return self.generic_visit(node)
         finally:
             self._inside -= chosen
+            self._scope.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node):
         self._mark_docstrings(node)
-        return self.generic_visit(node)
+        self._scope.append(node.name)
+        try:
+            return self.generic_visit(node)
+        finally:
+            self._scope.pop()
 
     def _mark_docstrings(self, node) -> None:
         body = getattr(node, "body", [])
@@ -356,10 +370,12 @@ def _call_name(call: ast.Call) -> str:
 
 
 def mutants(module: str) -> list[Mutant]:
-    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    text = (ROOT / module).read_text(encoding="utf-8")
+    lines = text.splitlines()
     sites = _Sites(functions=FUNCTIONS.get(module))
-    sites.visit(tree)
-    return [Mutant(module, i, line, description) for i, (line, description) in enumerate(sites.found)]
+    sites.visit(ast.parse(text))
+    return [Mutant(module, i, line, description, scope, lines[line - 1].strip() if line else "")
+            for i, (line, description, scope) in enumerate(sites.found)]
 
 
 def mutated_source(mutant: Mutant) -> str:
@@ -480,7 +496,7 @@ def report(outcomes: list[Outcome]) -> str:
 
 
 def _known(m: Mutant) -> str:
-    return KNOWN_EQUIVALENT.get((m.module, m.line, m.description), "")
+    return KNOWN_EQUIVALENT.get(m.key, "")
 
 
 if __name__ == "__main__":
