@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import collections
 import json
 import os
 import shutil
@@ -114,6 +115,7 @@ _FAST_PATH = ("the typist's fast branches only spare the slow path's work: a cel
 # Keyed by Mutant.key: (module, function, the line as written, the change).
 KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False"): _SLOTS,
+    ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False (#2 on the line)"): _SLOTS,
     ("engine/aggregate.py", "StageOne", '@dataclass(slots=True)', "True → False"): _SLOTS,
     ("engine/aggregate.py", "GradeChoice", '@dataclass(slots=True)', "True → False"): _SLOTS,
     ("engine/store.py", "pack_unit", 'packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)', "6 → 7"): "the compression level changes the packed bytes, never the text unpacked, "
@@ -141,6 +143,7 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/backend_trace.py", "_Unknown.__new__", 'if cls._instance is None:', "if c → if not c"): _SENTINEL,
     ("engine/backend_trace.py", "_Unknown.__new__", 'return cls._instance', "return x → return None"): _SENTINEL,
     ("engine/backend_trace.py", "Trace", '@dataclass(frozen=True, slots=True)', "True → False"): _SLOTS,
+    ("engine/backend_trace.py", "Trace", '@dataclass(frozen=True, slots=True)', "True → False (#2 on the line)"): _SLOTS,
     ("engine/backend_trace.py", "Trace.missing", 'if self.kind == "call" and self.op == "present":', "and → or"): "present() is the language's only function: a call is present()",
     ("engine/backend_trace.py", "evaluate", 'if isinstance(node, ast.Call) and node.func == "present":', "and → or"): "present() is the language's only function, and every other "
                                                  "node is handled above",
@@ -183,7 +186,7 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/backend_compiled.py", "_Writer.symbol", 'return repr((1 if value else 0) if isinstance(value, bool) else value)', "0 → 1"): _NO_FLAG_EQUALITY,
     ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "1 → 2"): _NO_FLAG_MEMBER,
     ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "0 → 1"): _NO_FLAG_MEMBER,
-    ("engine/integers.py", "scale_of", 'return OUTCOME_SCALES.get(name.split(".")[0], 0)', "0 → 1"): "the default scale: only facts and points are numbers, and every other name "
+    ("engine/integers.py", "scale_of", 'return OUTCOME_SCALES.get(name.split(".")[0], 0)', "0 → 1 (#2 on the line)"): "the default scale: only facts and points are numbers, and every other name "
                                          "is a yes/no outcome or the grade, never scaled",
     ("engine/integers.py", "is_condition", 'return False', "return x → return None"): _FALSY,
     ("engine/integers.py", "is_symbolic", 'return isinstance(node.value, (str, bool))', "return x → return None"): "a fixed value meets a field of its type, which decides "
@@ -203,6 +206,9 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/quota.py", "_comparer.compare", 'return -1', "1 → 2"): _SIGN,
     ("engine/quota.py", "_comparer.compare", 'smaller = x < y', "< → <="): "equal values never reach it: they are skipped a line above",
     ("engine/quota.py", "_comparer.compare", 'return (1 if smaller else -1) if key.order == "desc" else (-1 if smaller else 1)', "1 → 2"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'return (1 if smaller else -1) if key.order == "desc" else (-1 if smaller else 1)', "1 → 2 (#2 on the line)"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'return (1 if smaller else -1) if key.order == "desc" else (-1 if smaller else 1)', "1 → 2 (#3 on the line)"): _SIGN,
+    ("engine/quota.py", "_comparer.compare", 'return (1 if smaller else -1) if key.order == "desc" else (-1 if smaller else 1)', "1 → 2 (#4 on the line)"): _SIGN,
     ("engine/quota.py", "_comparer.compare", 'return (a.unit_id > b.unit_id) - (a.unit_id < b.unit_id)', "> → >="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
     ("engine/quota.py", "_comparer.compare", 'return (a.unit_id > b.unit_id) - (a.unit_id < b.unit_id)', "< → <="): "two candidates never share a unit id (a repeated id makes the unit invalid)",
 }
@@ -216,12 +222,14 @@ class Mutant:
     description: str
     scope: str = ""  # the function (or class) it is in, dotted: Typist._fast
     source: str = ""  # its line as written, stripped
+    nth: int = 0  # 1 for the second mutant of the same change on the same line, and so on
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         """What a review of it names: its module, scope, line as written and change — not its line number, which
         any edit above it moves."""
-        return (self.module, self.scope, self.source, self.description)
+        change = self.description if not self.nth else f"{self.description} (#{self.nth + 1} on the line)"
+        return (self.module, self.scope, self.source, change)
 
 
 class _Sites(ast.NodeTransformer):
@@ -374,8 +382,13 @@ def mutants(module: str) -> list[Mutant]:
     lines = text.splitlines()
     sites = _Sites(functions=FUNCTIONS.get(module))
     sites.visit(ast.parse(text))
-    return [Mutant(module, i, line, description, scope, lines[line - 1].strip() if line else "")
-            for i, (line, description, scope) in enumerate(sites.found)]
+    seen: collections.Counter = collections.Counter()
+    out = []
+    for i, (line, description, scope) in enumerate(sites.found):
+        out.append(Mutant(module, i, line, description, scope, lines[line - 1].strip() if line else "",
+                          seen[line, description]))
+        seen[line, description] += 1
+    return out
 
 
 def mutated_source(mutant: Mutant) -> str:
