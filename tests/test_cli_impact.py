@@ -158,3 +158,32 @@ def test_a_catalogue_given_as_a_rule_set_is_refused():
     run = run_cdcs("impact", PROVINCE_2024, "--from", "2024", "--to", "criteria/catalogue-2025.yaml")
     assert run.code == 1 and "not a rule set" in run.stderr, run
     assert_no_traceback(run)
+
+
+def test_a_file_graded_in_processes_moves_its_dates_as_one_process_does(tmp_path):
+    """A large file stays in chunks of text: the processes that type its records move them to the other year.
+    Every unit, a quoted name among them, is compared the same whatever the number of processes."""
+    with open(REPO / PROVINCE_2024, encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    ids, names = header.index("unit_id"), header.index("name")
+    path = tmp_path / "many.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(header)
+        for copy in range(36):  # 2,160 units: more than a file graded in one process
+            for row in rows:
+                row = list(row)
+                row[ids] = f"{row[ids]}-{copy}"
+                if copy == 7:
+                    row[names] = f'{row[names]}, "bản sao"\nthứ {copy}'
+                out.writerow(row)
+    docs = [_impact(str(path), "--from", "2024", "--to", "2025", "--jobs", jobs) for jobs in ("1", "2")]
+    assert docs[0] == docs[1]
+    assert docs[0]["summary"]["units"] == 2160 and docs[0]["summary"]["changed"] > 0
+    assert docs[0]["facts"]["sides"][1]["moved_years"] == 1
+    single = _impact(PROVINCE_2024, "--from", "2024", "--to", "2025")
+    first = {u["unit_id"]: u for u in single["units"]}
+    copied = {u["unit_id"].rsplit("-", 1)[0]: u for u in docs[1]["units"] if u["unit_id"].endswith("-7")}
+    assert copied.keys() == first.keys()
+    for unit_id, unit in first.items():
+        assert copied[unit_id]["rules"] == unit["rules"] and copied[unit_id]["after"] == unit["after"]
