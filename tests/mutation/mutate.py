@@ -112,8 +112,23 @@ _NO_FLAG_MEMBER = "'in' refuses a yes/no value on its left and items of another 
 _FALSY = "False and None are alike where it is read: only as a test (if, and, or)"
 _FAST_PATH = ("the typist's fast branches only spare the slow path's work: a cell they do not take goes to parse_value, "
               "which reads it the same (tests/test_typist.py compares both on every spelling)")
+_FAST_READER = ("the fast reader raises ValueError for whatever it is not sure of, and the cell goes to parse_value: "
+                "this only makes it turn more cells away (an edge, a length, a digit test), or take spellings Python's "
+                "int reads as parse_value's Decimal does ('+5', '5.', non-ASCII digits); tests/test_typist.py compares "
+                "both readers on every spelling and on the edges of every range")
 # Keyed by Mutant.key: (module, function, the line as written, the change).
 KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("engine/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '10 → 11'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '!= → =='): _FAST_READER,
+    ("engine/facts.py", '_fast_reader', 'least, most = int(low * 10 ** scale), int(high * 10 ** scale)', '10 → 11'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader', 'least, most = int(low * 10 ** scale), int(high * 10 ** scale)', '* → + (#2 on the line)'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if raw.__class__ is not str or not raw.isascii():', 'not x → x'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not whole_part.isdigit() or (point and (not fraction.isdigit() or len(fraction) > scale)):', 'not x → x'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not whole_part.isdigit() or (point and (not fraction.isdigit() or len(fraction) > scale)):', 'not x → x (#2 on the line)'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not whole_part.isdigit() or (point and (not fraction.isdigit() or len(fraction) > scale)):', '> → >='): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not whole_part.isdigit() or (point and (not fraction.isdigit() or len(fraction) > scale)):', 'and → or'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not least <= value <= most:', '<= → <'): _FAST_READER,
+    ("engine/facts.py", '_fast_reader.scaled', 'if not least <= value <= most:', '<= → < (#2 on the line)'): _FAST_READER,
     ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False"): _SLOTS,
     ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False (#2 on the line)"): _SLOTS,
     ("engine/aggregate.py", "StageOne", '@dataclass(slots=True)', "True → False"): _SLOTS,
