@@ -186,6 +186,9 @@ class StoredUnit:
     ``data`` (layout 2) holds ``source``, ``facts`` (the record as read), ``cells`` (where
     each value was), ``history`` (facts taken from earlier years, and whence) and
     ``decision`` (codes and numbers); ``results`` (layout 1) the prose result per language.
+    ``record`` numbers the unit within its entry; ``data["record"]``, when present, is the
+    unit's own number in its source, where the two differ (an appeal's units come from
+    several files).
     """
 
     unit_id: str
@@ -203,6 +206,11 @@ class StoredUnit:
     @property
     def facts(self) -> dict[str, Any]:
         return self.data["facts"]
+
+    @property
+    def read_at(self) -> int:
+        """The unit's number in the source its facts were read from."""
+        return self.data.get("record", self.record)
 
     @property
     def history(self) -> dict[str, str]:
@@ -342,6 +350,7 @@ class Store:
         self.path = path
         self.shown = display_path(path)
         self._names: dict[str, list[str]] = {}
+        self._dictionaries: dict[int, bytes] = {}
         if not create and not path.exists():
             raise _problem(self.shown, "no audit database here; record a run first (cdcs grade FACTS --record)")
         try:
@@ -457,13 +466,16 @@ class Store:
         return self._names[sha]
 
     def _dictionary(self, seq: int) -> bytes:
-        row = self.db.execute("SELECT kind FROM ledger WHERE seq = ?", (seq,)).fetchone()
-        sha = self.detail(row[0], seq).get("ruleset_sha256") if row else None
-        if sha is None:
-            raise _problem(self.shown, f"record {seq} names no rule set: its units cannot be read")
-        if sha not in self._names:
-            self.fact_names_of(self.ruleset(sha))
-        return packing(self._names[sha])
+        """The preset dictionary of a record's units, made once per record: a record never changes its rule set."""
+        if seq not in self._dictionaries:
+            row = self.db.execute("SELECT kind FROM ledger WHERE seq = ?", (seq,)).fetchone()
+            sha = self.detail(row[0], seq).get("ruleset_sha256") if row else None
+            if sha is None:
+                raise _problem(self.shown, f"record {seq} names no rule set: its units cannot be read")
+            if sha not in self._names:
+                self.fact_names_of(self.ruleset(sha))
+            self._dictionaries[seq] = packing(self._names[sha])
+        return self._dictionaries[seq]
 
     def units(self, seq: int, unit_id: Optional[str] = None) -> list[StoredUnit]:
         """An entry's units in record order, whichever layout stored them."""
@@ -472,8 +484,10 @@ class Store:
             return [StoredUnit.from_layout1(row) for row in legacy]
         sql = "SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ?"
         args: tuple = (seq,)
-        if unit_id is not None:
-            sql, args = sql + " AND unit_id = ?", (seq, unit_id)
+        if unit_id is not None:  # by the unit's index: the primary key would read every unit of the record
+            sql = "SELECT unit_id, year, record, status, grade, data FROM units INDEXED BY units_by_unit " \
+                  "WHERE seq = ? AND unit_id = ?"
+            args = (seq, unit_id)
         rows = self.db.execute(sql + " ORDER BY record", args).fetchall()
         if not rows:
             return []
@@ -529,10 +543,15 @@ class Store:
         return self.db.execute(f"SELECT 1 FROM ({self._GRADED}) WHERE year = ? LIMIT 1", (year,)).fetchone() is not None
 
     def latest_results(self, run_seq: int, year: int) -> dict[str, int]:
-        """For each unit of a run, the newest record (that run or a later appeal) holding its result."""
-        return dict(self.db.execute(
-            f"SELECT r.unit_id, MAX(s.seq) FROM ({self._GRADED}) r JOIN ({self._GRADED}) s ON s.unit_id = r.unit_id "
-            "AND s.year = ? AND s.seq >= r.seq WHERE r.seq = ? GROUP BY r.unit_id", (year, run_seq)).fetchall())
+        """For each unit of a run, in the order of its id, the newest record of the year (that run, a later appeal or
+        run) holding its result.  Two passes, not a join: the join compared every unit with every other."""
+        later_seqs = "SELECT seq FROM ledger WHERE year = ? AND seq > ?"
+        later = dict(self.db.execute(
+            f"SELECT unit_id, MAX(seq) FROM (SELECT seq, unit_id FROM results WHERE seq IN ({later_seqs}) UNION ALL "
+            f"SELECT seq, unit_id FROM units WHERE seq IN ({later_seqs})) GROUP BY unit_id",
+            (year, run_seq, year, run_seq)).fetchall())
+        ran = self.db.execute(f"SELECT DISTINCT unit_id FROM ({self._GRADED}) WHERE seq = ? ORDER BY unit_id", (run_seq,))
+        return {unit_id: later.get(unit_id, run_seq) for (unit_id,) in ran}
 
     def units_known(self, year: int) -> list[str]:
         return [r[0] for r in self.db.execute(f"SELECT DISTINCT unit_id FROM ({self._GRADED}) WHERE year = ? "
