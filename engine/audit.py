@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import result as result_record
-from engine.facts import Cell, GridCells, Stream, UnitFacts, read_records, unit_from_record
+from engine.facts import Cell, GridCells, Stream, UnitFacts, fact_value, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
 from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_unit
@@ -45,7 +45,7 @@ def unit_from_row(row: StoredUnit, plan: Plan, record: Optional[dict] = None, ce
     """A stored unit read again exactly as it was (or with a corrected record)."""
     raw = row.facts if record is None else record
     where = stored_cells(row.data["cells"]) if cells is None else cells
-    unit = unit_from_record(row.record if index is None else index, raw, where, plan.catalogue,
+    unit = unit_from_record(row.read_at if index is None else index, raw, where, plan.catalogue,
                             row.source if source is None else source, plan.ruleset.year)
     unit.history = dict(row.history)  # values taken from the ledger then are in the record
     return unit
@@ -175,7 +175,7 @@ def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], prog
     out = Replay(seq, "run", store.ruleset(detail["ruleset_sha256"]), detail["units"])
     columns = list(plan.catalogue.facts)
     stream = Stream(detail["facts_source"], columns, False,
-                    ((u.record, None, u.facts, stored_cells(u.data["cells"]), u.history) for u in store.iter_units(seq)))
+                    ((u.read_at, None, u.facts, stored_cells(u.data["cells"]), u.history) for u in store.iter_units(seq)))
     stored = store.iter_units(seq)
 
     def check(graded) -> None:
@@ -287,19 +287,14 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     if unknown:
         raise UserInputError([Problem(shown, f"unknown column '{k}'.{did_you_mean(k, plan.catalogue.facts)}", 1)
                               for k in unknown])
-    units, current_rows = [], {}
-    for other, seq in facts_from.items():
-        row = store.units(seq, other)[0]
-        current_rows[other] = row
-        if other == now.unit_id:
-            units.append(unit_from_row(row, plan, merged, cells, shown, index))
-        else:
-            units.append(unit_from_row(row, plan))
     if now.unit_id not in facts_from:
         raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
-    units = _cohort(plan, units, unit_from_row(current_rows[now.unit_id], plan), now.unit_id)
-    facts_from = {u.unit_id: facts_from[u.unit_id] for u in units}
-    current_rows = {u.unit_id: current_rows[u.unit_id] for u in units}
+    appealed = store.units(facts_from[now.unit_id], now.unit_id)[0]
+    corrected_unit = unit_from_row(appealed, plan, merged, cells, shown, index)
+    in_cohort = _cohort(plan, unit_from_row(appealed, plan), corrected_unit)
+    current_rows = {uid: row for uid, row in _current_rows(store, facts_from) if in_cohort(uid, row)}
+    units = [corrected_unit if uid == now.unit_id else unit_from_row(row, plan) for uid, row in current_rows.items()]
+    facts_from = {uid: facts_from[uid] for uid in current_rows}
     evaluations = {ev.unit.unit_id: ev for ev in Grader(plan, explain=False).batch(units)}
     target = evaluations[now.unit_id]
     if target.unit.problems:
@@ -316,6 +311,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     if effect and not apply_to_cohort:
         return outcome
     rows = [fresh[now.unit_id]] + ([fresh[e["unit_id"]] for e in effect] if apply_to_cohort else [])
+    rows = [_numbered(row, n) for n, row in enumerate(rows, start=1)]
     detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
               "reason": reason, "facts_source": shown, "facts_sha256": file_sha256(corrected_path),
               "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
@@ -323,17 +319,40 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     return outcome
 
 
-def _cohort(plan: Plan, units: list[UnitFacts], before: UnitFacts, unit_id: str) -> list[UnitFacts]:
-    """The units an appeal can move: the unit's quota cohort (before and after the correction, should
-    it move the unit to another), or the unit alone when no quota applies."""
+def _numbered(row: StoredUnit, position: int) -> StoredUnit:
+    """A unit numbered by its place in an appeal: its own number is kept with its facts where it differs (the
+    appealed unit's row in the corrected file, a cohort unit's in the file it was read from, which can coincide)."""
+    if row.record == position:
+        return row
+    return replace(row, record=position, data={**row.data, "record": row.record})
+
+
+def _current_rows(store: Store, facts_from: dict[str, int]) -> Iterator[tuple[str, StoredUnit]]:
+    """Each unit's stored row as it stands, in the order of ``facts_from``: each record holding some is read once,
+    in one pass (one query per unit read every unit of the record each time)."""
+    wanted: dict[int, set[str]] = {}
+    for unit_id, seq in facts_from.items():
+        wanted.setdefault(seq, set()).add(unit_id)
+    found: dict[str, StoredUnit] = {}
+    for seq, ids in wanted.items():
+        rows = store.iter_units(seq) if store.entry(seq)["results_layout"] != 1 else iter(store.units(seq))
+        found.update((row.unit_id, row) for row in rows if row.unit_id in ids and row.unit_id not in found)
+    for unit_id in facts_from:
+        yield unit_id, found[unit_id]
+
+
+def _cohort(plan: Plan, before: UnitFacts, after: UnitFacts) -> Callable[[str, StoredUnit], bool]:
+    """Which units an appeal can move: the unit's quota cohort (before and after the correction, should it move
+    the unit to another), or the unit alone when no quota applies.  Told from each unit's one cohort fact, so
+    that only the cohort's units are read in full."""
     quota = plan.ruleset.quota
     if quota is None or not quota.enabled:
-        return [u for u in units if u.unit_id == unit_id]
+        return lambda unit_id, row: unit_id == after.unit_id
     if not quota.cohort_by:
-        return units
-    after = next(u for u in units if u.unit_id == unit_id)
-    keys = {str(x.values.get(quota.cohort_by, "")) for x in (before, after)}
-    return [u for u in units if str(u.values.get(quota.cohort_by, "")) in keys]
+        return lambda unit_id, row: True
+    name, spec = quota.cohort_by, plan.catalogue.facts[quota.cohort_by]
+    keys = {str(x.values.get(name, "")) for x in (before, after)}
+    return lambda unit_id, row: unit_id == after.unit_id or str(fact_value(row.facts.get(name), spec, "")) in keys
 
 
 def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
@@ -383,7 +402,7 @@ def why_document(store: Store, now: Standing, lang: str) -> dict:
         "decided_by": {"seq": graded["seq"], "kind": graded["kind"], "recorded_at": graded["recorded_at"],
                        "recorded_by": graded["recorded_by"], "run": run["seq"],
                        "engine_version": run["detail"]["engine_version"],
-                       "facts_source": now.row.source, "record": now.row.record,
+                       "facts_source": now.row.source, "record": now.row.read_at,
                        "facts_sha256": detail["facts_sha256"]},
         "ruleset": ruleset_record(now.plan),
         "history": history,
@@ -405,7 +424,7 @@ def export_record(store: Store, seq: int) -> dict:
 
 
 def _exported(u: StoredUnit) -> dict:
-    out = {"unit_id": u.unit_id, "year": u.year, "record": u.record, "source": u.source, "status": u.status,
+    out = {"unit_id": u.unit_id, "year": u.year, "record": u.read_at, "source": u.source, "status": u.status,
            "grade": u.grade, "facts": {"record": u.facts, "cells": u.data["cells"], **({"history": u.history} if u.history else {})}}
     if u.results is not None:  # recorded with its prose (layout 1)
         out["result"] = u.results

@@ -635,6 +635,17 @@ def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: C
     return unit
 
 
+def fact_value(raw: Any, spec: FactSpec, absent: Any = None) -> Any:
+    """One fact's value as :func:`unit_from_record` reads it, or ``absent`` where that unit has none (blank
+    without a default, or unreadable): for reading one fact of many stored units without reading them whole."""
+    if _blank(raw):
+        return parse_value(spec.default, spec) if spec.on_missing == "default" and spec.default is not None else absent
+    try:
+        return parse_value(raw, spec)
+    except ValueError:
+        return absent
+
+
 def _problem(shown: str, index: int, cell: Cell, name: str, message: str) -> Problem:
     if cell.line is None:
         return Problem(shown, f"unit {index}, fact '{name}': {message}")

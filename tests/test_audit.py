@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import unicodedata
 import zlib
 from pathlib import Path
 
@@ -377,6 +378,69 @@ def test_an_appeal_that_would_move_another_unit_is_shown_and_not_recorded_until_
     moved = why(ledger, "HL-TTYT03")
     assert moved["grade"] == "good" and moved["history"][1]["appeal_of"] == "HL-BV05"
     assert run_cdcs("audit", "replay", "2", "--db", str(ledger)).code == 0
+
+
+def test_an_appeal_can_move_a_unit_an_earlier_appeal_decided(ledger, tmp_path):
+    """Both corrected files hold their unit on their first row: one entry holds two units read at record 1."""
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("unit_id,name\nHL-TTYT03,Công đoàn Trung tâm Y tế huyện Kim Sơn (tên đúng)\n", encoding="utf-8")
+    first = run_cdcs("appeal", "HL-TTYT03", "--year", "2024", "--facts", str(renamed), "--db", str(ledger), "--reason", "tên")
+    assert first.code == 0 and "recorded as appeal #2" in first.stderr, first
+    facts = _corrections(tmp_path, "unit_id,members_informed_pct,officers_trained_pct\nHL-BV05,100,100\n")
+    applied = run_cdcs("appeal", "HL-BV05", "--year", "2024", "--facts", str(facts), "--db", str(ledger),
+                       "--reason", "records found", "--apply-to-cohort")
+    assert applied.code == 0 and "recorded as appeal #3" in applied.stderr, applied
+    assert_no_traceback(applied)
+    moved = why(ledger, "HL-TTYT03")
+    assert moved["grade"] == "good" and [h["seq"] for h in moved["history"]] == [1, 2, 3]
+    assert moved["decided_by"]["facts_source"] == str(renamed) and moved["decided_by"]["record"] == 1
+    appealed = why(ledger, "HL-BV05")
+    assert appealed["grade"] == "excellent" and appealed["decided_by"]["record"] == 1
+    exported = run_cdcs("audit", "export", "--record", "3", "--db", str(ledger))
+    assert exported.code == 0, exported
+    units = json.loads(exported.stdout)["units"]
+    assert [(u["unit_id"], u["record"], u["source"]) for u in units] == [("HL-BV05", 1, str(facts)),
+                                                                       ("HL-TTYT03", 1, str(renamed))]
+    assert stored_units(ledger, 3)["HL-TTYT03"].data["facts"]["name"].endswith("(tên đúng)")
+    assert run_cdcs("audit", "replay", "3", "--db", str(ledger)).code == 0
+    assert verify(ledger).code == 0
+
+
+@pytest.mark.parametrize("correction, cohorts", [
+    ("members_informed_pct\n100", {"Công đoàn ngành Y tế tỉnh Hà Lâm"}),
+    # another union, spelt decomposed and padded: read as the catalogue reads it, both cohorts are graded again
+    ("upper_union\n" + unicodedata.normalize("NFD", " LĐLĐ tỉnh Hà Lâm "),
+     {"Công đoàn ngành Y tế tỉnh Hà Lâm", "LĐLĐ tỉnh Hà Lâm"}),
+], ids=["same_cohort", "moved_to_another"])
+def test_an_appeal_grades_again_the_cohorts_the_unit_was_and_is_in(ledger, tmp_path, correction, cohorts):
+    header, value = correction.split("\n")
+    facts = _corrections(tmp_path, f"unit_id,{header}\nHL-BV05,{value}\n")
+    run = run_cdcs("appeal", "HL-BV05", "--year", "2024", "--facts", str(facts), "--db", str(ledger), "--reason", "x",
+                   "--apply-to-cohort")
+    assert run.code == 0, run
+    with open(REPO / PROVINCE, encoding="utf-8", newline="") as source:
+        expected = sorted(row["unit_id"] for row in csv.DictReader(source) if row["upper_union"] in cohorts)
+    graded_again = json.loads(sql(ledger, "SELECT facts_from FROM appeals WHERE seq = 2")[0][0])
+    assert sorted(graded_again) == expected and len(expected) in (48, 60)
+    assert run_cdcs("audit", "replay", "2", "--db", str(ledger)).code == 0
+
+
+def test_an_appeal_finds_a_cohort_member_whose_union_was_written_another_way(tmp_path):
+    """The cohort is told from each stored unit's union as the catalogue reads it (trimmed, NFC), not as written."""
+    with open(REPO / PROVINCE, encoding="utf-8", newline="") as source:
+        rows = list(csv.reader(source))
+    column = rows[0].index("upper_union")
+    for row in rows[1:]:
+        if row[0] == "HL-TTYT03":
+            row[column] = unicodedata.normalize("NFD", row[column]) + " "
+    province = tmp_path / "province.csv"
+    with open(province, "w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    db = tmp_path / "audit.sqlite"
+    record(db, str(province))
+    facts = _corrections(tmp_path, "unit_id,members_informed_pct,officers_trained_pct\nHL-BV05,100,100\n")
+    run = run_cdcs("appeal", "HL-BV05", "--year", "2024", "--facts", str(facts), "--db", str(db), "--reason", "x")
+    assert run.code == 1 and "cohort: HL-TTYT03: excellent (quota: kept) → good (quota: demoted)" in run.stdout, run
 
 
 def test_an_appeal_needs_a_corrected_fact_for_a_recorded_unit(ledger, tmp_path):
