@@ -9,6 +9,7 @@ the next grade up.  Rendering to text or tables is :mod:`engine.render`'s job.
 from __future__ import annotations
 
 import datetime
+import functools
 from fractions import Fraction
 from typing import Any, Optional
 
@@ -22,7 +23,7 @@ OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
 
 def number(value: Any) -> Any:
     """Exact numbers for JSON: ints stay ints, terminating fractions become decimals."""
-    if isinstance(value, Fraction):
+    if value.__class__ is Fraction:  # not isinstance: Fraction's abstract base makes that slow, and it is asked often
         if value.denominator == 1:
             return int(value)
         d = value.denominator
@@ -34,11 +35,16 @@ def number(value: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
+    if value.__class__ in _AS_THEY_ARE:
+        return value
     if value is UNKNOWN:
         return None
     if isinstance(value, datetime.date):
         return value.isoformat()
     return number(value)
+
+
+_AS_THEY_ARE = frozenset({int, bool, str, type(None)})
 
 
 def is_outcome(name: str) -> bool:
@@ -52,22 +58,28 @@ def _is_number_text(text: str) -> bool:
 
 def trace_record(trace: Trace) -> dict:
     """The trace as JSON-ready data: one record per sub-expression."""
-    if trace.kind == "name":
-        record: dict = {"name": trace.text, "value": plain(trace.value)}
-        if trace.value is UNKNOWN:  # an unreported fact, or an earlier outcome that could not be decided
-            record["undecided" if is_outcome(trace.text) else "missing"] = True
-        return record
-    if trace.kind == "literal":
-        shown = plain(trace.value)
-        # a folded constant (months_before(period_end, 12)) keeps the words the designer wrote
-        if trace.text and trace.text not in (str(shown), f"'{shown}'", f'"{shown}"') and not _is_number_text(trace.text):
-            return {"expr": trace.text, "value": shown}
-        return {"value": shown}
-    record = {"expr": trace.text, "value": plain(trace.value)}
+    kind, value = trace.kind, trace.value
+    if kind == "name":
+        if value is UNKNOWN:  # an unreported fact, or an earlier outcome that could not be decided
+            return {"name": trace.text, "value": None, ("undecided" if is_outcome(trace.text) else "missing"): True}
+        return {"name": trace.text, "value": plain(value)}
+    if kind == "literal":
+        return dict(_literal_record(trace.text, value.__class__, value))
+    record = {"expr": trace.text, "value": plain(value)}
     if trace.op:
         record["op"] = trace.op
     record["parts"] = [trace_record(c) for c in trace.children]
     return record
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_record(text: str, kind: type, value: Any) -> dict:
+    """A constant's record, the same for every unit (``kind`` keeps ``True`` apart from ``1``); copied when used."""
+    shown = plain(value)
+    # a folded constant (months_before(period_end, 12)) keeps the words the designer wrote
+    if text and text not in (str(shown), f"'{shown}'", f'"{shown}"') and not _is_number_text(text):
+        return {"expr": text, "value": shown}
+    return {"value": shown}
 
 
 def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str) -> dict:
@@ -79,8 +91,8 @@ def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any,
               "outcome": OUTCOME_WORDS[outcome]}
     if trace is not None:
         record["trace"] = trace_record(trace)
-        missing = trace.missing()
-        if missing and outcome is None:
+        missing = trace.missing() if outcome is None else None
+        if missing:
             record["missing_facts"] = missing
     return record
 
@@ -98,7 +110,9 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         "requirements": [_condition(plan, ev, f"eligibility.{r.id}", r.id, r.label, lang) for r in rs.eligibility],
     }
     criteria = []
-    for crit_model, crit in zip(rs.criteria, d.one.criteria):
+    scored = d.one.criteria
+    tier_keys = plan.remembered("tier keys of each criterion", lambda: {c.id: c.tier_keys for c in plan.criteria})
+    for crit_model, crit in zip(rs.criteria, scored):
         record: dict = {"id": crit.id, "group": crit.group, "label": getattr(crit_model.label, lang),
                         "applies": crit.max_points is not None, "max_points": crit.max_points,
                         "points": number(crit.points) if crit.points is not None else None,
@@ -107,12 +121,13 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
             record["tiers"] = [
                 {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
                  "trace": trace_record(ev.traces[key])}
-                for tier, key in zip(crit_model.tiers, plan.criteria[[c.id for c in plan.criteria].index(crit.id)].tier_keys)]
+                for tier, key in zip(crit_model.tiers, tier_keys[crit.id])]
         criteria.append(record)
     out["criteria"] = criteria
+    group_scores = d.one.group_scores
     out["groups"] = [
-        {"id": g, "label": getattr(spec.label, lang), "score": number(d.one.group_scores[g]) if d.one.group_scores[g] is not None else None,
-         "max_points": sum(c.max_points or 0 for c in d.one.criteria if c.group == g)}
+        {"id": g, "label": getattr(spec.label, lang), "score": number(group_scores[g]) if group_scores[g] is not None else None,
+         "max_points": sum(c.max_points or 0 for c in scored if c.group == g)}
         for g, spec in plan.catalogue.groups.items()]
     out["score"] = number(d.one.score) if d.one.score is not None else None
     out["vetoes"] = [dict(_condition(plan, ev, f"veto.{v.id}", v.id, v.label, lang), cap=v.cap, when=v.when)
