@@ -17,7 +17,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
@@ -26,7 +26,7 @@ from engine.explain import result as result_record
 from engine.facts import Cell, GridCells, Stream, UnitFacts, fact_value, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
-from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_unit
+from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as
 from engine.store import Entry, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
@@ -146,12 +146,18 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
     if entry["kind"] == "run" and entry["results_layout"] != 1:
         return _replay_run(store, entry, plan, jobs, progress)
     stored = {row.unit_id: row for row in store.units(seq)}
-    if entry["kind"] == "run":
-        units = [unit_from_row(row, plan) for row in stored.values()]
-    else:
-        units = _cohort_of_appeal(store, plan, detail, stored)
     prose = any(row.results is not None for row in stored.values())  # layout 1: compared through its explanation
-    again = {ev.unit.unit_id: ev for ev in Grader(plan, explain=prose).batch(units)}
+    again: dict[str, Any] = {}
+    if entry["kind"] == "appeal" and not prose:  # its cohort may be a run's thousands of units: graded as a run is
+        def keep(graded) -> None:
+            if graded.unit_id in stored:
+                again[graded.unit_id] = graded.data["decision"]
+        _grade_cohort(plan, (_graded_again(row) for row in _cohort_of_appeal(store, detail, stored)), keep, jobs,
+                      progress)
+    else:
+        rows = stored.values() if entry["kind"] == "run" else _cohort_of_appeal(store, detail, stored)
+        units = [unit_from_row(row, plan) for row in rows]
+        again = {ev.unit.unit_id: ev for ev in Grader(plan, explain=prose).batch(units)}
     out = Replay(seq, entry["kind"], store.ruleset(detail["ruleset_sha256"]), len(stored))
     for unit_id, row in stored.items():
         ev = again.get(unit_id)
@@ -159,7 +165,8 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
             out.differences.append({"unit_id": unit_id, "fields": ["the unit is not graded again"]})
             continue
         before = decision_of(row)
-        after = decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
+        after = ev if isinstance(ev, dict) else \
+            decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
         fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
         if fields:
             out.differences.append({"unit_id": unit_id, "fields": fields})
@@ -174,8 +181,7 @@ def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], prog
     seq, detail = entry["seq"], entry["detail"]
     out = Replay(seq, "run", store.ruleset(detail["ruleset_sha256"]), detail["units"])
     columns = list(plan.catalogue.facts)
-    stream = Stream(detail["facts_source"], columns, False,
-                    ((u.read_at, None, u.facts, stored_cells(u.data["cells"]), u.history) for u in store.iter_units(seq)))
+    stream = Stream(detail["facts_source"], columns, False, (_graded_again(u) for u in store.iter_units(seq)))
     stored = store.iter_units(seq)
 
     def check(graded) -> None:
@@ -191,18 +197,12 @@ def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], prog
     return out
 
 
-def _cohort_of_appeal(store: Store, plan: Plan, detail: dict, stored: dict[str, StoredUnit]) -> list[UnitFacts]:
-    """The cohort an appeal was graded in: each unit's facts as they were then, the appealed unit's corrected."""
-    units = []
-    for unit_id, seq in detail["facts_from"].items():
-        if unit_id == detail["unit_id"]:
-            units.append(unit_from_row(stored[unit_id], plan))
-            continue
-        rows = store.units(seq, unit_id)
-        if not rows:
-            raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{unit_id}' and does not")])
-        units.append(unit_from_row(rows[0], plan))
-    return units
+def _cohort_of_appeal(store: Store, detail: dict, stored: dict[str, StoredUnit]) -> Iterator[StoredUnit]:
+    """The cohort an appeal was graded in: each unit as it stood then, the appealed unit as corrected."""
+    appealed = detail["unit_id"]
+    others = _current_rows(store, {u: seq for u, seq in detail["facts_from"].items() if u != appealed})
+    for unit_id in detail["facts_from"]:
+        yield stored[unit_id] if unit_id == appealed else next(others)[1]
 
 
 # --- the current result of a unit's year --------------------------------------------------------
@@ -266,7 +266,7 @@ class AppealOutcome:
 
 
 def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: str, by: str,
-           apply_to_cohort: bool) -> AppealOutcome:
+           apply_to_cohort: bool, jobs: Optional[int] = None, progress=None) -> AppealOutcome:
     """Re-grade one unit with corrected facts, under the rule set and within the cohort that graded it."""
     now = standing(store, unit_id, year)
     run = next((e for e in reversed(now.history) if e["kind"] == "run"), None)
@@ -291,32 +291,53 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
         raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
     appealed = store.units(facts_from[now.unit_id], now.unit_id)[0]
     corrected_unit = unit_from_row(appealed, plan, merged, cells, shown, index)
+    if corrected_unit.problems:
+        raise UserInputError(corrected_unit.problems)
     in_cohort = _cohort(plan, unit_from_row(appealed, plan), corrected_unit)
-    current_rows = {uid: row for uid, row in _current_rows(store, facts_from) if in_cohort(uid, row)}
-    units = [corrected_unit if uid == now.unit_id else unit_from_row(row, plan) for uid, row in current_rows.items()]
-    facts_from = {uid: facts_from[uid] for uid in current_rows}
-    evaluations = {ev.unit.unit_id: ev for ev in Grader(plan, explain=False).batch(units)}
-    target = evaluations[now.unit_id]
-    if target.unit.problems:
-        raise UserInputError(target.unit.problems)
-    fresh = {uid: stored_unit(plan, ev) for uid, ev in evaluations.items()}
-    effect = []
-    for other, row in current_rows.items():
-        if other == now.unit_id:
-            continue
-        before, after = facets(decision_of(row)), facets(fresh[other].decision)
-        if before != after:
-            effect.append({"unit_id": other, "before": before, "after": after})
-    outcome = AppealOutcome(now.unit_id, facets(decision_of(now.row)), facets(fresh[now.unit_id].decision), corrected, effect)
+    before: dict[str, dict] = {}  # each cohort unit's result as it stands, in the order graded
+    after: dict[str, dict] = {}  # the fresh decisions that differ from it, and the appealed unit's
+
+    def cohort() -> Iterator[tuple]:
+        for uid, row in _current_rows(store, facts_from):
+            if in_cohort(uid, row):
+                before[uid] = facets(decision_of(row))
+                yield (index, None, merged, cells, appealed.history) if uid == now.unit_id else _graded_again(row)
+
+    def compare(graded) -> None:
+        if graded.unit_id == now.unit_id or facets(graded.data["decision"]) != before[graded.unit_id]:
+            after[graded.unit_id] = graded.data["decision"]
+
+    _grade_cohort(plan, cohort(), compare, jobs, progress)
+    effect = [{"unit_id": uid, "before": was, "after": facets(after[uid])} for uid, was in before.items()
+              if uid != now.unit_id and uid in after]
+    outcome = AppealOutcome(now.unit_id, facets(decision_of(now.row)), facets(after[now.unit_id]), corrected, effect)
     if effect and not apply_to_cohort:
         return outcome
-    rows = [fresh[now.unit_id]] + ([fresh[e["unit_id"]] for e in effect] if apply_to_cohort else [])
+    rows = [stored_as(plan, corrected_unit, after[now.unit_id])]
+    if apply_to_cohort:
+        moved = [store.units(facts_from[e["unit_id"]], e["unit_id"])[0] for e in effect]
+        rows += [stored_as(plan, unit_from_row(row, plan), after[row.unit_id]) for row in moved]
     rows = [_numbered(row, n) for n, row in enumerate(rows, start=1)]
+    facts_from = {uid: facts_from[uid] for uid in before}
     detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
               "reason": reason, "facts_source": shown, "facts_sha256": file_sha256(corrected_path),
               "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
     outcome.entry = Entry("appeal", year, by, detail, rows, ruleset_entry(plan))
     return outcome
+
+
+def _graded_again(row: StoredUnit) -> tuple:
+    """A stored unit as a stream of units to grade gives it: where it was read, what it reported."""
+    return row.read_at, None, row.facts, stored_cells(row.data["cells"]), row.history
+
+
+def _grade_cohort(plan: Plan, units: Iterator[tuple], collect: Callable, jobs: Optional[int], progress) -> None:
+    """Grade units the way a run grades them (every core, the quota over them all, memory that does not grow with
+    them); ``collect`` gets each unit's decision in order.  Their problems are their run's, told there."""
+    from engine import run
+
+    stream = Stream("", list(plan.catalogue.facts), False, units)
+    run.grade_stream(plan, stream, jobs=jobs, progress=progress, collect=collect, problems=run.ProblemLog())
 
 
 def _numbered(row: StoredUnit, position: int) -> StoredUnit:
@@ -328,17 +349,25 @@ def _numbered(row: StoredUnit, position: int) -> StoredUnit:
 
 
 def _current_rows(store: Store, facts_from: dict[str, int]) -> Iterator[tuple[str, StoredUnit]]:
-    """Each unit's stored row as it stands, in the order of ``facts_from``: each record holding some is read once,
-    in one pass (one query per unit read every unit of the record each time)."""
+    """Each unit's stored row as it stands, in the order of ``facts_from``: a few units of a record by their index,
+    many in one pass over it (one query per unit of a large run took as long as reading it whole each time)."""
     wanted: dict[int, set[str]] = {}
     for unit_id, seq in facts_from.items():
         wanted.setdefault(seq, set()).add(unit_id)
     found: dict[str, StoredUnit] = {}
     for seq, ids in wanted.items():
-        rows = store.iter_units(seq) if store.entry(seq)["results_layout"] != 1 else iter(store.units(seq))
+        if len(ids) <= _BY_INDEX:
+            rows: Iterable[StoredUnit] = (row for unit_id in sorted(ids) for row in store.units(seq, unit_id)[:1])
+        else:
+            rows = store.iter_units(seq) if store.entry(seq)["results_layout"] != 1 else store.units(seq)
         found.update((row.unit_id, row) for row in rows if row.unit_id in ids and row.unit_id not in found)
-    for unit_id in facts_from:
+    for unit_id, seq in facts_from.items():
+        if unit_id not in found:
+            raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{unit_id}' and does not")])
         yield unit_id, found[unit_id]
+
+
+_BY_INDEX = 1000  # units of one record read one by one; more are read in one pass
 
 
 def _cohort(plan: Plan, before: UnitFacts, after: UnitFacts) -> Callable[[str, StoredUnit], bool]:

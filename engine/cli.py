@@ -684,15 +684,16 @@ def _fail_unverified(broken: list[dict], db: Optional[Path]) -> None:
 @click.option("--by", "by", metavar="NAME", help="Who records the appeal. Default: the operating-system user.")
 @click.option("--apply-to-cohort", is_flag=True, help="Also record the results the appeal changes for other units (the quota).")
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
 def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Optional[str], apply_to_cohort: bool,
-                   db: Optional[Path]) -> None:
+                   db: Optional[Path], jobs: Optional[int]) -> None:
     """Re-grade one unit with corrected facts under the rule set that graded it; the earlier result is kept."""
     if not reason.strip():
         raise click.UsageError("--reason must say why")
     path = _db_path(db)
     with open_store(path, create=False) as store:
         outcome = appeal(store, unit_id, year, corrected, unicodedata.normalize("NFC", reason.strip()), _who(by),
-                         apply_to_cohort)
+                         apply_to_cohort, jobs, run.Progress())
         click.echo(f"{outcome.unit_id} {year}: {_facet_text(outcome.before)} → {_facet_text(outcome.after)}")
         for fact, (old, new) in outcome.corrected.items():
             click.echo(f"  {fact}: {old} → {new}")

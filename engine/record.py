@@ -83,10 +83,15 @@ def unit_data(source: str, raw: dict, cells: Mapping, history: dict, decided: di
 
 def stored_unit(plan: Plan, ev: UnitEvaluation, year: Optional[int] = None) -> StoredUnit:
     """An evaluated unit as an entry stores it."""
-    values = ev.unit.values
+    return stored_as(plan, ev.unit, decision(plan, ev), year)
+
+
+def stored_as(plan: Plan, unit: UnitFacts, decided: dict[str, Any], year: Optional[int] = None) -> StoredUnit:
+    """A unit as an entry stores it, with its decision as data (made in another process, perhaps)."""
+    values = unit.values
     year = year if year is not None else (values.get("year") if isinstance(values.get("year"), int) else plan.ruleset.year)
-    data = unit_data(ev.unit.source, ev.unit.raw, ev.unit.cells, ev.unit.history, decision(plan, ev))
-    return StoredUnit(ev.unit.unit_id, year, ev.unit.record, ev.status, ev.grade, data)
+    data = unit_data(unit.source, unit.raw, unit.cells, unit.history, decided)
+    return StoredUnit(unit.unit_id, year, unit.record, decided["status"], decided.get("grade"), data)
 
 
 def ruleset_entry(plan: Plan) -> dict:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
+from engine import audit, run
 from engine.store import MIGRATIONS, Store, pack_unit, unpack_unit
 
 PROVINCE = "examples/province_2024.csv"
@@ -441,6 +442,40 @@ def test_an_appeal_finds_a_cohort_member_whose_union_was_written_another_way(tmp
     facts = _corrections(tmp_path, "unit_id,members_informed_pct,officers_trained_pct\nHL-BV05,100,100\n")
     run = run_cdcs("appeal", "HL-BV05", "--year", "2024", "--facts", str(facts), "--db", str(db), "--reason", "x")
     assert run.code == 1 and "cohort: HL-TTYT03: excellent (quota: kept) → good (quota: demoted)" in run.stdout, run
+
+
+def test_an_appeal_lands_where_grading_the_corrected_file_does_whatever_the_processes(ledger, tmp_path, monkeypatch):
+    """The cohort is graded again as a run grades (in chunks, on every core, the quota over all of it)."""
+    facts = _corrections(tmp_path, "unit_id,members_informed_pct,officers_trained_pct\nHL-BV05,100,100\n")
+    outcomes = []
+    for jobs, chunk, in_process_up_to in ((1, run.CHUNK, run.IN_PROCESS_UP_TO), (2, 7, 0)):  # then real processes
+        monkeypatch.setattr(run, "CHUNK", chunk)
+        monkeypatch.setattr(run, "IN_PROCESS_UP_TO", in_process_up_to)
+        with Store(ledger) as store:
+            outcomes.append(audit.appeal(store, "HL-BV05", 2024, facts, "records found", "test", True, jobs))
+    one, two = outcomes
+    assert one.cohort_effect and one.cohort_effect == two.cohort_effect and one.after == two.after
+    assert [(u.unit_id, u.record, u.data) for u in one.entry.units] == [(u.unit_id, u.record, u.data) for u in two.entry.units]
+
+    with open(REPO / PROVINCE, encoding="utf-8", newline="") as source:
+        rows = list(csv.reader(source))
+    for row in rows[1:]:
+        if row[0] == "HL-BV05":
+            for fact in ("members_informed_pct", "officers_trained_pct"):
+                row[rows[0].index(fact)] = "100"
+    corrected = tmp_path / "province_corrected.csv"
+    with open(corrected, "w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(rows)
+    graded = run_cdcs("grade", str(corrected), "--format", "json")
+    assert graded.code == 0, graded
+    results = {r["unit_id"]: r for r in json.loads(graded.stdout)["results"]}
+
+    def facets_of(result: dict) -> tuple:
+        return result["grade"], None if result["quota"] is None else result["quota"]["kept"]
+
+    assert facets_of(results["HL-BV05"]) == (one.after["grade"], one.after["quota"] == "kept")
+    for moved in one.cohort_effect:
+        assert facets_of(results[moved["unit_id"]]) == (moved["after"]["grade"], moved["after"]["quota"] == "kept")
 
 
 def test_an_appeal_needs_a_corrected_fact_for_a_recorded_unit(ledger, tmp_path):
