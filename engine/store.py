@@ -603,9 +603,10 @@ class Store:
             raise ValueError("layout-2 record with layout-1 rows")
         units = hashlib.sha256()
         rows = self.db.execute("SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ? ORDER BY record",
-                               (seq,)).fetchall()
-        dictionary = self._dictionary(seq) if rows else b""
+                               (seq,))  # one row at a time: a run of a million units is most of a gigabyte
+        dictionary = b""
         for r in rows:
+            dictionary = dictionary or self._dictionary(seq)
             text = unpack_unit(r[5], dictionary)
             units.update((StoredUnit(r[0], r[1], r[2], r[3], r[4], {}).digest(text) + "\n").encode("utf-8"))
         return content_hash(kind, year, detail, units.hexdigest())
