@@ -140,12 +140,10 @@ class Worker:
         if isinstance(work, TextChunk):
             work = [Row(index, line, values) for index, line, values in
                     parse_chunk(work, self.setup.csv_format, self.columns, self.setup.source)]
-        return Batch.of([self._first(row) for row in work])
+        return Batch.of([self.grade_one(row) for row in work])
 
     def grade_one(self, row: Row) -> Graded:
-        return self._first(row)
-
-    def _first(self, row: Row) -> Graded:
+        """One unit's first pass: decided and written, or, a quota candidate, kept for the ranking."""
         unit = self._read(row)
         if unit.problems:
             return self._finish(unit, None, None, Graded(unit.index, unit.unit_id, "invalid", line=row.line))
