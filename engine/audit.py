@@ -198,11 +198,11 @@ def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], prog
 
 
 def _cohort_of_appeal(store: Store, detail: dict, stored: dict[str, StoredUnit]) -> Iterator[StoredUnit]:
-    """The cohort an appeal was graded in: each unit as it stood then, the appealed unit as corrected."""
+    """The cohort an appeal was graded in: the appealed unit as corrected, each other unit as it stood then."""
     appealed = detail["unit_id"]
-    others = _current_rows(store, {u: seq for u, seq in detail["facts_from"].items() if u != appealed})
-    for unit_id in detail["facts_from"]:
-        yield stored[unit_id] if unit_id == appealed else next(others)[1]
+    yield stored[appealed]
+    for _, row in _current_rows(store, {u: seq for u, seq in detail["facts_from"].items() if u != appealed}):
+        yield row
 
 
 # --- the current result of a unit's year --------------------------------------------------------
@@ -294,7 +294,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     if corrected_unit.problems:
         raise UserInputError(corrected_unit.problems)
     in_cohort = _cohort(plan, unit_from_row(appealed, plan), corrected_unit)
-    before: dict[str, dict] = {}  # each cohort unit's result as it stands, in the order graded
+    before: dict[str, dict] = {}  # each cohort unit's result as it stands
     after: dict[str, dict] = {}  # the fresh decisions that differ from it, and the appealed unit's
 
     def cohort() -> Iterator[tuple]:
@@ -308,7 +308,8 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
             after[graded.unit_id] = graded.data["decision"]
 
     _grade_cohort(plan, cohort(), compare, jobs, progress)
-    effect = [{"unit_id": uid, "before": was, "after": facets(after[uid])} for uid, was in before.items()
+    cohort_ids = [uid for uid in facts_from if uid in before]  # in the order of their ids, as recorded
+    effect = [{"unit_id": uid, "before": before[uid], "after": facets(after[uid])} for uid in cohort_ids
               if uid != now.unit_id and uid in after]
     outcome = AppealOutcome(now.unit_id, facets(decision_of(now.row)), facets(after[now.unit_id]), corrected, effect)
     if effect and not apply_to_cohort:
@@ -318,7 +319,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
         moved = [store.units(facts_from[e["unit_id"]], e["unit_id"])[0] for e in effect]
         rows += [stored_as(plan, unit_from_row(row, plan), after[row.unit_id]) for row in moved]
     rows = [_numbered(row, n) for n, row in enumerate(rows, start=1)]
-    facts_from = {uid: facts_from[uid] for uid in before}
+    facts_from = {uid: facts_from[uid] for uid in cohort_ids}
     detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
               "reason": reason, "facts_source": shown, "facts_sha256": file_sha256(corrected_path),
               "corrected": corrected, "cohort_effect": effect, "facts_from": facts_from}
@@ -349,22 +350,24 @@ def _numbered(row: StoredUnit, position: int) -> StoredUnit:
 
 
 def _current_rows(store: Store, facts_from: dict[str, int]) -> Iterator[tuple[str, StoredUnit]]:
-    """Each unit's stored row as it stands, in the order of ``facts_from``: a few units of a record by their index,
-    many in one pass over it (one query per unit of a large run took as long as reading it whole each time)."""
+    """Each unit's stored row as it stands, one at a time, record by record (the order matters to nobody: the
+    quota breaks its ties by unit id).  A few units of a record are read by their index, many in one pass over it
+    (one query per unit of a large run took as long as reading it whole each time)."""
     wanted: dict[int, set[str]] = {}
     for unit_id, seq in facts_from.items():
         wanted.setdefault(seq, set()).add(unit_id)
-    found: dict[str, StoredUnit] = {}
     for seq, ids in wanted.items():
         if len(ids) <= _BY_INDEX:
             rows: Iterable[StoredUnit] = (row for unit_id in sorted(ids) for row in store.units(seq, unit_id)[:1])
         else:
             rows = store.iter_units(seq) if store.entry(seq)["results_layout"] != 1 else store.units(seq)
-        found.update((row.unit_id, row) for row in rows if row.unit_id in ids and row.unit_id not in found)
-    for unit_id, seq in facts_from.items():
-        if unit_id not in found:
+        seen: set[str] = set()
+        for row in rows:
+            if row.unit_id in ids and row.unit_id not in seen:
+                seen.add(row.unit_id)
+                yield row.unit_id, row
+        for unit_id in sorted(ids - seen):
             raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{unit_id}' and does not")])
-        yield unit_id, found[unit_id]
 
 
 _BY_INDEX = 1000  # units of one record read one by one; more are read in one pass
