@@ -9,6 +9,7 @@ once the whole batch has been ranked: :meth:`Worker.settle` does it then.
 from __future__ import annotations
 
 import gc
+import json
 import pickle
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ from engine.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typis
                           moving_facts, parse_chunk)
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
-from engine.record import decision, unit_data
-from engine.store import StoredUnit, canonical_json, pack_unit, packing
+from engine.record import decision, stored_cells, unit_data
+from engine.store import StoredUnit, canonical_json, pack_unit, packing, unpack_unit
 
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
 
@@ -55,10 +56,11 @@ class Row:
 
     index: int
     line: Optional[int]
-    values: Any  # a list in column order, or a mapping of fact names
+    values: Any  # a list in column order, a mapping of fact names, or a unit as the ledger packs it (bytes)
     where: Optional[dict[str, Cell]] = None  # each value's position, where the format has one
     problems: list[Problem] = field(default_factory=list)  # found by the parent (a unit id given twice)
     history: dict[str, str] = field(default_factory=dict)  # facts the parent filled from the ledger
+    stored: Optional[dict] = None  # a unit read from the ledger: the decision stored for it, once unpacked
 
 
 @dataclass
@@ -146,7 +148,7 @@ class Worker:
         """One unit's first pass: decided and written, or, a quota candidate, kept for the ranking."""
         unit = self._read(row)
         if unit.problems:
-            return self._finish(unit, None, None, Graded(unit.index, unit.unit_id, "invalid", line=row.line))
+            return self._finish(unit, None, None, Graded(unit.index, unit.unit_id, "invalid", line=row.line), row.stored)
         decided = self.grader.decide(unit.engine, None, unit.unit_id)
         choice = decided.choice
         out = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status,
@@ -160,10 +162,14 @@ class Worker:
                 out.candidate = (cohort, quota_candidate(self.plan, unit.unit_id, facts.values, decided).keys)
                 out.row = row
                 return out
-        return self._finish(unit, decided, None, out)
+        return self._finish(unit, decided, None, out, row.stored)
 
     def _read(self, row: Row) -> Reported:
-        if isinstance(row.values, list):
+        if isinstance(row.values, bytes):  # unpacked here, not in the parent: a replay reads a whole run
+            data = json.loads(unpack_unit(row.values, self.packing))
+            row.index, row.history, row.stored = data.get("record", row.index), data.get("history") or {}, data["decision"]
+            record, cells = data["facts"], stored_cells(data["cells"])
+        elif isinstance(row.values, list):
             record = dict(zip(self.columns, row.values))
             cells = GridCells(row.line, self.columns)
         else:
@@ -201,13 +207,14 @@ class Worker:
             decided = self.grader.decide(unit.engine, None if effect.kept else effect.demote_to, unit.unit_id)
             choice = decided.choice
             graded = Graded(unit.index, unit.unit_id, choice.grade if choice.status == "graded" else choice.status)
-            out.append(self._finish(unit, decided, effect, graded))
+            out.append(self._finish(unit, decided, effect, graded, row.stored))
         return out
 
     # --- rendering ---------------------------------------------------------------------------
 
     def _finish(self, unit: Reported, decided: Optional[Decided], effect: Optional[QuotaEffect],
-                out: Optional[Graded] = None) -> Graded:
+                out: Optional[Graded] = None, stored: Optional[dict] = None) -> Graded:
+        """``stored``: the decision the ledger holds for the unit, sent back beside the new one (a replay)."""
         if out is None:
             out = Graded(unit.index, unit.unit_id, "invalid")
         out.problems = list(unit.problems)
@@ -248,6 +255,8 @@ class Worker:
                 out.data = {"decision": decided, "facts": {n: unit.engine.get(n) for n in self.setup.facts}}
                 out.shown = {"name": unit.engine.get("name"), "workplace_type": unit.engine.get("workplace_type"),
                              "missing": missing_facts(self.plan, ev)}  # what a comparison of two gradings shows
+                if stored is not None:
+                    out.data["stored"] = stored
         return out
 
 

@@ -14,7 +14,7 @@ from engine import __version__, aggregate
 from engine.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
-from engine.facts import GridCells, UnitFacts, refuse_unreadable
+from engine.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit
 
@@ -79,6 +79,13 @@ def unit_data(source: str, raw: dict, cells: Mapping, history: dict, decided: di
     if history:
         data["history"] = dict(sorted(history.items()))
     return data
+
+
+def stored_cells(where: dict) -> Any:
+    """Where each value of a stored unit was read (what :func:`unit_data` keeps of it)."""
+    if "columns" in where:
+        return GridCells(where["line"], where["columns"])
+    return {k: Cell(*v) for k, v in where["at"].items()}
 
 
 def stored_unit(plan: Plan, ev: UnitEvaluation, year: Optional[int] = None) -> StoredUnit:

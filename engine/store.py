@@ -504,6 +504,11 @@ class Store:
                 dictionary = self._dictionary(seq)
             yield StoredUnit(r[0], r[1], r[2], r[3], r[4], json.loads(unpack_unit(r[5], dictionary)))
 
+    def iter_packed(self, seq: int) -> Iterator[tuple[int, bytes]]:
+        """An entry's units stored as data (layout 2), as stored: each one's number and packed data, in record order;
+        unpacked with the rule set's dictionary (:func:`packing`) wherever they are read."""
+        yield from self.db.execute("SELECT record, data FROM units WHERE seq = ? ORDER BY record", (seq,))
+
     def legacy_units(self, seq: int, unit_id: Optional[str] = None) -> list[UnitRow]:
         sql = "SELECT unit_id, year, record, source, status, grade, raw, result_vi, result_en FROM results WHERE seq = ?"
         args: tuple = (seq,)

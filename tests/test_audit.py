@@ -161,6 +161,25 @@ def test_an_edited_row_is_found(ledger, edit, words):
     assert_no_traceback(run)
 
 
+def test_a_replay_in_processes_finds_what_one_process_finds(ledger, monkeypatch):
+    """The workers unpack the stored units and send each stored decision back beside the new one."""
+    with Store(ledger) as store:
+        dictionary = store._dictionary(1)
+    for unit_id, before, after in (("HL-BV06", '"score":8950', '"score":9000'), ("HL-TTYT03", '"grade":"excellent"', '"grade":"good"')):
+        (blob,) = sql(ledger, "SELECT data FROM units WHERE unit_id = ?", unit_id)[0]
+        text = unpack_unit(blob, dictionary)
+        assert before in text
+        sql(ledger, "UPDATE units SET data = ? WHERE unit_id = ?", pack_unit(text.replace(before, after), dictionary), unit_id)
+    found = []
+    for jobs, chunk, in_process_up_to in ((1, run.CHUNK, run.IN_PROCESS_UP_TO), (2, 7, 0)):  # then real processes
+        monkeypatch.setattr(run, "CHUNK", chunk)
+        monkeypatch.setattr(run, "IN_PROCESS_UP_TO", in_process_up_to)
+        with Store(ledger) as store:
+            found.append(audit.replay(store, 1, jobs).differences)
+    assert found[0] == found[1] == [{"unit_id": "HL-BV06", "fields": ["score"]},
+                                    {"unit_id": "HL-TTYT03", "fields": ["grade"]}]
+
+
 def test_an_edited_decision_is_found_and_replay_shows_it(ledger):
     with Store(ledger) as store:
         dictionary = store._dictionary(1)
