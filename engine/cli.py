@@ -42,7 +42,7 @@ from engine.render_report_html import report_html
 from engine.report import ReportBuilder
 from engine.render_report_xlsx import write_report_workbook
 from engine.report_ledger import year_report
-from engine.store import open_store
+from engine.store import Store, open_store
 from engine.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
 LANGS = click.Choice(["vi", "en"])
@@ -658,12 +658,22 @@ def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> Non
     with open_store(_db_path(db), create=False) as store:
         now = standing(store, unit_id, year)
         doc = why_document(store, now, lang)
-        broken = list(store.verify(only={h["seq"] for h in doc["history"]} | {doc["decided_by"]["seq"]}))
+        broken = _verified(store, only={h["seq"] for h in doc["history"]} | {doc["decided_by"]["seq"]})
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         click.echo(render.why_text(doc, lang, _type_labels(now.plan)), nl=False)
     _fail_unverified(broken, db)
+
+
+def _verified(store: Store, only: Optional[set[int]] = None) -> list[dict]:
+    """The ledger's chain checked (the content of the records ``only`` names, or all), the units hashed again
+    counted on a terminal."""
+    progress = run.Progress()
+    try:
+        return list(store.verify(only, lambda units: progress.update("checking the ledger", units)))
+    finally:
+        progress.done()
 
 
 def _fail_unverified(broken: list[dict], db: Optional[Path]) -> None:
@@ -758,7 +768,7 @@ def audit_verify(db: Optional[Path]) -> None:
     """Walk the hash chain; report the first record that was altered or removed."""
     path = _db_path(db)
     with open_store(path, create=False) as store:
-        findings = list(store.verify())
+        findings = _verified(store)
         count, head = store.head()
     if findings:
         click.echo(f"{display_path(path)}: {findings[0]['problem']}", err=True)
@@ -797,7 +807,7 @@ def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int]
     with open_store(_db_path(db), create=False) as store:
         doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)
         shown = {seq} if seq is not None else _seqs_in(doc)
-        broken = list(store.verify(only=shown))
+        broken = _verified(store, only=shown)
     _emit(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n", out)
     _fail_unverified(broken, db)
 

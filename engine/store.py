@@ -36,7 +36,7 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from engine.errors import Problem, UserInputError
 from engine.loading import display_path, loaded_from_canonical
@@ -125,6 +125,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 LAYOUT = 2  # how this version writes results
+COUNTED_EVERY = 1000  # units hashed again between two reports of a check's progress
 
 
 class StoreError(UserInputError):
@@ -564,11 +565,21 @@ class Store:
 
     # --- checking ----------------------------------------------------------------------
 
-    def verify(self, only: Optional[set[int]] = None) -> Iterator[dict[str, Any]]:
+    def verify(self, only: Optional[set[int]] = None,
+               progress: Optional[Callable[[int], None]] = None) -> Iterator[dict[str, Any]]:
         """Walk the chain; yields one finding per broken link (the first one is what matters).
 
-        ``only``: the records whose content is checked (every header and link is); what a question shows."""
+        ``only``: the records whose content is checked (every header and link is); what a question shows.
+        ``progress``: told how many units have been hashed again so far (years of national runs take minutes)."""
         expected_seq, prev = 1, GENESIS
+        hashed = 0
+
+        def counted(units: int) -> None:
+            nonlocal hashed
+            hashed += units
+            if progress is not None:
+                progress(hashed)
+
         checked: dict[str, Optional[str]] = {}  # a rule set shared by many records is checked once
         for seq, kind, year, at, by, content_sha, prev_sha, entry_sha, layout in self.db.execute(
                 "SELECT seq, kind, year, recorded_at, recorded_by, content_sha256, prev_sha256, entry_sha256, "
@@ -584,7 +595,7 @@ class Store:
                 expected_seq, prev = seq + 1, entry_sha
                 continue
             try:
-                actual = self.content_sha(seq, kind, year, layout)
+                actual = self.content_sha(seq, kind, year, layout, counted)
             except (zlib.error, UnicodeDecodeError, ValueError, StoreError) as exc:
                 yield {"seq": seq, "problem": f"record {seq}'s content cannot be read back: {exc}"}
             else:
@@ -598,8 +609,10 @@ class Store:
                     yield {"seq": seq, "problem": f"record {seq}'s {checked[sha]}"}
             expected_seq, prev = seq + 1, entry_sha
 
-    def content_sha(self, seq: int, kind: str, year: int, layout: int) -> str:
-        """The content hash of an entry, worked out again from its rows as they are now."""
+    def content_sha(self, seq: int, kind: str, year: int, layout: int,
+                    counted: Optional[Callable[[int], None]] = None) -> str:
+        """The content hash of an entry, worked out again from its rows as they are now; ``counted`` is told of
+        every ``COUNTED_EVERY`` units."""
         detail = self.detail(kind, seq)
         legacy = self.legacy_units(seq)
         if layout == 1:
@@ -610,10 +623,12 @@ class Store:
         rows = self.db.execute("SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ? ORDER BY record",
                                (seq,))  # one row at a time: a run of a million units is most of a gigabyte
         dictionary = b""
-        for r in rows:
+        for n, r in enumerate(rows, start=1):
             dictionary = dictionary or self._dictionary(seq)
             text = unpack_unit(r[5], dictionary)
             units.update((StoredUnit(r[0], r[1], r[2], r[3], r[4], {}).digest(text) + "\n").encode("utf-8"))
+            if counted is not None and n % COUNTED_EVERY == 0:
+                counted(COUNTED_EVERY)
         return content_hash(kind, year, detail, units.hexdigest())
 
     def _ruleset_problem(self, sha: str) -> Optional[str]:

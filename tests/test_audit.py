@@ -20,6 +20,7 @@ import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
 from engine import audit, run
+from engine import store as store_module
 from engine.store import MIGRATIONS, Store, pack_unit, unpack_unit
 
 PROVINCE = "examples/province_2024.csv"
@@ -178,6 +179,15 @@ def test_a_replay_in_processes_finds_what_one_process_finds(ledger, monkeypatch)
             found.append(audit.replay(store, 1, jobs).differences)
     assert found[0] == found[1] == [{"unit_id": "HL-BV06", "fields": ["score"]},
                                     {"unit_id": "HL-TTYT03", "fields": ["grade"]}]
+
+
+def test_a_check_of_the_ledger_counts_the_units_it_hashes_again(ledger, monkeypatch):
+    """What a terminal is shown while years of national runs are checked (every 1,000 units; here every 7)."""
+    monkeypatch.setattr(store_module, "COUNTED_EVERY", 7)
+    told: list[int] = []
+    with Store(ledger) as store:
+        assert list(store.verify(progress=told.append)) == []
+    assert told == list(range(7, 61, 7))  # the 60 units of the example's run
 
 
 def test_an_edited_decision_is_found_and_replay_shows_it(ledger):
