@@ -140,7 +140,7 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
         return _replay_run(store, entry, plan, jobs, progress)
     stored = {row.unit_id: row for row in store.units(seq)}
     prose = any(row.results is not None for row in stored.values())  # layout 1: compared through its explanation
-    again: dict[str, Any] = {}
+    again: dict[str, dict] = {}  # each stored unit's decision made again
     if entry["kind"] == "appeal" and not prose:  # its cohort may be a run's thousands of units: graded as a run is
         def keep(graded) -> None:
             if graded.unit_id in stored:
@@ -149,17 +149,18 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
                       progress)
     else:
         rows = stored.values() if entry["kind"] == "run" else _cohort_of_appeal(store, detail, stored)
-        units = [unit_from_row(row, plan) for row in rows]
-        again = {ev.unit.unit_id: ev for ev in Grader(plan, explain=prose).batch(units)}
+        for ev in Grader(plan, explain=prose).batch([unit_from_row(row, plan) for row in rows]):
+            row = stored.get(ev.unit.unit_id)
+            if row is not None:
+                again[row.unit_id] = decision(plan, ev) if row.decision is not None else \
+                    decision_of(_as_layout1(plan, row, ev))
     out = Replay(seq, entry["kind"], store.ruleset(detail["ruleset_sha256"]), len(stored))
     for unit_id, row in stored.items():
-        ev = again.get(unit_id)
-        if ev is None:
+        after = again.get(unit_id)
+        if after is None:
             out.differences.append({"unit_id": unit_id, "fields": ["the unit is not graded again"]})
             continue
         before = decision_of(row)
-        after = ev if isinstance(ev, dict) else \
-            decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
         fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
         if fields:
             out.differences.append({"unit_id": unit_id, "fields": fields})
@@ -178,13 +179,20 @@ def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], prog
     # back beside the new one
     stream = Stream(detail["facts_source"], columns, False, ((n, None, packed, None) for n, packed in store.iter_packed(seq)))
 
+    graded_again = 0
+
     def check(graded) -> None:
+        nonlocal graded_again
+        graded_again += 1
         before, after = graded.data["stored"], graded.data["decision"]
         fields = sorted(k for k in set(before) | set(after) if k != "defaulted" and before.get(k) != after.get(k))
         if fields:
             out.differences.append({"unit_id": graded.unit_id, "fields": fields})
 
     run.grade_stream(plan, stream, jobs=jobs, progress=progress, collect=check)
+    if graded_again != detail["units"]:  # rows removed: verify says so too
+        out.differences.append({"unit_id": "—", "fields": [f"{graded_again:,} units graded again of the "
+                                                            f"{detail['units']:,} recorded"]})
     return out
 
 

@@ -181,6 +181,12 @@ def test_a_replay_in_processes_finds_what_one_process_finds(ledger, monkeypatch)
                                     {"unit_id": "HL-TTYT03", "fields": ["grade"]}]
 
 
+def test_a_replay_of_a_run_missing_a_unit_says_so(ledger):
+    sql(ledger, "DELETE FROM units WHERE seq = 1 AND unit_id = 'HL-BV06'")
+    replayed = run_cdcs("audit", "replay", "1", "--db", str(ledger))
+    assert replayed.code == 1 and "59 units graded again of the 60 recorded" in replayed.stdout, replayed
+
+
 def test_a_check_of_the_ledger_counts_the_units_it_hashes_again(ledger, monkeypatch):
     """What a terminal is shown while years of national runs are checked (every 1,000 units; here every 7)."""
     monkeypatch.setattr(store_module, "COUNTED_EVERY", 7)
