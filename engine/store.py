@@ -623,12 +623,15 @@ class Store:
         rows = self.db.execute("SELECT unit_id, year, record, status, grade, data FROM units WHERE seq = ? ORDER BY record",
                                (seq,))  # one row at a time: a run of a million units is most of a gigabyte
         dictionary = b""
+        n = 0
         for n, r in enumerate(rows, start=1):
             dictionary = dictionary or self._dictionary(seq)
             text = unpack_unit(r[5], dictionary)
             units.update((StoredUnit(r[0], r[1], r[2], r[3], r[4], {}).digest(text) + "\n").encode("utf-8"))
             if counted is not None and n % COUNTED_EVERY == 0:
                 counted(COUNTED_EVERY)
+        if counted is not None and n % COUNTED_EVERY:  # the rest: the count ends on the record's number of units
+            counted(n % COUNTED_EVERY)
         return content_hash(kind, year, detail, units.hexdigest())
 
     def _ruleset_problem(self, sha: str) -> Optional[str]:
