@@ -434,12 +434,22 @@ def why_document(store: Store, now: Standing, lang: str) -> dict:
                        "recorded_by": graded["recorded_by"], "run": run["seq"],
                        "engine_version": run["detail"]["engine_version"],
                        "facts_source": now.row.source, "record": now.row.read_at,
-                       "facts_sha256": detail["facts_sha256"]},
+                       "facts_sha256": _facts_file_hash(store, graded, now.unit_id)},
         "ruleset": ruleset_record(now.plan),
         "history": history,
         "result_from": "stored" if now.row.results is not None else "decision",  # prose kept (schema 1), or made again
         "result": now.result(lang),
     }
+
+
+def _facts_file_hash(store: Store, entry: dict, unit_id: str) -> str:
+    """The hash of the file a unit's facts were read from: an appeal's own file for the unit appealed, and for a
+    unit of its cohort, that of the record whose facts it stood with (followed back to a run or an appeal of it)."""
+    detail = entry["detail"]
+    while entry["kind"] == "appeal" and detail["unit_id"] != unit_id and unit_id in detail.get("facts_from", {}):
+        entry = store.entry(detail["facts_from"][unit_id])
+        detail = entry["detail"]
+    return detail["facts_sha256"]
 
 
 def export_record(store: Store, seq: int) -> dict:

@@ -5,6 +5,7 @@ Tampering is done the way an insider would: by editing the database file with sq
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -433,8 +434,12 @@ def test_an_appeal_can_move_a_unit_an_earlier_appeal_decided(ledger, tmp_path):
     moved = why(ledger, "HL-TTYT03")
     assert moved["grade"] == "good" and [h["seq"] for h in moved["history"]] == [1, 2, 3]
     assert moved["decided_by"]["facts_source"] == str(renamed) and moved["decided_by"]["record"] == 1
+    assert moved["decided_by"]["facts_sha256"] == hashlib.sha256(renamed.read_bytes()).hexdigest()
     appealed = why(ledger, "HL-BV05")
     assert appealed["grade"] == "excellent" and appealed["decided_by"]["record"] == 1
+    assert appealed["decided_by"]["facts_sha256"] == hashlib.sha256(facts.read_bytes()).hexdigest()
+    untouched = why(ledger, "HL-BV06")  # graded by the run alone
+    assert untouched["decided_by"]["facts_sha256"] == hashlib.sha256((REPO / PROVINCE).read_bytes()).hexdigest()
     exported = run_cdcs("audit", "export", "--record", "3", "--db", str(ledger))
     assert exported.code == 0, exported
     units = json.loads(exported.stdout)["units"]
