@@ -288,7 +288,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
                               for k in unknown])
     if now.unit_id not in facts_from:
         raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
-    appealed = store.units(facts_from[now.unit_id], now.unit_id)[0]
+    appealed = now.row  # the row its result stands in: the one facts_from names for it
     corrected_unit = unit_from_row(appealed, plan, merged, cells, shown, index)
     if corrected_unit.problems:
         raise UserInputError(corrected_unit.problems)
@@ -365,8 +365,9 @@ def _current_rows(store: Store, facts_from: dict[str, int]) -> Iterator[tuple[st
             if row.unit_id in ids and row.unit_id not in seen:
                 seen.add(row.unit_id)
                 yield row.unit_id, row
-        for unit_id in sorted(ids - seen):
-            raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{unit_id}' and does not")])
+        missing = sorted(ids - seen)
+        if missing:
+            raise StoreError([Problem(store.shown, f"record {seq} should hold unit '{missing[0]}' and does not")])
 
 
 _BY_INDEX = 1000  # units of one record read one by one; more are read in one pass
