@@ -24,8 +24,8 @@ from engine.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typis
                           moving_facts, parse_chunk)
 from engine.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
-from engine.record import decision, stored_cells, unit_data
-from engine.store import StoredUnit, canonical_json, pack_unit, packing, unpack_unit
+from engine.record import decision, stored_cells, unit_text
+from engine.store import StoredUnit, pack_unit, packing, unpack_unit
 
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
 
@@ -247,7 +247,7 @@ class Worker:
             year = unit.engine.get("year")
             out.year = year if isinstance(year, int) else None
             if self.setup.record:  # packed and hashed here, in parallel: the ledger only writes it
-                text = canonical_json(unit_data(unit.source, unit.raw, unit.cells, unit.history, decided))
+                text = unit_text(unit.source, unit.raw, unit.cells, unit.history, decided)
                 stored = StoredUnit(unit.unit_id, out.year or self.plan.ruleset.year, unit.index, decided["status"],
                                     decided.get("grade"), {})
                 out.stored = (pack_unit(text, self.packing), stored.digest(text))

@@ -6,6 +6,7 @@ never as sentences: those are made again, in either language, when the record is
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -16,7 +17,7 @@ from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
 from engine.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.quota import QuotaEffect
-from engine.store import Entry, Store, StoredUnit
+from engine.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
 
 OUTCOME_CODES = {True: "T", False: "F", None: "?"}
 CODE_OUTCOMES = {code: outcome for outcome, code in OUTCOME_CODES.items()}
@@ -34,11 +35,16 @@ def decision(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
         "score": d.one.score_hundredths,
         "titles": dict(d.titles),
         "verdict": verdict(d.one.finance_passed),
-        "outcomes": "".join(OUTCOME_CODES[d.outcomes[k.key]] for k in plan.decisions),
+        "outcomes": "".join(map(OUTCOME_CODES.__getitem__, map(d.outcomes.__getitem__, decision_keys(plan)))),
         "quota": quota_record(ev),
         "defaulted": sorted(ev.unit.defaulted),
     })
     return out
+
+
+def decision_keys(plan: Plan) -> tuple[str, ...]:
+    """Every decision's key in the rule set's order: the order of a stored decision's outcome codes."""
+    return plan.remembered("decision keys", lambda: tuple(k.key for k in plan.decisions))
 
 
 def outcomes_of(plan: Plan, stored: Mapping[str, Any]) -> dict[str, Optional[bool]]:
@@ -79,6 +85,21 @@ def unit_data(source: str, raw: dict, cells: Mapping, history: dict, decided: di
     if history:
         data["history"] = dict(sorted(history.items()))
     return data
+
+
+def unit_text(source: str, raw: dict, cells: Mapping, history: dict, decided: dict) -> str:
+    """``canonical_json(unit_data(…))``, what a recorded unit's hash is of, spelled member by member in canonical
+    order: the facts by :func:`canonical_texts`, a grid's columns once for all its rows."""
+    if isinstance(cells, GridCells):
+        where = f'{{"columns":{_spelled(tuple(cells.columns))},"line":{canonical_json(cells.line)}}}'
+    else:
+        where = canonical_json(unit_data(source, raw, cells, {}, {})["cells"])
+    history_member = f',"history":{canonical_json(history)}' if history else ""
+    return (f'{{"cells":{where},"decision":{canonical_json(decided)},"facts":{canonical_texts(raw)}'
+            f'{history_member},"source":{canonical_json(source)}}}')
+
+
+_spelled = functools.lru_cache(maxsize=16)(canonical_json)  # a tuple is spelled as the list it was
 
 
 def stored_cells(where: dict) -> Any:
