@@ -13,9 +13,10 @@ import functools
 from fractions import Fraction
 from typing import Any, Optional
 
+from engine.aggregate import points
 from engine.backend_trace import UNKNOWN, Trace
 from engine.compile import Plan
-from engine.evaluate import UnitEvaluation
+from engine.evaluate import Decided, UnitEvaluation
 from engine.model import GRADE_LABELS, GRADES
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
@@ -32,6 +33,12 @@ def number(value: Any) -> Any:
                 return round(value.numerator / d, places)
         return f"{value.numerator}/{d}"
     return value
+
+
+@functools.lru_cache(maxsize=16384)
+def points_number(hundredths: int) -> Any:
+    """``number(points(hundredths))``, kept: a batch's scores are a few thousand values, each met many times."""
+    return number(points(hundredths))
 
 
 def plain(value: Any) -> Any:
@@ -203,10 +210,8 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     above = GRADES[GRADES.index(d.choice.grade) - 1]
     min_score, keys = plan.remembered(("level above", above, lang), lambda: _level_tests(plan, above, lang))
     record: dict = {"level": above, "label": GRADE_LABELS[above][lang]}
-    score = d.one.score
-    if min_score is not None and score is not None:
-        short = min_score - score
-        record["points_short"] = number(short) if short > 0 else 0
+    if min_score is not None and d.one.score_hundredths is not None:
+        record["points_short"] = _points_short(min_score, d.one.score_hundredths)
     unmet = []
     for ident, key, label, require in keys:
         if d.outcomes[key] is not True:
@@ -222,6 +227,25 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
         blocked.append({"by": "quota", "cap": d.choice.quota_cap})
     record["blocked_by"] = blocked
     return record
+
+
+def _points_short(min_score: Fraction, hundredths: int) -> Any:
+    """How many points a score falls short of a level's minimum (0 when it does not), as :func:`number` writes it:
+    counted in hundredths where the minimum is a whole number of them (what a rule set writes), with no fraction
+    made."""
+    minimum = min_score.numerator * 100
+    if minimum % min_score.denominator == 0:
+        short = minimum // min_score.denominator - hundredths
+        return points_number(short) if short > 0 else 0
+    short = min_score - points(hundredths)
+    return number(short) if short > 0 else 0
+
+
+def score_number(decided: Optional[Decided]) -> Any:
+    """A decision's score as :func:`number` writes it; None when not decided."""
+    if decided is None or decided.one.score_hundredths is None:
+        return None
+    return points_number(decided.one.score_hundredths)
 
 
 def _level_tests(plan: Plan, level_id: str, lang: str) -> tuple[Optional[Fraction], list[tuple[str, str, str, str]]]:
@@ -254,7 +278,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
         missing = missing_facts(plan, ev)
         out.append({"code": "insufficient_data", "rule": ", ".join(d.choice.undecided) or None,
                     "message": ("Thiếu dữ liệu: " if vi else "Insufficient data: ") + ", ".join(missing or d.choice.undecided)})
-    for v in rs.vetoes:
+    for v in rs.vetoes if d.one.vetoes_held else ():
         if v.id in d.one.vetoes_held:
             out.append({"code": "veto", "rule": f"veto.{v.id}",
                         "message": ("Vi phạm: " if vi else "Veto: ") + getattr(v.label, lang) +
@@ -267,7 +291,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
     if first and out:
         return out[:1]
     if d.choice.status == "graded" and not out:
-        score = _fmt_score(d.one.score, lang)
+        score = _fmt_score(score_number(d), lang)
         grade_label = GRADE_LABELS[d.choice.grade][lang]
         nxt = next_grade(plan, ev, lang)
         if nxt is not None:
@@ -285,9 +309,9 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
                         "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})
     if first and out:
         return out[:1]
-    for c in rs.finance.checks:
-        if d.one.checks[c.id] is False:
-            out.append({"code": "finance_finding", "rule": f"check.{c.id}", "message": getattr(c.finding, lang)})
+    for check, _, finding, _ in _finance_words(plan, lang):
+        if d.one.checks[check] is False:
+            out.append({"code": "finance_finding", "rule": f"check.{check}", "message": finding})
     return out[:1] if first else out
 
 
@@ -315,18 +339,28 @@ def result(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     return out
 
 
+def _finance_words(plan: Plan, lang: str) -> tuple[tuple[str, str, str, str], ...]:
+    """Each finance check's id, severity, finding, and what a check that could not be decided says; made once."""
+    def make() -> tuple[tuple[str, str, str, str], ...]:
+        undecided = "Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: "
+        return tuple((c.id, c.severity, getattr(c.finding, lang), undecided + getattr(c.label, lang))
+                     for c in plan.ruleset.finance.checks)
+    return plan.remembered(("finance words", lang), make)
+
+
 def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi", brief: bool = False) -> dict:
     """One unit's result without its facts and explanation; ``brief``: only its main reason (a table, a CSV row)."""
     values = ev.unit.values
     d = ev.decided
     findings = []
     if d is not None:
-        for c in plan.ruleset.finance.checks:
-            outcome = d.one.checks[c.id]
+        checks = d.one.checks
+        for check, severity, finding, undecided in _finance_words(plan, lang):
+            outcome = checks[check]
             if outcome is not True:
-                findings.append({"check": c.id, "severity": c.severity, "outcome": OUTCOME_WORDS[outcome],
-                                 "message": getattr(c.finding, lang) if outcome is False
-                                 else ("Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: ") + getattr(c.label, lang)})
+                findings.append({"check": check, "severity": severity, "outcome": OUTCOME_WORDS[outcome],
+                                 "message": finding if outcome is False else undecided})
+    titles = plan.remembered("title ids", lambda: tuple(t.id for t in plan.ruleset.titles))
     return {
         "unit_id": ev.unit.unit_id,
         "name": values.get("name"),
@@ -335,8 +369,8 @@ def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi", brief: bool = Fals
         "ruleset_version": plan.ruleset.version,  # every result names the version that decided it, even alone
         "status": ev.status,
         "grade": d.choice.grade if d else None,
-        "score": number(d.one.score) if d and d.one.score is not None else None,
-        "titles": {t.id: (d.titles[t.id] if d else None) for t in plan.ruleset.titles},
+        "score": score_number(d),
+        "titles": {t: d.titles[t] for t in titles} if d else dict.fromkeys(titles),
         "financial_audit": {"verdict": verdict(d.one.finance_passed) if d else None, "findings": findings},
         "quota": quota_record(ev),
         "reasons": reasons(plan, ev, lang, first=brief),
