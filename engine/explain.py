@@ -205,20 +205,19 @@ def missing_facts(plan: Plan, ev: UnitEvaluation) -> list[str]:
 def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     """What keeps a graded unit from the grade above its own."""
     d = ev.decided
-    if d is None or d.choice.grade is None or d.choice.grade == GRADES[0]:
+    found = _shortfall(plan, d, lang)
+    if found is None:
         return None
-    above = GRADES[GRADES.index(d.choice.grade) - 1]
-    min_score, keys = plan.remembered(("level above", above, lang), lambda: _level_tests(plan, above, lang))
+    above, short, tests = found
     record: dict = {"level": above, "label": GRADE_LABELS[above][lang]}
-    if min_score is not None and d.one.score_hundredths is not None:
-        record["points_short"] = _points_short(min_score, d.one.score_hundredths)
+    if short is not None:
+        record["points_short"] = short
     unmet = []
-    for ident, key, label, require in keys:
-        if d.outcomes[key] is not True:
-            record_ = {"id": ident, "label": label, "require": require, "outcome": OUTCOME_WORDS[d.outcomes[key]]}
-            if key in ev.traces:  # an explanation shows how it failed; a one-line reason needs only its label
-                record_["trace"] = trace_record(ev.traces[key])
-            unmet.append(record_)
+    for ident, key, label, require in tests:
+        record_ = {"id": ident, "label": label, "require": require, "outcome": OUTCOME_WORDS[d.outcomes[key]]}
+        if key in ev.traces:  # an explanation shows how it failed; a one-line reason needs only its label
+            record_["trace"] = trace_record(ev.traces[key])
+        unmet.append(record_)
     record["unmet"] = unmet
     blocked = []
     if d.choice.veto_cap is not None and GRADES.index(d.choice.veto_cap) > GRADES.index(above):
@@ -227,6 +226,21 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
         blocked.append({"by": "quota", "cap": d.choice.quota_cap})
     record["blocked_by"] = blocked
     return record
+
+
+def _shortfall(plan: Plan, d: Optional[Decided], lang: str) -> Optional[tuple[str, Any, list[tuple[str, str, str, str]]]]:
+    """What keeps a graded unit from the level above its own: (that level, the points its score lacks of the
+    level's minimum or None without one, its tests not passed as :func:`_level_tests` gives them); None at the
+    top or not graded.  What :func:`next_grade` records, and a one-line reason says."""
+    if d is None or d.choice.grade is None or d.choice.grade == GRADES[0]:
+        return None
+    above = GRADES[GRADES.index(d.choice.grade) - 1]
+    min_score, tests = plan.remembered(("level above", above, lang), lambda: _level_tests(plan, above, lang))
+    short = None
+    if min_score is not None and d.one.score_hundredths is not None:
+        short = _points_short(min_score, d.one.score_hundredths)
+    outcomes = d.outcomes
+    return above, short, [test for test in tests if outcomes[test[1]] is not True]
 
 
 def _points_short(min_score: Fraction, hundredths: int) -> Any:
@@ -293,17 +307,19 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
     if d.choice.status == "graded" and not out:
         score = _fmt_score(score_number(d), lang)
         grade_label = GRADE_LABELS[d.choice.grade][lang]
-        nxt = next_grade(plan, ev, lang)
-        if nxt is not None:
+        found = _shortfall(plan, d, lang)
+        if found is not None:
+            above, short, tests = found
             misses = []
-            if nxt.get("points_short"):
-                short = _fmt_score(nxt["points_short"], lang)
+            if short:
+                short = _fmt_score(short, lang)
                 misses.append(f"thiếu {short} điểm" if vi else f"{short} points short")
-            unmet = [u["label"] for u in nxt["unmet"] if u["id"] != "band"]
+            unmet = [label for ident, _, label, _ in tests if ident != "band"]
             if unmet:
                 misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))
-            head = f"{score} điểm; chưa đạt {nxt['label']}: " if vi else f"{score} points; not {nxt['label']}: "
-            out.append({"code": "next_grade_missed", "rule": f"level.{nxt['level']}", "message": head + "; ".join(misses)})
+            label = GRADE_LABELS[above][lang]
+            head = f"{score} điểm; chưa đạt {label}: " if vi else f"{score} points; not {label}: "
+            out.append({"code": "next_grade_missed", "rule": f"level.{above}", "message": head + "; ".join(misses)})
         else:
             out.append({"code": "grade_reached", "rule": f"level.{d.choice.grade}",
                         "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})

@@ -133,10 +133,6 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False (#2 on the line)"): _SLOTS,
     ("engine/aggregate.py", "StageOne", '@dataclass(slots=True)', "True → False"): _SLOTS,
     ("engine/aggregate.py", "GradeChoice", '@dataclass(slots=True)', "True → False"): _SLOTS,
-    ("engine/store.py", "pack_unit", 'packer = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, dictionary)', "8 → 9"): "the memory level may change a unit's packed bytes (rarely), "
-                                        "never the text unpacked; the hashes are of the text",
-    ("engine/store.py", "pack_unit", 'packer = zlib.compressobj(6, zlib.DEFLATED, 15, 8, zlib.Z_DEFAULT_STRATEGY, dictionary)', "6 → 7"): "the compression level changes the packed bytes, never the text unpacked, "
-                                        "and the hashes are of the text",
     ("engine/store.py", "EntryWriter.add_packed", 'if self.count == 1:', "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
                                         "the second unit is as much midway as the first",
     ("engine/store.py", "Store._ruleset_problem", 'return f"rule set sha256:{sha[:12]} is missing"', "12 → 13"): _MESSAGE_HASH,
