@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
+from engine import aggregate
+from engine.aggregate import Decided
 from engine.compile import Plan
 from engine.expr import ast
 from engine.integers import difference, in_integers, is_condition, is_symbolic, to_engine
@@ -33,10 +35,20 @@ class CompiledBackend:
         self.plan = plan
         self.keys = {stage: tuple(d.key for d in plan.stage(stage)) for stage in (1, 2, 3)}
         self.stages = {stage: compile_stage(plan, [d.expr for d in plan.stage(stage)]) for stage in (1, 2, 3)}
+        self.units: dict[str, Callable[[Mapping[str, Any], Optional[str]], Decided]] = {}  # by workplace type
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:
         """Outcome of every decision of the stage, from engine values (see :mod:`engine.integers`)."""
         return dict(zip(self.keys[stage], self.stages[stage](env)))
+
+    def unit(self, values: Mapping[str, Any], quota_cap: Optional[str] = None) -> Decided:
+        """A unit's whole decision from its engine values: what ``decide_unit`` reaches with this back end, at once."""
+        workplace_type = values["workplace_type"]
+        whole = self.units.get(workplace_type)
+        if whole is None:
+            whole = self.units[workplace_type] = self.plan.remembered(
+                ("unit", workplace_type), lambda: compile_unit(self.plan, workplace_type))
+        return whole(values, quota_cap)
 
     def decide_native(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:
         """The same from native values (exact numbers, dates), for callers that hold those."""
@@ -60,6 +72,36 @@ def compile_stage(plan: Plan, conditions: list[ast.Node]) -> Callable[[Mapping[s
     namespace: dict[str, Any] = {"__builtins__": {}, **writer.constants}
     exec(compile("\n".join(lines), f"<compiled {plan.ruleset.id} {plan.ruleset.version}>", "exec"), namespace)  # noqa: S102
     return namespace["stage"]
+
+
+def compile_unit(plan: Plan, workplace_type: str) -> Callable[[Mapping[str, Any], Optional[str]], Decided]:
+    """A whole unit of one workplace type as one function of its engine values and quota cap.
+
+    Each stage's conditions as :func:`compile_stage` writes them, and after each the arithmetic of
+    :mod:`engine.aggregate` written out (:func:`engine.aggregate.unit_code`): no call, dict or dataclass per
+    stage, only the ``Decided`` that ``decide_unit`` builds step by step with this back end (the dataclasses
+    the explanations, the quota and the ledger read, the dicts in the same order).  A value is read once,
+    after the stage before it set what it may read (the type checker refuses a later stage's names earlier).
+    """
+    writer = _Writer(plan)
+    body = ["env = dict(values)", "get = env.get"]
+    read: dict[str, str] = {}
+    for stage in (1, 2, 3):
+        names, lines = len(writer.names), len(writer.lines)
+        read.update((d.key, writer.condition(d.expr)) for d in plan.stage(stage))
+        body += [f"{variable} = get({name!r})" for name, variable in list(writer.names.items())[names:]]
+        body += writer.lines[lines:]
+        body += aggregate.unit_code(plan, workplace_type, stage, read.__getitem__)
+    keys = [d.key for stage in (1, 2, 3) for d in plan.stage(stage)]
+    body.append("outcomes = KEYS.copy()")  # every key in its place, in stage order: a dict that never grows
+    body += [f"outcomes[{key!r}] = {read[key]}" for key in keys]
+    body.append("return Decided(outcomes, one, choice, titles, env)")
+    source = "\n".join(["def unit(values, quota_cap):", *(f"    {line}" for line in body)])
+    namespace: dict[str, Any] = {"__builtins__": {}, "dict": dict, "Decided": Decided, "KEYS": dict.fromkeys(keys),
+                                 **aggregate.unit_names(plan), **writer.constants}
+    where = f"<compiled {plan.ruleset.id} {plan.ruleset.version} {workplace_type}>"
+    exec(compile(source, where, "exec"), namespace)  # noqa: S102
+    return namespace["unit"]
 
 
 class _Writer:

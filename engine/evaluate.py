@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
 from engine import aggregate
-from engine.aggregate import GradeChoice, Outcomes, StageOne
+from engine.aggregate import Decided, Outcomes
 from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.backend_trace import Trace, evaluate, outcome
@@ -54,19 +54,11 @@ class TraceBackend:
         return out
 
 
-@dataclass
-class Decided:
-    """One back end's full decision for one unit."""
-
-    outcomes: Outcomes
-    one: StageOne
-    choice: GradeChoice
-    titles: dict[str, Optional[bool]]
-    env: dict[str, Any]  # the values read, as the back end read them, with the outcomes of each stage
-
-
 def decide_unit(plan: Plan, backend: Backend, values: Mapping[str, Any], quota_cap: Optional[str] = None) -> Decided:
-    """Stage 1 → aggregate → stage 2 → grade → stage 3 → titles, for one back end."""
+    """Stage 1 → aggregate → stage 2 → grade → stage 3 → titles, for one back end, step by step.
+
+    The compiled back end also does all of it at once (:meth:`CompiledBackend.unit`), which is what grades.
+    """
     env = dict(values)
     outcomes = backend.decide(1, env)
     one = aggregate.stage_one(plan, values["workplace_type"], outcomes)
@@ -112,7 +104,7 @@ class Grader:
 
     def decide(self, values: Mapping[str, Any], quota_cap: Optional[str] = None, unit_id: str = "?") -> Decided:
         """Decide one unit from its engine values; the engine must accept every answer."""
-        decided = decide_unit(self.plan, self.compiled, values, quota_cap)
+        decided = self.compiled.unit(values, quota_cap)
         refused = self.engine.verifier.refused(decided.env, decided.outcomes)
         if refused:
             self._diagnose(unit_id, decided, refused)

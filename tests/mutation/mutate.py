@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # The tests that guard the deciding modules, fastest first (a run stops at its first failure).  The property
 # tests are left out: too slow to run a thousand times.
-FAST = ["tests/test_engine_checks.py", "tests/test_aggregate.py", "tests/test_quota.py", "tests/test_boundaries.py", "tests/test_rule_cases.py"]
+FAST = ["tests/test_engine_checks.py", "tests/test_aggregate.py", "tests/test_compiled_unit.py", "tests/test_quota.py", "tests/test_boundaries.py", "tests/test_rule_cases.py"]
 MODULES: dict[str, list[str]] = {
     "engine/compile_durable.py": FAST + ["tests/test_properties.py::test_constants_too_precise_for_exact_arithmetic_"
                                          "are_refused_with_their_place"],
