@@ -178,14 +178,23 @@ class Verifier:
     def _writer(self, ruleset) -> Any:
         """One expression writing a fact's JSON text from a unit's engine values and answers: each value it
         carries (when reported), each answer that is not the usual one.  Made from field names and keys the
-        plan holds (``repr``), never from rule or cell text."""
+        plan holds (``repr``), never from rule or cell text.
+
+        Writing a number is most of the cost, and most fields take few values (flags, codes, counts, dates of
+        one year, scores): a field's text is kept by value (:func:`_field_text`) and written again as it was.
+        Money is written each time: nearly every amount is another."""
         head = json.dumps({"kind": ruleset.kind, "sid": self.SID, ZERO: 0}, separators=(",", ":"))[:-1]
         pieces = [repr(head)]
-        for name in ruleset.fields:
+        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "dumped": _json, "text": _field_text}
+        for n, name in enumerate(ruleset.fields):
             key = "," + json.dumps(field_name(name)) + ":"
-            pieces.append(f"('' if (v := get({name!r})) is None else "
-                          f"{key!r} + (str(v) if v.__class__ is int else dumped(v)))")
-        namespace: dict[str, Any] = {"__builtins__": {}, "str": str, "int": int, "dumped": _json}
+            spec = self.plan.fact_types.get(name)
+            if spec is not None and spec.type == "vnd":
+                pieces.append(f"('' if (v := get({name!r})) is None else "
+                              f"{key!r} + (str(v) if v.__class__ is int else dumped(v)))")
+            else:
+                namespace[f"seen{n}"] = {}
+                pieces.append(f"('' if (v := get({name!r})) is None else seen{n}.get(v) or text(seen{n}, {key!r}, v))")
         for leaf in ruleset.leaves:
             if leaf.index in self.parts:
                 namespace[f"part{leaf.index}"] = self.parts[leaf.index]
@@ -282,6 +291,19 @@ class Verifier:
         leaves = [answers[i] for i in range(len(self.verify.leaves))]
         return [key for key, shape in self.verify.shapes.items()
                 if shape.op != "leaf" and combine(shape, leaves) is not outcomes[key]]
+
+
+FIELD_TEXTS = 1024  # the most values of one field whose text is kept (a bound on the memory, not on what is right)
+
+
+def _field_text(seen: dict, key: str, value: Any) -> str:
+    """``,"field":value`` for a fact's JSON, kept in ``seen`` (while it holds fewer than FIELD_TEXTS) for the next
+    unit with the same value.  Only ints and codes are kept, and engine values are nothing else
+    (:mod:`engine.integers`); a bool, equal to 1 or 0, is written 1 or 0 either way."""
+    text = key + (str(value) if value.__class__ is int else _json(value))
+    if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:
+        seen[value] = text
+    return text
 
 
 def _json(value: Any) -> str:

@@ -266,3 +266,31 @@ def test_the_64_bit_bound_is_exact_one_step_inside_and_outside():
     DurableBackend(plan_with(base, "pct_inside", [("inside", f"members_informed_pct * {largest} >= 1")]))
     with pytest.raises(RuleSetError, match="too precise for exact 64-bit arithmetic"):
         DurableBackend(plan_with(base, "pct_outside", [("outside", f"members_informed_pct * {outside} >= 1")]))
+
+
+@pytest.mark.parametrize("ruleset, facts", [("rules/2024/ruleset-2024.1.yaml", "examples/province_2024.csv"),
+                                            ("rules/2025/ruleset-2025.2.yaml", "examples/province_2025.csv")])
+def test_each_fact_is_the_json_of_its_values_and_unusual_answers_whether_its_text_was_kept_or_not(ruleset, facts):
+    """The verifier keeps the text of a field's values from one unit to the next: every unit's facts must still be
+    the JSON of what it carries (a bool as 1 or 0), the first time a value is met and every time after."""
+    from engine.backend_durable import ZERO, Verifier
+    from engine.evaluate import engine_values
+    from engine.facts import load_facts
+    from engine.integers import field_name
+
+    plan, grader = compiled(ruleset)
+    verifier = Verifier(plan, grader.engine)  # its own kept texts: none yet
+    units = [u for u in load_facts(ROOT / facts, plan.catalogue, plan.ruleset.year).units if u.valid]
+    decided = [grader.decide(engine_values(plan, u.values)) for u in units]
+    flags = [n for n, spec in plan.fact_types.items() if spec.type == "bool"]
+    decided.append(grader.decide(engine_values(plan, units[0].values)))
+    decided[-1].env.update({n: bool(decided[-1].env[n]) for n in flags if n in decided[-1].env})  # as 1 and 0
+    for _ in range(2):
+        for d in decided:
+            for (ruleset_, _, write, _), verify in zip(verifier.coarse, verifier.verify.rulesets):
+                fact = {"kind": verify.kind, "sid": Verifier.SID, ZERO: 0}
+                fact.update({field_name(n): int(d.env[n]) if isinstance(d.env[n], bool) else d.env[n]
+                             for n in verify.fields if d.env.get(n) is not None})
+                fact.update({f"p{leaf.index}": {None: 2, True: 1, False: 0}[d.outcomes[leaf.key]]
+                             for leaf in verify.leaves if d.outcomes[leaf.key] is not leaf.usual})
+                assert write(d.env, d.outcomes) == json.dumps(fact, ensure_ascii=False, separators=(",", ":"))

@@ -74,7 +74,7 @@ FUNCTIONS: dict[str, set[str]] = {
                                   "_check_magnitude", "_all_present", "_threshold", "_holds", "combine", "leaf_rules",
                                   "verify_rules", "usual_outcome", "_shape", "_offset", "part_keys", "splittable"},
     "engine/backend_durable.py": {"decide", "decide_engine", "refused", "_check", "_fired", "_combinations", "_writer",
-                                  "_json", "_appender", "_assert", "run"},
+                                  "_json", "_field_text", "_appender", "_assert", "run"},
     "engine/facts.py": {"unit_from_record", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
                         "_blank", "to_integer", "from_integer", "_fast", "_fast_reader", "unit"},
     "engine/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
