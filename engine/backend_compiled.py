@@ -185,10 +185,19 @@ class _Writer:
         coefficients, constant, _ = in_integers(terms, const)
         reads = sorted(ast.names(left) | ast.names(right))
         absent = " or ".join(f"{self.value(n)} is None" for n in reads)
-        total = " + ".join([f"{k!r} * {self.value(n)}" if k != 1 else self.value(n) for n, k in coefficients.items()]
-                           + [repr(constant)]) if coefficients else repr(constant)
-        comparison = f"{total} {op} 0"
+        comparison = self.comparison(coefficients, constant, op)
         return f"(None if {absent} else {comparison})" if reads else f"({comparison})"
+
+    def comparison(self, coefficients: dict[str, int], constant: int, op: str) -> str:
+        """``Σ n·field + n0 op 0`` with nothing that adds nothing: a zero ``n0`` left out, one field alone
+        compared with ``-n0`` itself (``v0 >= 9000``).  In integers, each form is exact."""
+        if list(coefficients.values()) == [1]:
+            (name,) = coefficients
+            return f"{self.value(name)} {op} {-constant!r}"
+        terms = [f"{k!r} * {self.value(n)}" if k != 1 else self.value(n) for n, k in coefficients.items()]
+        if constant or not terms:
+            terms.append(repr(constant))
+        return f"{' + '.join(terms)} {op} 0"
 
     def member(self, node: ast.Member) -> str:
         """``x in [a, b]`` is ``x == a or x == b`` (``not in``: ``x != a and x != b``), each exact."""
