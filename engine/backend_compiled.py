@@ -47,7 +47,7 @@ class CompiledBackend:
         whole = self.units.get(workplace_type)
         if whole is None:
             whole = self.units[workplace_type] = self.plan.remembered(
-                ("unit", workplace_type), lambda: compile_unit(self.plan, workplace_type))
+                ("compiled unit", workplace_type), lambda: compile_unit(self.plan, workplace_type))
         return whole(values, quota_cap)
 
     def decide_native(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:

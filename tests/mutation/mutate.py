@@ -112,6 +112,9 @@ _NO_FLAG_MEMBER = "'in' refuses a yes/no value on its left and items of another 
 _FALSY = "False and None are alike where it is read: only as a test (if, and, or)"
 _FAST_PATH = ("the typist's fast branches only spare the slow path's work: a cell they do not take goes to parse_value, "
               "which reads it the same (tests/test_typist.py compares both on every spelling)")
+_KEPT_TEXT = ("which values' texts a fact writer keeps, and how many, changes only how fast it writes: a kept text is "
+              "the text written anew (engine values are ints and codes, and a bool equal to 1 or 0 has their text); "
+              "tests/test_engine_checks.py compares every fact, first and later times, with the JSON of what it carries")
 _FAST_READER = ("the fast reader raises ValueError for whatever it is not sure of, and the cell goes to parse_value: "
                 "this only makes it turn more cells away (an edge, a length, a digit test), or take spellings Python's "
                 "int reads as parse_value's Decimal does ('+5', '5.', non-ASCII digits); tests/test_typist.py compares "
@@ -148,6 +151,14 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/backend_durable.py", "Verifier._fired", 'sink.clear()', "drop the call clear()"): _SINK,
     ("engine/backend_durable.py", "Verifier._fired", 'self.core.delete_state(ruleset._handle, self.SID)', "drop the call delete_state()"): "a session left after a refused answer, which "
                                                                           "ends the run (exit 3)",
+    ("engine/backend_durable.py", 'Verifier._writer', 'if spec is not None and spec.type == "vnd":', '== → !='): _KEPT_TEXT,
+    ("engine/backend_durable.py", 'Verifier._writer', 'if spec is not None and spec.type == "vnd":', 'if c → if not c'): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', 'is → is not'): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', 'is → is not (#2 on the line)'): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', 'or → and'): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', '< → <='): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', 'and → or'): _KEPT_TEXT,
+    ("engine/backend_durable.py", '_field_text', 'if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:', 'if c → if not c'): _KEPT_TEXT,
     ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "True → False"): _ENGINE_INTS,
     ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "False → True"): _ENGINE_INTS,
     ("engine/backend_durable.py", "_json", 'if value is True or value is False:', "or → and"): _ENGINE_INTS,
