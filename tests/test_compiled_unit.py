@@ -97,3 +97,22 @@ def test_an_undecided_veto_is_weighed_as_step_by_step():
                 assert_same("rules/2024/ruleset-2024.1.yaml", values, cap)
             undecided.update(u for u in grader.compiled.unit(values).choice.undecided if u.startswith("veto."))
     assert undecided, "no veto left the grade undecided: the test reaches nothing"
+
+
+def test_a_group_without_criteria_scores_zero_as_step_by_step():
+    """A catalogue group that no criterion of the rule set is in scores 0 (decided, not unknown), both ways."""
+    from engine.backend_compiled import CompiledBackend
+    from engine.compile import compile_plan
+    from engine.model import RuleSet
+
+    data = PLAN_2024.ruleset.model_dump()
+    data["id"], data["groups"] = "one_group_empty", None
+    empty, other = data["criteria"][-1]["group"], data["criteria"][0]["group"]
+    for criterion in data["criteria"]:
+        criterion["group"] = other if criterion["group"] == empty else criterion["group"]
+    plan = compile_plan(dataclasses.replace(PLAN_2024.loaded, ruleset=RuleSet.model_validate(data)))
+    backend = CompiledBackend(plan)
+    values = engine_values(plan, unit_from_record(1, record(BASE), {}, plan.catalogue, "case").values)
+    whole = backend.unit(values)
+    assert shape(whole) == shape(decide_unit(plan, backend, values))
+    assert whole.one.group_hundredths[empty] == 0 and whole.env[f"group_score.{empty}"] == 0
