@@ -1,8 +1,13 @@
 """Outcomes → numbers and choices: points, score, finance verdict, grade, titles.
 
 Every back end hands its decision outcomes to these same functions, so the rule
-engine and the evaluators differ only in how they decide conditions.  Three-valued
-throughout: ``None`` means "cannot be decided from the facts given".
+engine and the evaluators differ only in how they decide conditions.  The compiled
+evaluator, which grades every unit of a batch, runs the same arithmetic written out
+once per plan (:func:`unit_code`) into its whole-unit function; tests compare the two
+on every unit of their cases, and the tracing evaluator, whenever it explains a unit,
+checks the grade, titles and verdict it reaches with these functions against the
+compiled ones.  Three-valued throughout: ``None`` means "cannot be decided from the
+facts given".
 
 Points are kept in hundredths of a point, as integers: a criterion gives
 ``max_points × award_pct`` hundredths, so every score is exact without fractions.
