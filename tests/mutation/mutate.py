@@ -51,7 +51,7 @@ MODULES: dict[str, list[str]] = {
     "engine/quota.py": FAST,
     "engine/facts.py": ["tests/test_boundaries.py", "tests/test_typist.py", "tests/test_facts_errors.py",
                         "tests/test_rule_cases.py"],
-    "engine/store.py": ["tests/test_ledger_tamper.py", "tests/test_audit.py"],
+    "engine/store.py": ["tests/test_ledger_tamper.py", "tests/test_unit_spelling.py", "tests/test_audit.py"],
 }
 # The quick tests that kill most of a module's mutants: run first, and the module's full list only on what
 # survives them (a mutant killed by any test is killed; this only saves time).
@@ -79,7 +79,7 @@ FUNCTIONS: dict[str, set[str]] = {
                         "_blank", "to_integer", "from_integer", "_fast", "_fast_reader", "unit"},
     "engine/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
                         "add", "add_packed", "finish", "append", "verify", "content_sha", "_ruleset_problem",
-                        "pack_unit", "unpack_unit", "packing"},
+                        "pack_unit", "unpack_unit", "packing", "canonical_texts", "_names_spelled", "_primed"},
     "engine/evaluate.py": {"decide_unit", "decide", "trace", "unit", "batch", "_cohort", "_diagnose",
                            "quota_candidate", "_agree"},
 }
@@ -119,8 +119,22 @@ _FAST_READER = ("the fast reader raises ValueError for whatever it is not sure o
                 "this only makes it turn more cells away (an edge, a length, a digit test), or take spellings Python's "
                 "int reads as parse_value's Decimal does ('+5', '5.', non-ASCII digits); tests/test_typist.py compares "
                 "both readers on every spelling and on the edges of every range")
+_SPELLED_FAST = ("canonical_texts only spares canonical_json's work for a record of two texts or more: a record it "
+                 "turns away (fewer names, a name not a text, no template) is spelled by canonical_json, the same text "
+                 "(tests/test_unit_spelling.py compares both); a unit's facts are keyed by text, always")
+_CACHE_SIZE = "how many entries a cache keeps: only what is made again, never what it gives"
+_PACKING_BUFFERS = ("zlib's memory level sizes its internal buffers: the stream still unpacks to the same text, which is "
+                    "what the hashes are of")
 # Keyed by Mutant.key: (module, function, the line as written, the change).
 KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '2 → 3'): _SPELLED_FAST,
+    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '< → <='): _SPELLED_FAST,
+    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'is → is not'): _SPELLED_FAST,
+    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'not x → x'): _SPELLED_FAST,
+    ("engine/store.py", '_names_spelled', 'return operator.itemgetter(*order), "{" + ",".join(_QUOTED(n).replace("%", "%%") + ":%s" for n in order) + "}"', 'return x → return None'): _SPELLED_FAST,
+    ("engine/store.py", '_names_spelled', '@functools.lru_cache(maxsize=64)', '64 → 65'): _CACHE_SIZE,
+    ("engine/store.py", '_primed', '@functools.lru_cache(maxsize=16)', '16 → 17'): _CACHE_SIZE,
+    ("engine/store.py", '_primed', 'return zlib.compressobj(3, zlib.DEFLATED, 13, 5, zlib.Z_DEFAULT_STRATEGY, dictionary)', '5 → 6'): _PACKING_BUFFERS,
     ("engine/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '10 → 11'): _FAST_READER,
     ("engine/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '!= → =='): _FAST_READER,
     ("engine/facts.py", '_fast_reader', 'least, most = int(low * 10 ** scale), int(high * 10 ** scale)', '10 → 11'): _FAST_READER,
