@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Optional
 
+from engine import keys
 from engine.compile import Plan
 from engine.model import GRADES
 
@@ -97,10 +98,10 @@ class StageOne:
             out["score"] = number(self.score_hundredths)
         for g, s in self.group_hundredths.items():
             if s is not None:
-                out[_GROUP_KEYS.get(g) or _GROUP_KEYS.setdefault(g, f"group_score.{g}")] = number(s)
+                out[_GROUP_KEYS.get(g) or _GROUP_KEYS.setdefault(g, keys.group_score(g))] = number(s)
         for c, v in self.checks.items():
             if v is not None:
-                out[_CHECK_KEYS.get(c) or _CHECK_KEYS.setdefault(c, f"check.{c}")] = flag(v)
+                out[_CHECK_KEYS.get(c) or _CHECK_KEYS.setdefault(c, keys.check(c))] = flag(v)
         if self.finance_passed is not None:
             out["finance_passed"] = flag(self.finance_passed)
         return out
@@ -220,7 +221,7 @@ def choose_grade(plan: Plan, one: StageOne, outcomes: Mapping[str, Optional[bool
             grade = level
             break
         if qualifies[level] is None:
-            undecided.append(f"level.{level}")
+            undecided.append(keys.level(level))
             break
     if grade is not None:  # a veto we could not decide matters only if it would cap lower
         blocking = _vetoes_undecided(caps, one.vetoes_unknown, grade)
@@ -233,11 +234,11 @@ def choose_grade(plan: Plan, one: StageOne, outcomes: Mapping[str, Optional[bool
 
 def _vetoes_undecided(caps: Mapping[str, str], unknown: list[str], grade: str) -> list[str]:
     """The undecided vetoes that would cap the unit below ``grade``, as the grade's ``undecided`` names them."""
-    return [f"veto.{v}" for v in unknown if _RANK[caps[v]] > _RANK[grade]]
+    return [keys.veto(v) for v in unknown if _RANK[caps[v]] > _RANK[grade]]
 
 
 def titles(plan: Plan, outcomes: Mapping[str, Optional[bool]]) -> dict[str, Optional[bool]]:
-    return {title_id: kleene_all(outcomes[k] for k in keys) for title_id, keys in plan.outline.titles}
+    return {title_id: kleene_all(outcomes[k] for k in conditions) for title_id, conditions in plan.outline.titles}
 
 
 @dataclass
@@ -265,7 +266,7 @@ def unit_code(plan: Plan, workplace_type: str, stage: int, read: Callable[[str],
         return _stage_one_code(plan, workplace_type, read)
     if stage == 2:
         return _choice_code(plan, read)
-    return [f"titles = {{{', '.join(f'{t!r}: {_all_code([read(k) for k in keys])}' for t, keys in plan.outline.titles)}}}"]
+    return [f"titles = {{{', '.join(f'{t!r}: {_all_code([read(k) for k in conditions])}' for t, conditions in plan.outline.titles)}}}"]
 
 
 def unit_names(plan: Plan) -> dict[str, Any]:
@@ -299,8 +300,8 @@ def _stage_one_code(plan: Plan, workplace_type: str, read: Callable[[str], str])
               "one = StageOne(eligible, scored, total, groups, held, unknown, checks, passed, "
               f"{workplace_type!r}, CRITERIA)",
               "if total is not None: env['score'] = total"]
-    lines += [f"if (s := groups[{g!r}]) is not None: env[{'group_score.' + g!r}] = s" for g in plan.catalogue.groups]
-    lines += [f"if {read(key)} is not None: env[{'check.' + check_id!r}] = 1 if {read(key)} else 0"
+    lines += [f"if (s := groups[{g!r}]) is not None: env[{keys.group_score(g)!r}] = s" for g in plan.catalogue.groups]
+    lines += [f"if {read(key)} is not None: env[{keys.check(check_id)!r}] = 1 if {read(key)} else 0"
               for check_id, key, _ in outline.checks]
     lines.append("if passed is not None: env['finance_passed'] = 1 if passed else 0")
     return lines
@@ -324,7 +325,7 @@ def _choice_code(plan: Plan, read: Callable[[str], str]) -> list[str]:
         q = qualifies[level]
         lines += [f"    {'elif' if rank else 'if'} floor <= {rank} and {q} is not False:",
                   f"        if {q}: grade = {level!r}",
-                  f"        else: undecided.append({'level.' + level!r})"]
+                  f"        else: undecided.append({keys.level(level)!r})"]
     lines += ["    if grade is not None and unknown and (late := vetoes_undecided(CAPS, unknown, grade)):",
               "        undecided.extend(late); grade = None",
               "    choice = GradeChoice('graded' if grade is not None else 'invalid', grade, qualifies, veto_cap, "

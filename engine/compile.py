@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Optional
 
+from engine import keys
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.expr.parser import ExpressionSyntaxError, parse
@@ -126,8 +127,8 @@ def symbols_for(catalogue: Catalogue, year: int, check_ids: list[str]) -> dict[i
     base["period_start"] = Symbol(DATE, datetime.date(year, 1, 1))
     base["period_end"] = Symbol(DATE, datetime.date(year, 12, 31))
     stage2 = {"score": Symbol(NUMBER), "finance_passed": Symbol(BOOL)}
-    stage2.update({f"check.{c}": Symbol(BOOL) for c in check_ids})
-    stage2.update({f"group_score.{g}": Symbol(NUMBER) for g in catalogue.groups})
+    stage2.update({keys.check(c): Symbol(BOOL) for c in check_ids})
+    stage2.update({keys.group_score(g): Symbol(NUMBER) for g in catalogue.groups})
     stage3 = {"grade": Symbol(Type("enum", GRADE_VALUES))}
     later2 = "it is decided after the criteria, vetoes and finance checks; use it in levels or titles"
     later3 = "the grade is decided after the levels; use it in titles"
@@ -152,23 +153,23 @@ def condition_sites(data: dict) -> list[tuple[str, int, tuple, str]]:
             sites.append((key, stage, path, text))
 
     for i, req in items(data.get("eligibility")):
-        add(f"eligibility.{req.get('id')}", 1, ("eligibility", i, "require"), req.get("require"))
+        add(keys.eligibility(req.get('id')), 1, ("eligibility", i, "require"), req.get("require"))
     for i, crit in items(data.get("criteria")):
         for t, tier in items(crit.get("tiers")):
-            add(f"criterion.{crit.get('id')}.tier{t + 1}", 1, ("criteria", i, "tiers", t, "when"), tier.get("when"))
+            add(keys.tier(crit.get('id'), t + 1), 1, ("criteria", i, "tiers", t, "when"), tier.get("when"))
     for i, veto in items(data.get("vetoes")):
-        add(f"veto.{veto.get('id')}", 1, ("vetoes", i, "when"), veto.get("when"))
+        add(keys.veto(veto.get('id')), 1, ("vetoes", i, "when"), veto.get("when"))
     finance = data.get("finance") if isinstance(data.get("finance"), dict) else {}
     for i, chk in items(finance.get("checks")):
-        add(f"check.{chk.get('id')}", 1, ("finance", "checks", i, "require"), chk.get("require"))
+        add(keys.check(chk.get('id')), 1, ("finance", "checks", i, "require"), chk.get("require"))
     for i, level in items(data.get("levels")):
         if level.get("min_score") is not None:
-            add(f"level.{level.get('id')}.band", 2, ("levels", i, "min_score"), f"score >= {level.get('min_score')}")
+            add(keys.band(level.get('id')), 2, ("levels", i, "min_score"), f"score >= {level.get('min_score')}")
         for j, cond in items(level.get("conditions")):
-            add(f"level.{level.get('id')}.{cond.get('id')}", 2, ("levels", i, "conditions", j, "require"), cond.get("require"))
+            add(keys.level_condition(level.get('id'), cond.get('id')), 2, ("levels", i, "conditions", j, "require"), cond.get("require"))
     for i, title in items(data.get("titles")):
         for j, cond in items(title.get("conditions")):
-            add(f"title.{title.get('id')}.{cond.get('id')}", 3, ("titles", i, "conditions", j, "require"), cond.get("require"))
+            add(keys.title_condition(title.get('id'), cond.get('id')), 3, ("titles", i, "conditions", j, "require"), cond.get("require"))
     return sites
 
 
@@ -214,8 +215,8 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
                             f"criteria[{crit.id}].group: unknown group '{crit.group}'.{did_you_mean(crit.group, cat.groups)} Groups are {sorted(cat.groups)}"))
         points = _points_by_type(crit.points, workplace_types, loaded, ("criteria", i, "points"), f"criteria[{crit.id}].points",
                                  problems)
-        keys = tuple(f"criterion.{crit.id}.tier{t + 1}" for t in range(len(crit.tiers)))
-        criteria.append(CriterionPlan(crit.id, crit.group, points, keys, tuple(t.award_pct for t in crit.tiers)))
+        tier_keys = tuple(keys.tier(crit.id, t + 1) for t in range(len(crit.tiers)))
+        criteria.append(CriterionPlan(crit.id, crit.group, points, tier_keys, tuple(t.award_pct for t in crit.tiers)))
     _check_levels(loaded, problems)
     _check_totals(loaded, criteria, workplace_types, problems)
     _check_group_points(loaded, criteria, workplace_types, problems)
@@ -230,14 +231,14 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
 
 
 def _outline(rs: RuleSet, criteria: list[CriterionPlan], workplace_types: tuple[str, ...]) -> Outline:
-    levels = tuple(LevelPlan(lv.id, lv.min_score, (((f"level.{lv.id}.band",) if lv.min_score is not None else ())
-                                                     + tuple(f"level.{lv.id}.{c.id}" for c in lv.conditions)))
+    levels = tuple(LevelPlan(lv.id, lv.min_score, (((keys.band(lv.id),) if lv.min_score is not None else ())
+                                                     + tuple(keys.level_condition(lv.id, c.id) for c in lv.conditions)))
                    for lv in rs.levels)
-    return Outline(tuple(f"eligibility.{r.id}" for r in rs.eligibility),
-                   tuple((v.id, f"veto.{v.id}", v.cap) for v in rs.vetoes),
-                   tuple((c.id, f"check.{c.id}", c.severity == "required") for c in rs.finance.checks),
+    return Outline(tuple(keys.eligibility(r.id) for r in rs.eligibility),
+                   tuple((v.id, keys.veto(v.id), v.cap) for v in rs.vetoes),
+                   tuple((c.id, keys.check(c.id), c.severity == "required") for c in rs.finance.checks),
                    levels,
-                   tuple((t.id, tuple(f"title.{t.id}.{c.id}" for c in t.conditions)) for t in rs.titles),
+                   tuple((t.id, tuple(keys.title_condition(t.id, c.id) for c in t.conditions)) for t in rs.titles),
                    {wt: tuple((c.group, () if c.points[wt] is None else
                                tuple((k, c.points[wt] * a) for k, a in zip(c.tier_keys, c.tier_awards))) for c in criteria)
                     for wt in workplace_types})

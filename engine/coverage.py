@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from engine import keys
 from engine.cases import CaseResult
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
@@ -93,13 +94,13 @@ class Coverage:
             if crit.max_points is None:  # does not apply to this workplace type: neither 0 points nor a tier
                 continue
             if crit.points is None:
-                self._by_rule[f"criterion.{crit.id}"].undecided += 1
+                self._by_rule[keys.criterion(crit.id)].undecided += 1
             else:
-                self._hit(f"criterion.{crit.id}", f"tier{crit.tier}" if crit.tier is not None else "none")
+                self._hit(keys.criterion(crit.id), f"tier{crit.tier}" if crit.tier is not None else "none")
         if d.choice.grade is not None:
-            self._hit(f"level.{d.choice.grade}", "reached")
+            self._hit(keys.level(d.choice.grade), "reached")
         for title, awarded in d.titles.items():
-            self._three(f"title.{title}", awarded, "awarded", "denied")
+            self._three(keys.title(title), awarded, "awarded", "denied")
         self._three("finance", d.one.finance_passed, "pass", "fail")
         if ev.quota is not None and "quota" in self._by_rule:
             self._hit("quota", "kept" if ev.quota.kept else "demoted")
@@ -162,30 +163,30 @@ def _rows(plan: Plan):
     for status in STATUSES:
         yield reached("status", f"status.{status}", "", None, None)
     for r in rs.eligibility:
-        yield decision("eligibility", f"eligibility.{r.id}", r.label.model_dump())
+        yield decision("eligibility", keys.eligibility(r.id), r.label.model_dump())
     for i, (crit, compiled) in enumerate(zip(rs.criteria, plan.criteria)):
         tiers = [Target(f"tier{n}", "held", f"tier {n} never awarded") for n in range(1, len(crit.tiers) + 1)]
-        yield Row("criteria", f"criterion.{crit.id}", f"criteria[{crit.id}]", line(("criteria", i)), crit.label.model_dump(),
+        yield Row("criteria", keys.criterion(crit.id), f"criteria[{crit.id}]", line(("criteria", i)), crit.label.model_dump(),
                   tiers + [Target("none", "not_held", "0 points never given")])
         for tier, key in zip(crit.tiers, compiled.tier_keys):
             yield decision("criteria", key, tier.label.model_dump() if tier.label else None)
     for v in rs.vetoes:
-        yield decision("vetoes", f"veto.{v.id}", v.label.model_dump())
+        yield decision("vetoes", keys.veto(v.id), v.label.model_dump())
     for i, level in enumerate(rs.levels):
-        yield reached("levels", f"level.{level.id}", f"levels[{level.id}]", ("levels", i), GRADE_LABELS[level.id])
+        yield reached("levels", keys.level(level.id), f"levels[{level.id}]", ("levels", i), GRADE_LABELS[level.id])
         if level.min_score is not None:
-            yield decision("levels", f"level.{level.id}.band", None)
+            yield decision("levels", keys.band(level.id), None)
         for c in level.conditions:
-            yield decision("levels", f"level.{level.id}.{c.id}", c.label.model_dump())
+            yield decision("levels", keys.level_condition(level.id, c.id), c.label.model_dump())
     yield Row("finance", "finance", "finance", line(("finance",), key=True), None,
               [Target("pass", "held", "never passed"), Target("fail", "not_held", "never failed")])
     for c in rs.finance.checks:
-        yield decision("finance", f"check.{c.id}", c.label.model_dump())
+        yield decision("finance", keys.check(c.id), c.label.model_dump())
     for i, title in enumerate(rs.titles):
-        yield Row("titles", f"title.{title.id}", f"titles[{title.id}]", line(("titles", i)), title.label.model_dump(),
+        yield Row("titles", keys.title(title.id), f"titles[{title.id}]", line(("titles", i)), title.label.model_dump(),
                   [Target("awarded", "held", "never awarded"), Target("denied", "not_held", "never denied")])
         for c in title.conditions:
-            yield decision("titles", f"title.{title.id}.{c.id}", c.label.model_dump())
+            yield decision("titles", keys.title_condition(title.id, c.id), c.label.model_dump())
     if rs.quota is not None and rs.quota.enabled:
         yield Row("quota", "quota", "quota", line(("quota",), key=True), None,
                   [Target("kept", "held", "never kept"), Target("demoted", "not_held", "never demoted")], None)

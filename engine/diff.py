@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Optional
 
+from engine import keys
 from engine.compile import Plan
 from engine.expr import ast
 from engine.expr.parser import parse
@@ -50,7 +51,7 @@ def _per_type(before: dict, after: dict) -> str:
     moves: dict[tuple, list[str]] = {}
     for key in before:
         moves.setdefault((before[key], after[key]), []).append(key)
-    return ", ".join(f"{'/'.join(keys)} {_show(b)} → {_show(a)}" for (b, a), keys in moves.items())
+    return ", ".join(f"{'/'.join(names)} {_show(b)} → {_show(a)}" for (b, a), names in moves.items())
 
 
 def _show(value: Any) -> str:
@@ -109,23 +110,23 @@ def diff(old: Plan, new: Plan) -> list[Change]:
     for field in ("id", "year", "version", "effective_from", "scale", "catalogue"):
         if getattr(a, field) != getattr(b, field):
             changes.append(Change("ruleset", "ruleset", "changed", field, getattr(a, field), getattr(b, field)))
-    changes += _listed("eligibility", a.eligibility, b.eligibility, lambda r: {"require": _cond(old, f"eligibility.{r.id}")},
-                       lambda r: {"require": _cond(new, f"eligibility.{r.id}")}, labelled=True)
+    changes += _listed("eligibility", a.eligibility, b.eligibility, lambda r: {"require": _cond(old, keys.eligibility(r.id))},
+                       lambda r: {"require": _cond(new, keys.eligibility(r.id))}, labelled=True)
     changes += _groups(old, new)
     changes += _criteria(old, new)
-    changes += _listed("vetoes", a.vetoes, b.vetoes, lambda v: {"when": _cond(old, f"veto.{v.id}"), "cap": v.cap},
-                       lambda v: {"when": _cond(new, f"veto.{v.id}"), "cap": v.cap}, labelled=True)
+    changes += _listed("vetoes", a.vetoes, b.vetoes, lambda v: {"when": _cond(old, keys.veto(v.id)), "cap": v.cap},
+                       lambda v: {"when": _cond(new, keys.veto(v.id)), "cap": v.cap}, labelled=True)
     for level_a, level_b in zip(a.levels, b.levels):
         rule = f"levels.{level_a.id}"
         if level_a.min_score != level_b.min_score:
             changes.append(Change("levels", rule, "changed", "min_score", level_a.min_score, level_b.min_score))
         changes += _listed("levels", level_a.conditions, level_b.conditions,
-                           lambda c, lv=level_a.id: {"require": _cond(old, f"level.{lv}.{c.id}")},
-                           lambda c, lv=level_b.id: {"require": _cond(new, f"level.{lv}.{c.id}")},
+                           lambda c, lv=level_a.id: {"require": _cond(old, keys.level_condition(lv, c.id))},
+                           lambda c, lv=level_b.id: {"require": _cond(new, keys.level_condition(lv, c.id))},
                            prefix=f"{rule}.", labelled=True, added_what="condition")
     changes += _listed("finance", a.finance.checks, b.finance.checks,
-                       lambda c: {"require": _cond(old, f"check.{c.id}"), "severity": c.severity},
-                       lambda c: {"require": _cond(new, f"check.{c.id}"), "severity": c.severity},
+                       lambda c: {"require": _cond(old, keys.check(c.id)), "severity": c.severity},
+                       lambda c: {"require": _cond(new, keys.check(c.id)), "severity": c.severity},
                        prefix="finance.", labelled=True, added_what="check")
     titles_a, titles_b = {t.id: t for t in a.titles}, {t.id: t for t in b.titles}
     for tid in _ordered(titles_a, titles_b):
@@ -135,8 +136,8 @@ def diff(old: Plan, new: Plan) -> list[Change]:
             changes.append(Change("titles", f"titles.{tid}", "added", "", None, None))
         else:
             changes += _listed("titles", titles_a[tid].conditions, titles_b[tid].conditions,
-                               lambda c, t=tid: {"require": _cond(old, f"title.{t}.{c.id}")},
-                               lambda c, t=tid: {"require": _cond(new, f"title.{t}.{c.id}")},
+                               lambda c, t=tid: {"require": _cond(old, keys.title_condition(t, c.id))},
+                               lambda c, t=tid: {"require": _cond(new, keys.title_condition(t, c.id))},
                                prefix=f"titles.{tid}.", labelled=True, added_what="condition")
     changes += _quota(a.quota, b.quota)
     changes += _catalogue(old, new)

@@ -13,6 +13,7 @@ import functools
 from fractions import Fraction
 from typing import Any, Optional
 
+from engine import keys
 from engine.aggregate import points
 from engine.backend_trace import UNKNOWN, Trace
 from engine.compile import Plan
@@ -114,7 +115,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     d = ev.decided
     out["eligibility"] = {
         "outcome": OUTCOME_WORDS[d.one.eligible],
-        "requirements": [_condition(plan, ev, f"eligibility.{r.id}", r.id, r.label, lang) for r in rs.eligibility],
+        "requirements": [_condition(plan, ev, keys.eligibility(r.id), r.id, r.label, lang) for r in rs.eligibility],
     }
     criteria = []
     scored = d.one.criteria
@@ -137,7 +138,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
          "max_points": sum(c.max_points or 0 for c in scored if c.group == g)}
         for g, spec in plan.catalogue.groups.items()]
     out["score"] = number(d.one.score) if d.one.score is not None else None
-    out["vetoes"] = [dict(_condition(plan, ev, f"veto.{v.id}", v.id, v.label, lang), cap=v.cap, when=v.when)
+    out["vetoes"] = [dict(_condition(plan, ev, keys.veto(v.id), v.id, v.label, lang), cap=v.cap, when=v.when)
                      for v in rs.vetoes]
     for v in out["vetoes"]:
         del v["require"]
@@ -145,9 +146,9 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     for level in rs.levels:
         conditions = []
         if level.min_score is not None:
-            conditions.append(_condition(plan, ev, f"level.{level.id}.band", "band",
+            conditions.append(_condition(plan, ev, keys.band(level.id), "band",
                                          {"vi": f"Đạt từ {number(Fraction(level.min_score))} điểm", "en": f"At least {number(Fraction(level.min_score))} points"}, lang))
-        conditions += [_condition(plan, ev, f"level.{level.id}.{c.id}", c.id, c.label, lang) for c in level.conditions]
+        conditions += [_condition(plan, ev, keys.level_condition(level.id, c.id), c.id, c.label, lang) for c in level.conditions]
         levels.append({"id": level.id, "label": GRADE_LABELS[level.id][lang],
                        "min_score": number(Fraction(level.min_score)) if level.min_score is not None else None,
                        "qualifies": OUTCOME_WORDS[d.choice.qualifies[level.id]], "conditions": conditions})
@@ -157,11 +158,11 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     if d.choice.undecided:
         out["undecided_by"] = d.choice.undecided
     out["finance"] = {"verdict": verdict(d.one.finance_passed), "checks": [
-        dict(_condition(plan, ev, f"check.{c.id}", c.id, c.label, lang), severity=c.severity)
+        dict(_condition(plan, ev, keys.check(c.id), c.id, c.label, lang), severity=c.severity)
         for c in rs.finance.checks]}
     out["titles"] = [
         {"id": t.id, "label": getattr(t.label, lang), "awarded": d.titles[t.id],
-         "conditions": [_condition(plan, ev, f"title.{t.id}.{c.id}", c.id, c.label, lang) for c in t.conditions]}
+         "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang) for c in t.conditions]}
         for t in rs.titles]
     out["quota"] = quota_record(ev)
     out["next_grade"] = next_grade(plan, ev, lang)
@@ -267,10 +268,10 @@ def _level_tests(plan: Plan, level_id: str, lang: str) -> tuple[Optional[Fractio
     level = next(lv for lv in plan.ruleset.levels if lv.id == level_id)
     labels = {c.id: getattr(c.label, lang) for c in level.conditions}
     labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
-    keys = ([("band", f"level.{level_id}.band")] if level.min_score is not None else []) + \
-           [(c.id, f"level.{level_id}.{c.id}") for c in level.conditions]
+    tests = ([("band", keys.band(level_id))] if level.min_score is not None else []) + \
+            [(c.id, keys.level_condition(level_id, c.id)) for c in level.conditions]
     return (None if level.min_score is None else Fraction(level.min_score),
-            [(ident, key, labels[ident], plan.by_key[key].source) for ident, key in keys])
+            [(ident, key, labels[ident], plan.by_key[key].source) for ident, key in tests])
 
 
 def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = False) -> list[dict]:
@@ -285,8 +286,8 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
     d = ev.decided
     if d.one.eligible is False:
         for r in rs.eligibility:
-            if d.outcomes[f"eligibility.{r.id}"] is False:
-                out.append({"code": "not_eligible", "rule": f"eligibility.{r.id}",
+            if d.outcomes[keys.eligibility(r.id)] is False:
+                out.append({"code": "not_eligible", "rule": keys.eligibility(r.id),
                             "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + getattr(r.label, lang)})
     elif d.choice.status == "invalid":
         missing = missing_facts(plan, ev)
@@ -294,7 +295,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
                     "message": ("Thiếu dữ liệu: " if vi else "Insufficient data: ") + ", ".join(missing or d.choice.undecided)})
     for v in rs.vetoes if d.one.vetoes_held else ():
         if v.id in d.one.vetoes_held:
-            out.append({"code": "veto", "rule": f"veto.{v.id}",
+            out.append({"code": "veto", "rule": keys.veto(v.id),
                         "message": ("Vi phạm: " if vi else "Veto: ") + getattr(v.label, lang) +
                         (f" (tối đa: {GRADE_LABELS[v.cap][lang]})" if vi else f" (at most {GRADE_LABELS[v.cap][lang]})")})
     if ev.quota is not None and not ev.quota.kept:
@@ -319,15 +320,15 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
                 misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))
             label = GRADE_LABELS[above][lang]
             head = f"{score} điểm; chưa đạt {label}: " if vi else f"{score} points; not {label}: "
-            out.append({"code": "next_grade_missed", "rule": f"level.{above}", "message": head + "; ".join(misses)})
+            out.append({"code": "next_grade_missed", "rule": keys.level(above), "message": head + "; ".join(misses)})
         else:
-            out.append({"code": "grade_reached", "rule": f"level.{d.choice.grade}",
+            out.append({"code": "grade_reached", "rule": keys.level(d.choice.grade),
                         "message": (f"{score} điểm, đạt mọi điều kiện {grade_label}" if vi else f"{score} points, every condition of {grade_label} met")})
     if first and out:
         return out[:1]
     for check, _, finding, _ in _finance_words(plan, lang):
         if d.one.checks[check] is False:
-            out.append({"code": "finance_finding", "rule": f"check.{check}", "message": finding})
+            out.append({"code": "finance_finding", "rule": keys.check(check), "message": finding})
     return out[:1] if first else out
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Optional
 
+from engine import keys
 from engine.aggregate import points
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
@@ -203,7 +204,7 @@ def _criteria(ev_a: UnitEvaluation, ev_b: UnitEvaluation) -> list[dict[str, Any]
         pa = None if a is None else a.points
         pb = None if b is None else b.points
         if pa != pb:
-            rows.append({"rule": f"criterion.{cid}", "before": _points(a), "after": _points(b)})
+            rows.append({"rule": keys.criterion(cid), "before": _points(a), "after": _points(b)})
     return rows
 
 

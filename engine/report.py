@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Optional
 
+from engine import keys
 from engine.backend_compiled import compile_condition
 from engine.compile import Plan
 from engine.explain import number, reasons, ruleset_record
@@ -58,22 +59,22 @@ class ReportBuilder:
         state = decision.get("grade") if decision["status"] == "graded" else decision["status"]
         group = next((gid for gid in self.targets.model.groups if self.tests[f"group.{gid}"](facts) is True),
                      OTHER_GROUP)
-        keys = [("all", ""), ("upper_union", str(facts.get("upper_union") or NOT_GIVEN)), ("workplace_group", group),
+        places = [("all", ""), ("upper_union", str(facts.get("upper_union") or NOT_GIVEN)), ("workplace_group", group),
                 ("emulation_bloc", str(facts.get("emulation_bloc") or NOT_GIVEN))]
-        for key in keys:
+        for key in places:
             self.states.setdefault(key, Counter())[state] += 1
         if self.kept is not None:
             self.kept.append({"unit_id": unit_id, "name": name, "state": state, "group": group,
-                              "upper_union": keys[1][1], "emulation_bloc": keys[3][1],
+                              "upper_union": places[1][1], "emulation_bloc": places[3][1],
                               "workplace_type": facts.get("workplace_type"), "decision": decision})
         if "outcomes" in decision:
             outcomes = outcomes_of(self.plan, decision)
-            self.failed.update(c.id for c in self.plan.ruleset.finance.checks if outcomes[f"check.{c.id}"] is False)
+            self.failed.update(c.id for c in self.plan.ruleset.finance.checks if outcomes[keys.check(c.id)] is False)
         for target in self.targets.model.targets:
             if target.measure.needs_fact is not None or not self._counted_over(target, decision, group):
                 continue
             counts, mean = self._measure(target, decision, facts)
-            for key in keys:
+            for key in places:
                 tally = self.tallies[target.id].setdefault(key, Tally())
                 tally.units += 1
                 tally.count += counts is True

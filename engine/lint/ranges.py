@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Union
 
+from engine import keys
 from engine.compile import GRADE_VALUES, Plan
 from engine.diff import canonical  # one spelling per tree, as diff compares conditions
 from engine.expr import ast
@@ -63,7 +64,7 @@ def domain_of(plan: Plan) -> Domain:
     for group in plan.catalogue.groups:
         best = max((sum(c.points[t] or 0 for c in plan.criteria if c.group == group) for t in plan.workplace_types),
                    default=0)
-        spans[f"group_score.{group}"] = Span(Fraction(0), Fraction(best), False)
+        spans[keys.group_score(group)] = Span(Fraction(0), Fraction(best), False)
     return Domain(spans, codes, frozenset(present), frozenset(dates))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from engine import keys
 from engine.compile import Plan
 from engine.lint.check import Check, Finding
 from engine.lint.ranges import Domain, formula, implies
@@ -21,7 +22,7 @@ from engine.model import GRADES
 def veto_redundant(plan: Plan, domain: Domain) -> Iterator[Finding]:
     """A veto that never lowers a grade: another veto holds whenever it does, with a cap as low or lower."""
     vetoes = plan.ruleset.vetoes
-    decisions = [plan.by_key[f"veto.{v.id}"] for v in vetoes]
+    decisions = [plan.by_key[keys.veto(v.id)] for v in vetoes]
     formulas = [formula(d.expr, domain) for d in decisions]
     for j, veto in enumerate(vetoes):
         for i, other in enumerate(vetoes):
@@ -43,9 +44,9 @@ def veto_redundant(plan: Plan, domain: Domain) -> Iterator[Finding]:
 def duplicate_condition(plan: Plan, domain: Domain) -> Iterator[Finding]:
     """A condition of a grade level that says the same as another condition of that level."""
     for level in plan.ruleset.levels:
-        keys = ([f"level.{level.id}.band"] if level.min_score is not None else []) + \
-               [f"level.{level.id}.{c.id}" for c in level.conditions]
-        decisions = [plan.by_key[k] for k in keys]
+        tests = ([keys.band(level.id)] if level.min_score is not None else []) + \
+                [keys.level_condition(level.id, c.id) for c in level.conditions]
+        decisions = [plan.by_key[k] for k in tests]
         formulas = [formula(d.expr, domain) for d in decisions]
         for j in range(1, len(decisions)):
             for i in range(j):
