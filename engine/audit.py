@@ -14,7 +14,6 @@ decision that was stored, outcome for outcome.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
@@ -26,6 +25,7 @@ from engine.explain import result as result_record
 from engine.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
 from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
+from engine.nfc import typed, unit_id_of
 from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
 from engine.store import Entry, Store, StoreError, StoredUnit, canonical_json, sha256
 
@@ -230,7 +230,7 @@ class Standing:
 
 
 def standing(store: Store, unit_id: str, year: int) -> Standing:
-    unit_id = unicodedata.normalize("NFC", unit_id.strip())
+    unit_id = typed(unit_id)
     history = store.unit_history(unit_id, year)
     if not history:
         known = store.units_known(year)
@@ -392,7 +392,7 @@ def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
     if "unit_id" not in columns:
         raise UserInputError([Problem(display_path(path), "no 'unit_id' column: the corrected facts must name the unit", 1)])
     found = [(n, rec, cells) for n, (rec, cells) in enumerate(records, start=1)
-             if unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) == unit_id]
+             if unit_id_of(rec) == unit_id]
     if not found:
         ids = [str(rec.get("unit_id")) for rec, _ in records]
         raise UserInputError([Problem(display_path(path), f"no row for unit '{unit_id}'.{did_you_mean(unit_id, ids)}")])

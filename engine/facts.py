@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -25,6 +23,7 @@ from engine.limits import (COLUMNS, JSON_FACTS_BYTES, NUMBER_CHARS, NUMBER_DIGIT
                            YAML_FACTS_BYTES, size_problem)
 from engine.loading import display_path
 from engine.model import Catalogue, FactSpec
+from engine.nfc import in_nfc, nfc, nfc_value, typed, unit_id_of
 
 TRUE_WORDS = {"true", "yes", "1", "có", "co", "x", "đúng", "đã"}
 FALSE_WORDS = {"false", "no", "0", "không", "khong", "sai", "chưa"}
@@ -176,10 +175,6 @@ def open_stream(path: Path) -> Stream:
 
 # --- readers: each returns a Stream -----------------------------------------------------
 
-def _nfc_cell(value: str) -> str:
-    return value if value.isascii() else unicodedata.normalize("NFC", value)
-
-
 @dataclass(frozen=True)
 class CsvFormat:
     """The dialect a CSV file was sniffed to have, so that any process can read pieces of it the same way."""
@@ -225,7 +220,7 @@ def parse_chunk(chunk: TextChunk, fmt: CsvFormat, header: list[str], shown: str)
         if len(row) < width:
             raise _short_row(shown, n, row, header)
         # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
-        out.append((index, n, row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]))
+        out.append((index, n, row if in_nfc("".join(row)) else [nfc(c) for c in row]))
         index += 1
     if index - chunk.first_index != chunk.units:
         raise AssertionError(f"rows {chunk.first_line}: {index - chunk.first_index} units read, {chunk.units} counted")
@@ -273,7 +268,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
     if first_record is None:
         handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
-    header = [yamlpos.nfc(h.strip()) for h in first_record[1]]
+    header = [typed(h) for h in first_record[1]]
 
     def rows():
         index = 0
@@ -288,7 +283,7 @@ def _read_csv(path: Path, shown: str) -> Stream:
                     raise _short_row(shown, n, row, header)
                 index += 1
                 # text in NFC, whatever the editor wrote (when the whole row is, each of its cells is)
-                yield index, n, (row if unicodedata.is_normalized("NFC", "".join(row)) else [_nfc_cell(c) for c in row]), None
+                yield index, n, (row if in_nfc("".join(row)) else [nfc(c) for c in row]), None
         finally:
             handle.close()
 
@@ -419,7 +414,7 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
     if first is None:
         book.close()
         raise FactsError([Problem(shown, "the workbook's first sheet is empty; expected a header row of fact names")])
-    header = [yamlpos.nfc(str(h).strip()) if h is not None else "" for h in first]
+    header = [typed(str(h)) if h is not None else "" for h in first]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
@@ -431,7 +426,7 @@ def _read_xlsx(path: Path, shown: str) -> Stream:
                 if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
                     continue
                 index += 1
-                yield index, n, [yamlpos.nfc(c) for c in row[:width]], None
+                yield index, n, [nfc_value(c) for c in row[:width]], None
         except damage as exc:
             raise FactsError([Problem(shown, f"not a readable .xlsx workbook: its sheet is damaged after row {n} "
                                              f"({type(exc).__name__})", n)]) from None
@@ -563,7 +558,7 @@ def _read_json(path: Path, shown: str):
         data = data["units"]
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise FactsError([Problem(shown, "expected a list of units (one object of fact names per unit), or {\"units\": [...]}")])
-    records = [({yamlpos.nfc(k): yamlpos.nfc(v) for k, v in rec.items()}, {k: Cell(None, None) for k in rec}) for rec in data]
+    records = [({nfc_value(k): nfc_value(v) for k, v in rec.items()}, {k: Cell(None, None) for k in rec}) for rec in data]
     return Stream(shown, _columns_of(records), False,
                   ((i, None, rec, where) for i, (rec, where) in enumerate(records, start=1)))
 
@@ -609,7 +604,7 @@ HEADER_PROBLEMS_SHOWN = 20
 
 def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str,
                      year: Optional[int] = None) -> UnitFacts:
-    unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) or f"#{index}"
+    unit_id = unit_id_of(rec) or f"#{index}"
     unit = UnitFacts(unit_id=unit_id, record=index, source=shown, where=cells.get("unit_id", Cell(None, None)),
                      raw={k: _jsonable(v) for k, v in rec.items()}, cells=dict(cells))
     for name, spec in catalogue.facts.items():
@@ -711,12 +706,12 @@ def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list],
     by_id: dict[str, tuple[dict, dict]] = {}
     problems = []
     for rec, cells in extra_records:
-        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        unit_id = unit_id_of(rec)
         where = cells.get("unit_id", Cell(None, None))
         if unit_id in by_id:
             problems.append(Problem(extra_shown, f"unit '{unit_id}' appears twice", where.line, where.column))
         by_id[unit_id] = (rec, cells)
-    known = {unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip()) for rec, _ in records}
+    known = {unit_id_of(rec) for rec, _ in records}
     for unit_id, (_, cells) in by_id.items():
         if unit_id not in known:
             where = cells.get("unit_id", Cell(None, None))
@@ -726,7 +721,7 @@ def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list],
     added = [c for c in extra_columns if c != "unit_id"]
     merged = []
     for rec, cells in records:
-        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        unit_id = unit_id_of(rec)
         extra_rec = by_id.get(unit_id, ({}, {}))[0]
         merged.append(({**rec, **{c: extra_rec.get(c) for c in added}}, {**cells, **{c: Cell(None, None) for c in added}}))
     return columns + added, merged
@@ -746,7 +741,7 @@ def supplement_of(extra: tuple[list[str], list], columns: list[str], ids: list[s
     problems = []
     known = set(ids)
     for rec, cells in extra_records:
-        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        unit_id = unit_id_of(rec)
         where = cells.get("unit_id", Cell(None, None))
         if unit_id in by_id:
             problems.append(Problem(extra_shown, f"unit '{unit_id}' appears twice", where.line, where.column))
@@ -775,7 +770,7 @@ def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Option
             rec = stream.record(values)
             cells = stream.cells(line, values, where)  # a row's cells are placed when a message needs them
             if added:
-                unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+                unit_id = unit_id_of(rec)
                 extra = by_id.get(unit_id, {})
                 rec = {**rec, **{c: extra.get(c) for c in added}}
                 cells = {**cells, **{c: Cell(None, None) for c in added}}
@@ -833,7 +828,7 @@ def parse_value(raw: Any, spec: FactSpec) -> Any:
         text = str(raw).strip()
         if len(text) > TEXT_CHARS:
             raise ValueError(f"a text of {len(text):,} characters; expected at most {TEXT_CHARS}")
-        return unicodedata.normalize("NFC", text)
+        return nfc(text)
     if kind == "bool":
         return _bool(raw)
     if kind == "enum":
@@ -871,7 +866,7 @@ def _bool(raw: Any) -> bool:
 
 def _enum(raw: Any, spec: FactSpec) -> str:
     values = spec.values or {}
-    text = unicodedata.normalize("NFC", str(raw).strip())
+    text = typed(str(raw))
     if text in values:
         return text
     folded = text.casefold()
@@ -1070,18 +1065,16 @@ class Typist:
         if kind == "bool":
             namespace[constant] = {**{w: 1 for w in TRUE_WORDS}, **{w: 0 for w in FALSE_WORDS}}
             return [f"    elif r.__class__ is str and (x := {constant}.get(r)) is not None:", f"        e[{key}] = x"] + slow
-        if kind == "string":  # as parse_value reads a text: stripped, in NFC (which leaves ASCII as it is)
-            namespace["nfc"] = functools.partial(unicodedata.normalize, "NFC")
+        if kind == "string":  # as parse_value reads a text: stripped, in NFC
+            namespace["nfc"] = nfc
             return [f"    elif r.__class__ is str and len(r) <= {TEXT_CHARS!r}:",
-                    f"        e[{key}] = r.strip() if r.isascii() else nfc(r.strip())"] + slow
+                    f"        e[{key}] = nfc(r.strip())"] + slow
         namespace[constant] = _fast_reader(spec)  # dates and decimals: a reader that raises for anything unusual
         return ["    else:", "        try:", f"            e[{key}] = {constant}(r)",
                 "        except ValueError:", f"            slow(e, {key}, r)"]
 
     def unit(self, index: int, rec: dict, cells: dict[str, Cell], shown: str) -> Reported:
-        unit_id = rec.get("unit_id")
-        unit_id = unit_id.strip() if isinstance(unit_id, str) else str(unit_id or "").strip()
-        unit_id = (unit_id if unit_id.isascii() else unicodedata.normalize("NFC", unit_id)) or f"#{index}"
+        unit_id = unit_id_of(rec) or f"#{index}"
         problems: list[Problem] = []
         specs = self.specs
 
@@ -1160,5 +1153,5 @@ def years_in(path: Path) -> list[int]:
 def ids_in(path: Path) -> list[str]:
     """The unit ids a facts file gives (for a "did you mean")."""
     stream = open_stream(path)
-    return [unicodedata.normalize("NFC", str(stream.record(values).get("unit_id") or "").strip())
+    return [unit_id_of(stream.record(values))
             for _, _, values, _ in stream.rows]

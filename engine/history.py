@@ -6,11 +6,11 @@ keeps the value, so a replay reads it without the ledger's later state.
 """
 from __future__ import annotations
 
-import unicodedata
 from typing import Any, Optional
 
 from engine.facts import Cell
 from engine.model import Catalogue, HistorySpec
+from engine.nfc import unit_id_of
 from engine.store import Store
 
 Read = tuple[list[str], list]
@@ -25,7 +25,7 @@ def fill_from_history(read: Read, catalogue: Catalogue, year: int, store: Store)
     provenance: dict[str, dict[str, str]] = {}
     out = []
     for rec, cells in records:
-        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        unit_id = unit_id_of(rec)
         for name, spec in specs.items():
             if rec.get(name) not in (None, "") or not unit_id:
                 continue
@@ -51,7 +51,7 @@ class HistoryFiller:
 
     def fill(self, rec: dict) -> tuple[dict, dict[str, str]]:
         """The record with what the ledger knows filled in, and where each filled value came from."""
-        unit_id = unicodedata.normalize("NFC", str(rec.get("unit_id") or "").strip())
+        unit_id = unit_id_of(rec)
         provenance: dict[str, str] = {}
         if not unit_id:
             return rec, provenance

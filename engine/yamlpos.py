@@ -6,7 +6,6 @@ keeps its line and column so that pydantic's error locations map back to the fil
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -14,6 +13,7 @@ import yaml
 
 from engine.errors import Problem
 from engine.limits import MAX_DEPTH, MAX_VALUES_PER_CHAR
+from engine.nfc import nfc_value
 
 Path = tuple[Any, ...]
 
@@ -52,11 +52,6 @@ class Located:
         return Problem(self.file, message, line, column, severity)
 
 
-def nfc(value: Any) -> Any:
-    """Vietnamese text is compared and hashed in NFC, whatever the editor wrote."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    return value
 
 
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
@@ -185,7 +180,7 @@ _UNBUILDABLE = (yaml.constructor.ConstructorError, ValueError, OverflowError, In
 def _scalar(node, located: Located, problems: list[Problem], walk: _Walk) -> Any:
     """The value of a scalar node, or None with a located problem."""
     try:
-        return nfc(walk.constructor.construct_object(node, deep=True))
+        return nfc_value(walk.constructor.construct_object(node, deep=True))
     except _UNBUILDABLE as exc:
         why = getattr(exc, "problem", None) or exc
         if isinstance(exc, (IndexError, KeyError, TypeError)):  # PyYAML's own words would be "string index out of range"

@@ -10,7 +10,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
 # Steps in pipeline order; a module may import modules of its own step or earlier ones.
 LAYERS = [
-    {"errors", "limits", "keys", "model", "yamlpos", "expr.ast", "expr.parser", "expr.typecheck", "expr"},
+    {"errors", "limits", "keys", "nfc", "model", "yamlpos", "expr.ast", "expr.parser", "expr.typecheck", "expr"},
     {"loading", "facts"},
     {"compile", "compile_durable", "integers", "targets"},
     {"backend_trace", "backend_compiled", "backend_durable", "aggregate", "quota"},
