@@ -247,11 +247,6 @@ def standing(store: Store, unit_id: str, year: int) -> Standing:
                     stored_plan(store, graded_by["detail"]["ruleset_sha256"]))
 
 
-def current_facts(store: Store, run_seq: int, year: int) -> dict[str, int]:
-    """For each unit of a run, the entry whose facts stand now (the run's, or a later appeal's)."""
-    return store.latest_results(run_seq, year)
-
-
 # --- appeals and overrides ----------------------------------------------------------------------
 
 @dataclass
@@ -273,7 +268,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
         raise StoreError([Problem(store.shown, f"unit '{unit_id}' has no recorded run in {year} to appeal")])
     plan = now.plan if now.graded_by["detail"]["ruleset_sha256"] == run["detail"]["ruleset_sha256"] else \
         stored_plan(store, run["detail"]["ruleset_sha256"])  # the run's rule set governs its appeals
-    facts_from = current_facts(store, run["seq"], year)
+    facts_from = store.latest_results(run["seq"], year)  # the facts that stand now
     record, cells, index = _corrected_record(corrected_path, now.unit_id)
     shown = display_path(corrected_path)
     stored = now.row.facts

@@ -174,7 +174,7 @@ def _expand(path: Path, plan: Plan, chain: tuple[Path, ...]) -> tuple[list[CaseT
     inherited_base: dict[str, Any] = {}
     if file.inherit is not None:
         out, inherited_base = _inherited(path, file, located, plan, chain + (path.resolve(),))
-    base = _moved(file.base, _years(file.base, plan), plan) if file.base else inherited_base
+    base = moved_record(file.base, _years(file.base, plan), plan.catalogue) if file.base else inherited_base
     names = {c.case.name for c in out}
     for i, case in enumerate(file.cases):
         if case.name in names:
@@ -197,8 +197,8 @@ def _years(base: dict[str, Any], plan: Plan) -> int:
 def _moved_case(case: Case, years: int, plan: Plan) -> Case:
     if not years:
         return case
-    return case.model_copy(update={"facts": _moved(case.facts, years, plan),
-                                   "units": None if case.units is None else [_moved(u, years, plan) for u in case.units]})
+    return case.model_copy(update={"facts": moved_record(case.facts, years, plan.catalogue),
+                                   "units": None if case.units is None else [moved_record(u, years, plan.catalogue) for u in case.units]})
 
 
 def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan,
@@ -238,15 +238,6 @@ def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan,
         out.append(CaseToRun(run.case.model_copy(update={"expect": approval.expect}), base, located.file,
                              approval_line, f"{origin}, expectation changed: {approval.reason}", run.case.expect))
     return out, {**parent_base, **overlay}
-
-
-def _moved(facts: dict[str, Any], years: int, plan: Plan) -> dict[str, Any]:
-    return moved_record(facts, years, plan.catalogue)
-
-
-def run_case_file(path: Path, plan: Plan, grader: Optional[Grader] = None) -> list[CaseResult]:
-    grader = grader or Grader(plan)
-    return [run_case(plan, grader, c) for c in cases_to_run(path, plan)]
 
 
 def run_case(plan: Plan, grader: Grader, to_run: CaseToRun) -> CaseResult:

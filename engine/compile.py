@@ -82,8 +82,6 @@ class Plan:
     criteria: tuple[CriterionPlan, ...]
     fact_types: dict[str, FactSpec]
     workplace_types: tuple[str, ...]
-    period_start: datetime.date
-    period_end: datetime.date
     by_key: dict[str, Decision] = field(default_factory=dict)
     outline: Optional[Outline] = None
     stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
@@ -224,7 +222,7 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
-                datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31), outline=_outline(rs, criteria, workplace_types))
+                outline=_outline(rs, criteria, workplace_types))
     plan.by_key.update({d.key: d for d in decisions})
     plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.audit import current_facts, stored_plan, unit_from_row
+from engine.audit import stored_plan, unit_from_row
 from engine.errors import Problem, RuleSetError
 from engine.evaluate import engine_values
 from engine.report import ReportBuilder
@@ -54,7 +54,7 @@ def _tally(store: Store, targets_path: Path, year: int, run: int, keep_units: bo
         raise StoreError([Problem(store.shown, f"record {run} ({year}) holds no units")])
     plan = stored_plan(store, store.entry(run)["detail"]["ruleset_sha256"])
     builder = ReportBuilder(plan, load_targets(targets_path, plan), keep_units)
-    latest = current_facts(store, run, year)
+    latest = store.latest_results(run, year)  # each unit's facts as they stand now (the run's, or an appeal's)
     overridden = _overrides(store, year, run)
     for unit in store.iter_units(run):
         newest = latest.get(unit.unit_id, run)
