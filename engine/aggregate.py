@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from engine import keys
 from engine.compile import Plan
-from engine.model import GRADES
+from engine.model import GRADES, Status
 
 Outcomes = dict[str, Optional[bool]]
 HUNDREDTHS = 100
@@ -182,7 +182,7 @@ def _sum_code(parts: list[str]) -> str:
 class GradeChoice:
     """The grade and how it was reached."""
 
-    status: str  # graded | not_graded | invalid
+    status: Status
     grade: Optional[str]
     qualifies: dict[str, Optional[bool]]
     veto_cap: Optional[str]

@@ -27,7 +27,7 @@ from engine.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
 from engine.nfc import typed, unit_id_of
 from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
-from engine.store import Entry, Store, StoreError, StoredUnit, canonical_json, sha256
+from engine.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
 def stored_plan(store: Store, sha: str) -> Plan:
@@ -122,7 +122,7 @@ def _compared(stored: dict) -> str:
 @dataclass
 class Replay:
     seq: int
-    kind: str
+    kind: EntryKind
     ruleset: dict
     units: int
     differences: list[dict] = field(default_factory=list)  # {unit_id, lang, fields}

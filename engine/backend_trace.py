@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 from engine.expr import ast
 
@@ -36,7 +36,7 @@ UNKNOWN = _Unknown()
 class Trace:
     """One evaluated node: its text, its value and the traces of its parts."""
 
-    kind: str  # name | literal | compare | and | or | not | arith | neg | in | call
+    kind: Literal["name", "literal", "compare", "and", "or", "not", "arith", "neg", "in", "call"]
     text: str
     value: Any
     children: tuple["Trace", ...] = ()

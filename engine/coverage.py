@@ -17,9 +17,7 @@ from engine.cases import CaseResult
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
 from engine.explain import ruleset_record
-from engine.model import GRADE_LABELS
-
-STATUSES = ("graded", "not_graded", "invalid")
+from engine.model import GRADE_LABELS, STATUSES
 
 
 @dataclass

@@ -6,6 +6,9 @@ a traceback only ever means a bug in the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["warning", "error"]  # an error stops the command; a warning is shown and the command goes on
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class Problem:
     message: str
     line: int | None = None
     column: int | None = None
-    severity: str = "error"
+    severity: Severity = "error"
 
     def render(self) -> str:
         where = self.file

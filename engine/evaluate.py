@@ -23,6 +23,7 @@ from engine.backend_durable import DurableBackend
 from engine.backend_trace import Trace, evaluate, outcome
 from engine.compile import Plan
 from engine.errors import EngineDisagreement, EngineFault, Problem
+from engine.model import Status
 from engine.facts import UnitFacts
 from engine.integers import to_engine
 from engine.quota import QuotaCandidate, QuotaEffect, apply_quota
@@ -80,7 +81,7 @@ class UnitEvaluation:
     """Everything known about one unit's grading: enough for an audit record."""
 
     unit: UnitFacts
-    status: str
+    status: Status
     decided: Optional[Decided] = None
     traces: dict[str, Trace] = field(default_factory=dict)  # every decision's, when an explanation was wanted
     quota: Optional[QuotaEffect] = None

@@ -16,7 +16,7 @@ from engine.aggregate import points
 from engine.compile import Plan
 from engine.evaluate import UnitEvaluation
 from engine.explain import number, verdict
-from engine.model import GRADES
+from engine.model import GRADES, Status
 
 STATES = (*GRADES, "not_graded", "invalid")
 """Rows of the distribution: the grades from the top down, then the units without one."""
@@ -30,7 +30,7 @@ _AGAINST = {"veto": True}
 class Side:
     """One unit's result under one rule set, in the terms the impact compares."""
 
-    status: str
+    status: Status
     grade: Optional[str]
     score: Optional[Fraction]
     titles: dict[str, Optional[bool]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -27,6 +27,8 @@ MAX_MAGNITUDE = 10 ** 13  # ten trillion: far above any union's money in VND, an
 
 Id = str
 GradeId = Literal["excellent", "good", "completed", "not_completed"]
+Status = Literal["graded", "not_graded", "invalid"]  # a unit's: a grade given, not eligible, or facts that cannot be graded
+STATUSES: tuple[str, ...] = get_args(Status)
 FactType = Literal["bool", "int", "decimal", "vnd", "percentage", "date", "enum", "string"]
 
 

@@ -38,9 +38,10 @@ import sqlite3
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Literal, Optional
 
 from engine.errors import Problem, UserInputError
+from engine.model import Status
 from engine.loading import display_path, loaded_from_canonical
 
 BUSY_TIMEOUT_MS = 60_000
@@ -199,7 +200,7 @@ class UnitRow:
     year: int
     record: int
     source: str
-    status: str
+    status: Status
     grade: Optional[str]
     raw: str  # canonical JSON of the record as read
     result_vi: str  # canonical JSON of the result, explanation included
@@ -225,7 +226,7 @@ class StoredUnit:
     unit_id: str
     year: int
     record: int
-    status: str
+    status: Status
     grade: Optional[str]
     data: dict[str, Any]
     results: Optional[dict[str, dict]] = None
@@ -299,11 +300,13 @@ def unpack_unit(blob: bytes, dictionary: bytes) -> str:
 
 # --- entries written -------------------------------------------------------------------
 
+EntryKind = Literal["run", "appeal", "override"]  # a grading, a corrected unit's re-grading, a committee's decision
+
 @dataclass
 class Entry:
     """What one ledger entry holds, before it has a sequence number."""
 
-    kind: str  # run | appeal | override
+    kind: EntryKind
     year: int
     by: str
     detail: dict[str, Any]  # the kind's own row (runs / appeals / overrides), without seq

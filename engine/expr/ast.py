@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import typing
 from typing import Union
 import datetime
 
 Value = Union[bool, int, Fraction, str, datetime.date]
+ArithOp = typing.Literal["+", "-", "*", "/"]
+CompareOp = typing.Literal["<", "<=", ">", ">=", "==", "!="]
+Connective = typing.Literal["and", "or"]
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,14 @@ class Neg(Node):
 
 @dataclass(frozen=True)
 class Arith(Node):
-    op: str  # + - * /
+    op: ArithOp
     left: Node
     right: Node
 
 
 @dataclass(frozen=True)
 class Compare(Node):
-    op: str  # < <= > >= == !=
+    op: CompareOp
     left: Node
     right: Node
 
@@ -69,7 +73,7 @@ class Not(Node):
 
 @dataclass(frozen=True)
 class BoolOp(Node):
-    op: str  # and | or
+    op: Connective
     operands: tuple[Node, ...]
 
 

@@ -11,14 +11,14 @@ import calendar
 import datetime
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Optional
+from typing import Literal, Optional
 
 from engine.expr import ast
 
 
 @dataclass(frozen=True)
 class Type:
-    kind: str  # bool | number | date | enum | string
+    kind: Literal["bool", "number", "date", "enum", "string"]
     values: Optional[frozenset[str]] = None  # enum members
 
     def __str__(self) -> str:

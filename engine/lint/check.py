@@ -11,7 +11,7 @@ from typing import Optional
 from collections.abc import Callable, Iterable
 
 from engine.compile import Plan, condition_position
-from engine.errors import Problem
+from engine.errors import Problem, Severity
 from engine.lint.ranges import Domain
 
 
@@ -31,7 +31,7 @@ class Check:
     """A check has a permanent id; the first line of its function's docstring is its summary."""
 
     id: str
-    severity: str  # warning | error
+    severity: Severity
     run: Callable[[Plan, Domain], Iterable[Finding]]
 
     @property
