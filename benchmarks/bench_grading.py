@@ -54,7 +54,7 @@ from engine.compile import Plan, compile_file  # noqa: E402
 from engine.errors import EngineDisagreement  # noqa: E402
 from engine.backend_compiled import CompiledBackend  # noqa: E402
 from engine.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402
-from engine.facts import UnitFacts, parse_value  # noqa: E402
+from engine.reading.facts import UnitFacts, parse_value  # noqa: E402
 from engine.model import FactSpec  # noqa: E402
 
 DEFAULT_RULES = REPO / "rules" / "2024" / "ruleset-2024.1.yaml"
@@ -244,7 +244,7 @@ def draw_generic(rng: random.Random, spec: FactSpec, year: int) -> Any:
 def make_units(plan: Plan, count: int, seed: int) -> tuple[list[UnitFacts], dict[str, int]]:
     """``count`` units as the facts loader would build them, and what was left out.
 
-    Every value goes through :func:`engine.facts.parse_value`, which both types it
+    Every value goes through :func:`engine.reading.facts.parse_value`, which both types it
     and rejects anything outside the fact's range, enum or decimal places.  Missing
     values follow the catalogue: 'required' never missing; 'insufficient' missing
     in a tenth of the units (clustered, as incomplete reports are; independent gaps

@@ -52,7 +52,7 @@ from engine.backend_compiled import CompiledBackend  # noqa: E402
 from engine.compile import Plan, compile_file  # noqa: E402
 from engine.evaluate import Grader, engine_values  # noqa: E402
 from engine.expr import ast  # noqa: E402
-from engine.facts import UnitFacts  # noqa: E402
+from engine.reading.facts import UnitFacts  # noqa: E402
 from engine.integers import difference, in_integers, is_condition, is_symbolic, to_engine  # noqa: E402
 from make_province import csv_cell  # noqa: E402
 

@@ -22,8 +22,8 @@ from engine.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import result as result_record
-from engine.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
-from engine.loading import display_path, loaded_from_canonical
+from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
+from engine.reading.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
 from engine.nfc import typed, unit_id_of
 from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells

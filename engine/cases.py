@@ -22,8 +22,8 @@ from engine.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import missing_facts, reasons, verdict
-from engine.facts import Cell, moved_record, unit_from_record
-from engine.loading import display_path, load_model
+from engine.reading.facts import Cell, moved_record, unit_from_record
+from engine.reading.loading import display_path, load_model
 
 
 class Expect(BaseModel):

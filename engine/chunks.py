@@ -20,9 +20,9 @@ from engine.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explain import missing_facts, result, summary
-from engine.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
+from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
                           moving_facts, parse_chunk)
-from engine.loading import loaded_from_canonical
+from engine.reading.loading import loaded_from_canonical
 from engine.quota import QuotaEffect
 from engine.record import decision, stored_cells, unit_text
 from engine.store import StoredUnit, pack_unit, packing, unpack_unit

@@ -33,9 +33,9 @@ from engine.evaluate import Grader
 from engine.impact import compare, side_of
 from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
-from engine.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
+from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
                           years_in, years_of)
-from engine.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
+from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.record import RunRecorder, evaluation_from
 from engine.render_report_html import report_html

@@ -24,7 +24,7 @@ from engine.backend_trace import Trace, evaluate, outcome
 from engine.compile import Plan
 from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.model import Status
-from engine.facts import UnitFacts
+from engine.reading.facts import UnitFacts
 from engine.integers import to_engine
 from engine.quota import QuotaCandidate, QuotaEffect, apply_quota
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from engine.facts import Cell
+from engine.reading.facts import Cell
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
 from engine.store import Store

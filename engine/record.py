@@ -15,7 +15,7 @@ from engine import __version__, aggregate
 from engine.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
-from engine.facts import Cell, GridCells, UnitFacts, refuse_unreadable
+from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
 

@@ -32,7 +32,7 @@ from engine import render
 from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
-from engine.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
+from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
 from engine.quota import QuotaCandidate, QuotaEffect, place
 
 CHUNK = 500  # units sent to a process at a time

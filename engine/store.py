@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterator, Literal, Optional
 
 from engine.errors import Problem, UserInputError
 from engine.model import Status
-from engine.loading import display_path, loaded_from_canonical
+from engine.reading.loading import display_path, loaded_from_canonical
 
 BUSY_TIMEOUT_MS = 60_000
 GENESIS = "0" * 64

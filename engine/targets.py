@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 from engine.compile import Plan, checked_condition, symbols_for
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
-from engine.loading import load_model
+from engine.reading.loading import load_model
 from engine.model import GRADES, Label, Strict
 
 BUNDLED = Path("criteria") / "targets" / "cdytvn-2023-2028.yaml"

@@ -58,7 +58,7 @@ def near(anchor: datetime.date) -> st.SearchStrategy[datetime.date]:
 
 
 def fact_value(name: str, spec: FactSpec) -> st.SearchStrategy[Any]:
-    """A typed value for one fact, as :func:`engine.facts.parse_value` would produce it."""
+    """A typed value for one fact, as :func:`engine.reading.facts.parse_value` would produce it."""
     kind = spec.type
     low, high = spec.bounds
     if name == "year":

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from conftest import BUNDLED_RULESETS, ROOT, compiled
 from engine.cases import load_cases
 from engine.evaluate import decide_unit, engine_values
-from engine.facts import load_facts, unit_from_record
+from engine.reading.facts import load_facts, unit_from_record
 from engine.model import GRADES
 from strategies import record, unit_values
 

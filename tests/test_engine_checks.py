@@ -22,7 +22,7 @@ from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.compile import Plan
 from engine.evaluate import TraceBackend
-from engine.facts import parse_value
+from engine.reading.facts import parse_value
 
 CHECKS = yaml.safe_load((ROOT / "tests" / "engine" / "checks.yaml").read_text(encoding="utf-8"))["checks"]
 
@@ -137,7 +137,7 @@ def test_a_unit_that_overflows_the_engines_stack_is_checked_again_in_smaller_fac
 
 def _base_values(plan) -> dict:
     from engine.cases import load_cases
-    from engine.facts import unit_from_record
+    from engine.reading.facts import unit_from_record
 
     base = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base
     return unit_from_record(1, dict(base), {}, plan.catalogue, "base").values
@@ -208,7 +208,7 @@ def test_an_explanation_whose_trace_reaches_other_outcomes_than_the_decision_is_
     does not reach the outcomes that were decided is a disagreement, never shown as the explanation."""
     from engine.errors import EngineDisagreement
     from engine.evaluate import engine_values
-    from engine.facts import load_facts
+    from engine.reading.facts import load_facts
 
     plan, grader = compiled("rules/2024/ruleset-2024.1.yaml")
     units = {u.unit_id: u for u in load_facts(ROOT / "examples" / "province_2024.csv", plan.catalogue,
@@ -275,7 +275,7 @@ def test_each_fact_is_the_json_of_its_values_and_unusual_answers_whether_its_tex
     the JSON of what it carries (a bool as 1 or 0), the first time a value is met and every time after."""
     from engine.backend_durable import ZERO, Verifier
     from engine.evaluate import engine_values
-    from engine.facts import load_facts
+    from engine.reading.facts import load_facts
     from engine.integers import field_name
 
     plan, grader = compiled(ruleset)

@@ -9,7 +9,7 @@ from conftest import ROOT, compiled
 from engine.backend_durable import DurableBackend
 from engine.errors import EngineFault
 from engine.evaluate import TraceBackend, decide_unit
-from engine.facts import load_facts
+from engine.reading.facts import load_facts
 
 
 def _first_unit(plan):

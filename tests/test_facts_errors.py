@@ -318,7 +318,7 @@ def without_names(result: dict) -> dict:
                                           ("1.10", "1.10"), ("'quoted'", "quoted"), ("", None), ("null", None),
                                           ("'null'", "null"), ("2024-02-30", "2024-02-30")])
 def test_a_yaml_facts_value_is_the_text_written(tmp_path: Path, text: str, expect):
-    from engine.facts import open_stream
+    from engine.reading.facts import open_stream
 
     path = tmp_path / "units.yaml"
     path.write_text(f"units:\n  - unit_id: A\n    name: {text}\n", encoding="utf-8")
@@ -501,7 +501,7 @@ def test_a_number_in_a_yes_no_fact_is_accepted_only_as_1_or_0(tmp_path: Path, va
 
 @pytest.mark.parametrize("label", ["Cơ quan hành chính", "CƠ QUAN HÀNH CHÍNH", "Public administration"])
 def test_a_code_may_be_written_as_its_vietnamese_or_english_label(tmp_path: Path, label: str, valid_results):
-    from engine.loading import load_catalogue
+    from engine.reading.loading import load_catalogue
 
     catalogue, _ = load_catalogue(REPO / "criteria" / "catalogue.yaml")
     labels = catalogue.facts["workplace_type"].values["public_admin"]

@@ -8,9 +8,9 @@ tree; a syntax tree) or raise the error the CLI prints as ``file:line:col: error
 is a traceback in front of a user; a reader that runs past its bound is a hang.
 
 A facts file is read both ways the CLI reads one: whole, as ``validate``, ``explain``
-and ``impact`` do (:func:`engine.facts.load_facts`), and as ``grade`` does (the stream,
+and ``impact`` do (:func:`engine.reading.facts.load_facts`), and as ``grade`` does (the stream,
 its header checked, a CSV file's text cut in chunks and typed by the
-:class:`engine.facts.Typist`); the two must refuse the same files and read the same
+:class:`engine.reading.facts.Typist`); the two must refuse the same files and read the same
 units, problems word for word.
 
 The crashes this file found are fixed; each keeps its smallest input as a test below
@@ -53,8 +53,8 @@ from engine.compile import compile_file, symbols_for
 from engine.errors import FactsError, Problem, RuleSetError
 from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import TypeProblem, check
-from engine.facts import GridCells, Typist, check_columns, load_facts, open_stream, parse_chunk, to_integer
-from engine.loading import load_catalogue
+from engine.reading.facts import GridCells, Typist, check_columns, load_facts, open_stream, parse_chunk, to_integer
+from engine.reading.loading import load_catalogue
 from strategies import VIETNAMESE_TEXT, fact_value, nfc, unit_values
 
 RULESET = ROOT / "rules/2024/ruleset-2024.1.yaml"

@@ -31,7 +31,7 @@ from engine.cases import load_cases
 from engine.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
 from engine.explain import document, result
-from engine.facts import load_facts, parse_value, unit_from_record
+from engine.reading.facts import load_facts, parse_value, unit_from_record
 from engine.model import MAX_MAGNITUDE
 from engine.render import to_json
 from strategies import (COHORTS, VIETNAMESE_TEXT, condition_env, fact_value, random_conditions, ranked, raw,

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, compiled
 from engine.compile import compile_plan
 from engine.evaluate import Grader
-from engine.facts import load_facts, unit_from_record
+from engine.reading.facts import load_facts, unit_from_record
 from engine.model import Quota, RankKey, RuleSet
 from engine.quota import QuotaCandidate, apply_quota
 

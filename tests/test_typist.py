@@ -1,6 +1,6 @@
 """The fast reader of a batch reads every cell exactly as the reader of a single unit does.
 
-A batch types cells with code written per catalogue (``engine.facts.Typist``); a single
+A batch types cells with code written per catalogue (``engine.reading.facts.Typist``); a single
 unit, a test case or an appeal goes through ``unit_from_record``.  Whatever a cell holds
 — a usual spelling, a near miss, junk, a value out of range, nothing — both must give the
 same value, the same defaults and the same problems, word for word.
@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BUNDLED_RULESETS, compiled
-from engine.facts import Cell, GridCells, Typist, to_integer, unit_from_record
+from engine.reading.facts import Cell, GridCells, Typist, to_integer, unit_from_record
 from strategies import fact_value, raw
 
 SETTINGS = dict(derandomize=True, database=None, deadline=None, print_blob=False,
@@ -54,7 +54,7 @@ def _same(catalogue, year, record: dict, text_only: bool) -> None:
 
 @pytest.mark.parametrize("ruleset", BUNDLED_RULESETS)
 def test_typist_reads_the_bundled_examples_as_a_single_unit_is_read(ruleset: str):
-    from engine.facts import read_records
+    from engine.reading.facts import read_records
 
     plan, _ = compiled(ruleset)
     for example in sorted(Path(__file__).resolve().parent.parent.glob("examples/province_*.csv")):

@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from engine.facts import Cell, GridCells
+from engine.reading.facts import Cell, GridCells
 from engine.record import unit_data, unit_text
 from engine.store import canonical_json, canonical_texts, pack_unit, packing, unpack_unit
 
