@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from engine.compile import compile_file
+    from engine.compiling.compile import compile_file
 
     with tempfile.TemporaryDirectory() as folder:
         ws = Path(folder)

@@ -50,7 +50,7 @@ from typing import Any, Callable, Optional
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the engine of this checkout, even when not installed
 
-from engine.compile import Plan, compile_file  # noqa: E402
+from engine.compiling.compile import Plan, compile_file  # noqa: E402
 from engine.errors import EngineDisagreement  # noqa: E402
 from engine.backend_compiled import CompiledBackend  # noqa: E402
 from engine.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "examples"))
 
 from bench_grading import INCOMPLETE_GAP, INCOMPLETE_SHARE, _pct, cpu_model, draw_facts, revision  # noqa: E402
-from engine.compile import compile_file  # noqa: E402
+from engine.compiling.compile import compile_file  # noqa: E402
 from make_province import csv_cell  # noqa: E402  (how the example writes a cell)
 
 RULES = {"from": REPO / "rules" / "2024" / "ruleset-2024.1.yaml", "to": REPO / "rules" / "2025" / "ruleset-2025.1.yaml"}

@@ -6,7 +6,7 @@
 
 The 2024 rule set's stage-1 conditions are translated from their syntax trees (never their
 text) into one zen-engine JDM graph and one ``rule_engine.Rule`` each.  The peers read the
-units' engine values (:mod:`engine.integers`), so a comparison of numbers is the same exact
+units' engine values (:mod:`engine.compiling.integers`), so a comparison of numbers is the same exact
 ``Σ k·field + c op 0`` in integers the compiled evaluator decides.  An unreported fact is
 absent; the peers have no "undecided", so a comparison is guarded (``x != null and …``).
 Every outcome this project decides must be the peers' too (a decided three-valued outcome
@@ -49,11 +49,11 @@ except ImportError as missing:  # benchmark-only extras, never needed to grade
 
 from bench_grading import _decimal_text, cpu_model, make_units, revision, shown  # noqa: E402
 from engine.backend_compiled import CompiledBackend  # noqa: E402
-from engine.compile import Plan, compile_file  # noqa: E402
+from engine.compiling.compile import Plan, compile_file  # noqa: E402
 from engine.evaluate import Grader, engine_values  # noqa: E402
 from engine.expr import ast  # noqa: E402
 from engine.reading.facts import UnitFacts  # noqa: E402
-from engine.integers import difference, in_integers, is_condition, is_symbolic, to_engine  # noqa: E402
+from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine  # noqa: E402
 from make_province import csv_cell  # noqa: E402
 
 RULES = REPO / "rules" / "2024" / "ruleset-2024.1.yaml"

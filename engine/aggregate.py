@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any, Callable, Mapping, Optional
 
 from engine import keys
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.model import GRADES, Status
 
 Outcomes = dict[str, Optional[bool]]

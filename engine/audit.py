@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from engine.compile import Plan, compile_plan
+from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import result as result_record

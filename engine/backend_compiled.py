@@ -2,7 +2,7 @@
 
 This is the back end that decides every unit of a batch, with the rule engine checking
 each of its answers (:mod:`engine.backend_durable`).  It reads a unit's *engine values*
-(:mod:`engine.integers`: scaled numbers, day numbers, 1/0) and builds no object per node:
+(:mod:`engine.compiling.integers`: scaled numbers, day numbers, 1/0) and builds no object per node:
 a comparison of numbers is one linear form in integers, and a whole stage is straight-
 line code that fetches each value it reads once.  Logic is three-valued (Kleene),
 exactly as in the tracing evaluator; ``None`` is "undecided".
@@ -17,9 +17,9 @@ from typing import Any, Callable, Mapping, Optional
 
 from engine import aggregate
 from engine.aggregate import Decided
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.expr import ast
-from engine.integers import difference, in_integers, is_condition, is_symbolic, to_engine
+from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine
 
 Outcome = Optional[bool]
 Test = Callable[[Mapping[str, Any]], Outcome]
@@ -38,7 +38,7 @@ class CompiledBackend:
         self.units: dict[str, Callable[[Mapping[str, Any], Optional[str]], Decided]] = {}  # by workplace type
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> dict[str, Outcome]:
-        """Outcome of every decision of the stage, from engine values (see :mod:`engine.integers`)."""
+        """Outcome of every decision of the stage, from engine values (see :mod:`engine.compiling.integers`)."""
         return dict(zip(self.keys[stage], self.stages[stage](env)))
 
     def unit(self, values: Mapping[str, Any], quota_cap: Optional[str] = None) -> Decided:

@@ -13,13 +13,13 @@ from typing import Any, Mapping, Optional
 
 from durable import engine as durable_engine
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.backend_compiled import compile_condition
 from engine.compile_durable import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
                                      compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
                                      verify_rules)
-from engine.integers import field_name, to_engine
+from engine.compiling.integers import field_name, to_engine
 
 
 class _QuietHost(durable_engine.Host):
@@ -106,7 +106,7 @@ class DurableBackend:
         return self.decide_engine(stage, {k: to_engine(self.plan, k, v) for k, v in env.items()})
 
     def decide_engine(self, stage: int, env: Mapping[str, Any]) -> dict[str, Optional[bool]]:
-        """The same from engine values (see :mod:`engine.integers`)."""
+        """The same from engine values (see :mod:`engine.compiling.integers`)."""
         out: dict[str, Optional[bool]] = {}
         for ruleset, sink, reads in self.stages[stage]:
             fact: dict[str, Any] = {"kind": f"s{stage}", ZERO: 0}
@@ -299,7 +299,7 @@ FIELD_TEXTS = 1024  # the most values of one field whose text is kept (a bound o
 def _field_text(seen: dict, key: str, value: Any) -> str:
     """``,"field":value`` for a fact's JSON, kept in ``seen`` (while it holds fewer than FIELD_TEXTS) for the next
     unit with the same value.  Only ints and codes are kept, and engine values are nothing else
-    (:mod:`engine.integers`); a bool, equal to 1 or 0, is written 1 or 0 either way."""
+    (:mod:`engine.compiling.integers`); a bool, equal to 1 or 0, is written 1 or 0 either way."""
     text = key + (str(value) if value.__class__ is int else _json(value))
     if (value.__class__ is int or value.__class__ is str) and len(seen) < FIELD_TEXTS:
         seen[value] = text

@@ -18,7 +18,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import yamlpos
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.evaluate import Grader, UnitEvaluation
 from engine.explain import missing_facts, reasons, verdict

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from engine import render
-from engine.compile import Plan, compile_plan
+from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explain import missing_facts, result, summary

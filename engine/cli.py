@@ -23,7 +23,7 @@ from engine import __version__, lint, render, render_report, run, yamlpos
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backend_durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
-from engine.compile import Plan, compile_file
+from engine.compiling.compile import Plan, compile_file
 from engine.coverage import Coverage
 from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
@@ -43,7 +43,7 @@ from engine.report import ReportBuilder
 from engine.render_report_xlsx import write_report_workbook
 from engine.report_ledger import year_report
 from engine.store import Store, open_store
-from engine.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
+from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
 LANGS = click.Choice(["vi", "en"])
 DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."

@@ -27,9 +27,9 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from engine.compile import Decision, Plan
+from engine.compiling.compile import Decision, Plan
 from engine.expr import ast
-from engine.integers import difference, field_name, is_condition, is_symbolic, scale_of
+from engine.compiling.integers import difference, field_name, is_condition, is_symbolic, scale_of
 from engine.model import MAX_MAGNITUDE
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact

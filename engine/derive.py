@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 
 
 def derive_text(parent: Plan, year: int, version: str, folder: Path,

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Optional
 
 from engine import keys
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.expr import ast
 from engine.expr.parser import parse
 

@@ -21,17 +21,17 @@ from engine.aggregate import Decided, Outcomes
 from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.backend_trace import Trace, evaluate, outcome
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.model import Status
 from engine.reading.facts import UnitFacts
-from engine.integers import to_engine
+from engine.compiling.integers import to_engine
 from engine.quota import QuotaCandidate, QuotaEffect, apply_quota
 
 
 class Backend(Protocol):
     name: str
-    integers: bool  # reads engine values (see engine.integers) rather than exact numbers and dates
+    integers: bool  # reads engine values (see engine.compiling.integers) rather than exact numbers and dates
 
     def decide(self, stage: int, env: Mapping[str, Any]) -> Outcomes: ...
 
@@ -72,7 +72,7 @@ def decide_unit(plan: Plan, backend: Backend, values: Mapping[str, Any], quota_c
 
 
 def engine_values(plan: Plan, values: Mapping[str, Any]) -> dict[str, Any]:
-    """A unit's exact values in their integer forms (see :mod:`engine.integers`)."""
+    """A unit's exact values in their integer forms (see :mod:`engine.compiling.integers`)."""
     return {name: to_engine(plan, name, value) for name, value in values.items()}
 
 

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from engine import keys
 from engine.aggregate import points
 from engine.backend_trace import UNKNOWN, Trace
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.model import GRADE_LABELS, GRADES
 

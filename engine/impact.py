@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from engine import keys
 from engine.aggregate import points
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.evaluate import UnitEvaluation
 from engine.explain import number, verdict
 from engine.model import GRADES, Status

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from engine import __version__, aggregate
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
 from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable

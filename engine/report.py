@@ -17,10 +17,10 @@ from typing import Any, Optional
 
 from engine import keys
 from engine.backend_compiled import compile_condition
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.explain import number, reasons, ruleset_record
 from engine.record import evaluation_from, outcomes_of
-from engine.targets import Target, Targets, grade_reaches
+from engine.compiling.targets import Target, Targets, grade_reaches
 
 BREAKDOWNS = ("upper_union", "workplace_group", "emulation_bloc")
 BREAKDOWN_FACTS = ("upper_union", "emulation_bloc", "workplace_type")

@@ -15,7 +15,7 @@ from engine.errors import Problem, RuleSetError
 from engine.evaluate import engine_values
 from engine.report import ReportBuilder
 from engine.store import Store, StoreError
-from engine.targets import load_targets
+from engine.compiling.targets import load_targets
 
 
 def recorded_years(store: Store) -> dict[int, int]:

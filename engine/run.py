@@ -30,7 +30,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 from engine import render
 from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
 from engine.quota import QuotaCandidate, QuotaEffect, place

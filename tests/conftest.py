@@ -16,7 +16,7 @@ CHECK_LABEL = {"vi": "Điều kiện kiểm tra", "en": "Checked condition"}
 @lru_cache(maxsize=None)
 def compiled(path: str):
     """One plan and one grader per rule set per test session (rulesets register once per process)."""
-    from engine.compile import compile_file
+    from engine.compiling.compile import compile_file
     from engine.evaluate import Grader
 
     plan = compile_file(ROOT / path)
@@ -32,7 +32,7 @@ def plan_with(base, ruleset_id: str, stage1: Iterable[tuple[str, str]] = (), sta
     ``ruleset_id`` must differ for each distinct set of conditions: the rule engine registers a
     ruleset once per process under a name carrying the id.
     """
-    from engine.compile import compile_plan
+    from engine.compiling.compile import compile_plan
     from engine.model import RuleSet
 
     data = base.ruleset.model_dump()

@@ -26,7 +26,7 @@ import yaml
 from conftest import BUNDLED_RULESETS, ROOT, compiled, plan_with
 from engine import aggregate
 from engine.backend_durable import DurableBackend
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.evaluate import TraceBackend
 from engine.expr import ast
 from engine.reading.facts import from_integer, parse_value, to_integer, unit_from_record

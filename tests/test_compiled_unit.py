@@ -102,7 +102,7 @@ def test_an_undecided_veto_is_weighed_as_step_by_step():
 def test_a_group_without_criteria_scores_zero_as_step_by_step():
     """A catalogue group that no criterion of the rule set is in scores 0 (decided, not unknown), both ways."""
     from engine.backend_compiled import CompiledBackend
-    from engine.compile import compile_plan
+    from engine.compiling.compile import compile_plan
     from engine.model import RuleSet
 
     data = PLAN_2024.ruleset.model_dump()

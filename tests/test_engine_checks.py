@@ -20,7 +20,7 @@ import durable.engine as durable_engine
 from conftest import ROOT, compiled, plan_with
 from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.evaluate import TraceBackend
 from engine.reading.facts import parse_value
 
@@ -151,7 +151,7 @@ def test_the_engine_accepts_the_right_answer_and_refuses_a_wrong_one(check: dict
     """What ``cdcs grade`` runs for every unit: the compiled evaluator decides, the engine checks each answer
     (a split decision part by part, and the parts' combination)."""
     from engine.evaluate import decide_unit
-    from engine.integers import to_engine
+    from engine.compiling.integers import to_engine
 
     plan = checks_plan()
     facts = {"workplace_type": "public_service", **check["facts"]}  # the point table needs one
@@ -191,7 +191,7 @@ def test_stage_two_reads_the_outcomes_as_the_aggregate_hands_them_over(check: di
     """What ``cdcs grade`` runs between stages: the compiled evaluator and the engine read the points in the
     aggregate's own hundredths (not converted from exact numbers as the table's other tests do), and must still
     decide as the table says."""
-    from engine.integers import to_engine
+    from engine.compiling.integers import to_engine
 
     plan = checks_plan()
     outcomes = ("score", "group_score.", "check.", "finance_passed")
@@ -276,7 +276,7 @@ def test_each_fact_is_the_json_of_its_values_and_unusual_answers_whether_its_tex
     from engine.backend_durable import ZERO, Verifier
     from engine.evaluate import engine_values
     from engine.reading.facts import load_facts
-    from engine.integers import field_name
+    from engine.compiling.integers import field_name
 
     plan, grader = compiled(ruleset)
     verifier = Verifier(plan, grader.engine)  # its own kept texts: none yet

@@ -49,7 +49,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from engine import yamlpos
-from engine.compile import compile_file, symbols_for
+from engine.compiling.compile import compile_file, symbols_for
 from engine.errors import FactsError, Problem, RuleSetError
 from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import TypeProblem, check

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
-from engine.compile import compile_file, symbols_for
+from engine.compiling.compile import compile_file, symbols_for
 from engine.expr.parser import parse
 from engine.expr.typecheck import check
 from engine.lint import REGISTRY

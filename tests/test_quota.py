@@ -10,7 +10,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import ROOT, compiled
-from engine.compile import compile_plan
+from engine.compiling.compile import compile_plan
 from engine.evaluate import Grader
 from engine.reading.facts import load_facts, unit_from_record
 from engine.model import Quota, RankKey, RuleSet

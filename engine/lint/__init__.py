@@ -2,11 +2,11 @@
 
 Each check has a permanent id, a severity and a one-line summary (the first line of
 its function's docstring); its module's docstring shows what it finds.  ``lint``
-runs them all on a :class:`~engine.compile.Plan` and returns located problems.
+runs them all on a :class:`~engine.compiling.compile.Plan` and returns located problems.
 """
 from __future__ import annotations
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.errors import Problem, did_you_mean
 from engine.lint import bands, conditions, groups, redundant, tiers, unused
 from engine.lint.check import Check

@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Optional
 from collections.abc import Iterator
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.lint.check import Check, Finding
 from engine.lint.ranges import Domain, formula, show_number, verdict
 

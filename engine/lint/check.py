@@ -1,6 +1,6 @@
 """What a static-analysis check is, and how its findings become located problems.
 
-A check reads a compiled :class:`~engine.compile.Plan` (a rule set that loads and
+A check reads a compiled :class:`~engine.compiling.compile.Plan` (a rule set that loads and
 compiles) and yields findings; each finding names the place in the rule set (or the
 catalogue) by its YAML path, so that positions come from the loader, as for errors.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 from collections.abc import Callable, Iterable
 
-from engine.compile import Plan, condition_position
+from engine.compiling.compile import Plan, condition_position
 from engine.errors import Problem, Severity
 from engine.lint.ranges import Domain
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.lint.check import Check, Finding
 from engine.lint.ranges import Domain
 

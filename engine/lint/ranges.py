@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Optional, Union
 
 from engine import keys
-from engine.compile import GRADE_VALUES, Plan
+from engine.compiling.compile import GRADE_VALUES, Plan
 from engine.diff import canonical  # one spelling per tree, as diff compares conditions
 from engine.expr import ast
 

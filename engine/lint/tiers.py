@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compile import Decision, Plan
+from engine.compiling.compile import Decision, Plan
 from engine.diff import canonical
 from engine.lint.check import Check, Finding
 from engine.lint.ranges import Domain, Formula, formula, implies, verdict

@@ -961,7 +961,7 @@ def years_of(records: list) -> list[int]:
 # --- integer forms, and reading many units fast --------------------------------------------
 
 def to_integer(spec: FactSpec, value: Any) -> Any:
-    """A typed fact → its integer form (see :mod:`engine.integers`): 1/0, a day number, value × 10^scale."""
+    """A typed fact → its integer form (see :mod:`engine.compiling.integers`): 1/0, a day number, value × 10^scale."""
     if isinstance(value, bool):
         return 1 if value else 0
     if isinstance(value, datetime.date):

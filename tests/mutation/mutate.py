@@ -42,7 +42,7 @@ MODULES: dict[str, list[str]] = {
     "engine/compile_durable.py": FAST + ["tests/test_properties.py::test_constants_too_precise_for_exact_arithmetic_"
                                          "are_refused_with_their_place"],
     "engine/backend_compiled.py": FAST,
-    "engine/integers.py": FAST,
+    "engine/compiling/integers.py": FAST,
     "engine/backend_durable.py": ["tests/test_engine_checks.py", "tests/test_engine_faults.py", "tests/test_cli_faults.py"],
     "engine/backend_trace.py": FAST,
     "engine/evaluate.py": ["tests/test_engine_checks.py", "tests/test_quota.py", "tests/test_cli_faults.py",
@@ -58,7 +58,7 @@ MODULES: dict[str, list[str]] = {
 QUICK: dict[str, list[str]] = {
     "engine/compile_durable.py": ["tests/test_engine_checks.py"],
     "engine/backend_compiled.py": ["tests/test_engine_checks.py"],
-    "engine/integers.py": ["tests/test_engine_checks.py"],
+    "engine/compiling/integers.py": ["tests/test_engine_checks.py"],
     "engine/backend_durable.py": ["tests/test_engine_checks.py"],
     "engine/backend_trace.py": ["tests/test_engine_checks.py"],
     "engine/evaluate.py": ["tests/test_engine_checks.py"],
@@ -95,7 +95,7 @@ BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorD
 # above one moves it, and the mutant then shows as NOT REVIEWED until its line is updated here.
 _SIGN = "a comparison function is read only for its sign"
 _SLOTS = "frozen and slots only forbid assigning to a field or adding one, and nothing does"
-_ENGINE_INTS = "engine values are already 1 and 0 (engine/integers.py): a bool never reaches this branch"
+_ENGINE_INTS = "engine values are already 1 and 0 (engine/compiling/integers.py): a bool never reaches this branch"
 _SESSIONS = "session ids only need to differ from one fact to the next"
 _SINK = "the sink is emptied both before and after each use: dropping one of the two changes nothing"
 _SENTINEL = "only the identity of the one 'unknown' value matters; made once at import, any object (None too) serves"
@@ -224,13 +224,13 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/backend_compiled.py", "_Writer.symbol", 'return repr((1 if value else 0) if isinstance(value, bool) else value)', "0 → 1"): _NO_FLAG_EQUALITY,
     ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "1 → 2"): _NO_FLAG_MEMBER,
     ("engine/backend_compiled.py", "_Writer.member", 'self.constants[name] = frozenset((1 if i.value else 0) if isinstance(i.value, bool) else i.value', "0 → 1"): _NO_FLAG_MEMBER,
-    ("engine/integers.py", "scale_of", 'return OUTCOME_SCALES.get(name.split(".")[0], 0)', "0 → 1 (#2 on the line)"): "the default scale: only facts and points are numbers, and every other name "
+    ("engine/compiling/integers.py", "scale_of", 'return OUTCOME_SCALES.get(name.split(".")[0], 0)', "0 → 1 (#2 on the line)"): "the default scale: only facts and points are numbers, and every other name "
                                          "is a yes/no outcome or the grade, never scaled",
-    ("engine/integers.py", "is_condition", 'return False', "return x → return None"): _FALSY,
-    ("engine/integers.py", "is_symbolic", 'return isinstance(node.value, (str, bool))', "return x → return None"): "a fixed value meets a field of its type, which decides "
+    ("engine/compiling/integers.py", "is_condition", 'return False', "return x → return None"): _FALSY,
+    ("engine/compiling/integers.py", "is_symbolic", 'return isinstance(node.value, (str, bool))', "return x → return None"): "a fixed value meets a field of its type, which decides "
                                                          "alone (two fixed values are folded); a fixed text before "
                                                          "'in' fails to compile either way",
-    ("engine/integers.py", "is_symbolic", 'return False', "return x → return None"): _FALSY,
+    ("engine/compiling/integers.py", "is_symbolic", 'return False', "return x → return None"): _FALSY,
     ("engine/reading/facts.py", "_bool", 'if isinstance(raw, (int, float)) and raw in (0, 1):', "0 → 1"): "a number 0 not taken as a number is taken as the word '0': false either way",
     ("engine/reading/facts.py", "from_integer", 'if kind in ("decimal", "percentage") and spec.scale:', "and → or"): "only decimal and percentage facts have a scale (the catalogue refuses "
                                          "places elsewhere): for every other kind it is 0 either way",

@@ -13,7 +13,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any
 
-from engine.compile import Plan
+from engine.compiling.compile import Plan
 from engine.expr import ast
 
 OUTCOME_SCALES = {"score": 2, "group_score": 2}  # points are kept in hundredths

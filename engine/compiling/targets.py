@@ -17,7 +17,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, model_validator
 
-from engine.compile import Plan, checked_condition, symbols_for
+from engine.compiling.compile import Plan, checked_condition, symbols_for
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.reading.loading import load_model
