@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
-from engine import aggregate
-from engine.aggregate import Decided
+from engine.grading import aggregate
+from engine.grading.aggregate import Decided
 from engine.compiling.compile import Plan
 from engine.expr import ast
 from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine
@@ -78,7 +78,7 @@ def compile_unit(plan: Plan, workplace_type: str) -> Callable[[Mapping[str, Any]
     """A whole unit of one workplace type as one function of its engine values and quota cap.
 
     Each stage's conditions as :func:`compile_stage` writes them, and after each the arithmetic of
-    :mod:`engine.aggregate` written out (:func:`engine.aggregate.unit_code`): no call, dict or dataclass per
+    :mod:`engine.grading.aggregate` written out (:func:`engine.grading.aggregate.unit_code`): no call, dict or dataclass per
     stage, only the ``Decided`` that ``decide_unit`` builds step by step with this back end (the dataclasses
     the explanations, the quota and the ledger read, the dicts in the same order).  A value is read once,
     after the stage before it set what it may read (the type checker refuses a later stage's names earlier).

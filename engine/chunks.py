@@ -23,7 +23,7 @@ from engine.explain import missing_facts, result, summary
 from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
                           moving_facts, parse_chunk)
 from engine.reading.loading import loaded_from_canonical
-from engine.quota import QuotaEffect
+from engine.grading.quota import QuotaEffect
 from engine.record import decision, stored_cells, unit_text
 from engine.store import StoredUnit, pack_unit, packing, unpack_unit
 

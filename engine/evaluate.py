@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
-from engine import aggregate
-from engine.aggregate import Decided, Outcomes
+from engine.grading import aggregate
+from engine.grading.aggregate import Decided, Outcomes
 from engine.backend_compiled import CompiledBackend
 from engine.backend_durable import DurableBackend
 from engine.backend_trace import Trace, evaluate, outcome
@@ -26,7 +26,7 @@ from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.model import Status
 from engine.reading.facts import UnitFacts
 from engine.compiling.integers import to_engine
-from engine.quota import QuotaCandidate, QuotaEffect, apply_quota
+from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota
 
 
 class Backend(Protocol):

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from engine import keys
-from engine.aggregate import points
+from engine.grading.aggregate import points
 from engine.backend_trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from engine import keys
-from engine.aggregate import points
+from engine.grading.aggregate import points
 from engine.compiling.compile import Plan
 from engine.evaluate import UnitEvaluation
 from engine.explain import number, verdict

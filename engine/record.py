@@ -11,12 +11,14 @@ import hashlib
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from engine import __version__, aggregate
+from engine import __version__
+
+from engine.grading import aggregate
 from engine.compiling.compile import Plan
 from engine.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
 from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
-from engine.quota import QuotaEffect
+from engine.grading.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
 
 OUTCOME_CODES = {True: "T", False: "F", None: "?"}

@@ -33,7 +33,7 @@ from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, q
 from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
-from engine.quota import QuotaCandidate, QuotaEffect, place
+from engine.grading.quota import QuotaCandidate, QuotaEffect, place
 
 CHUNK = 500  # units sent to a process at a time
 EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)

@@ -11,7 +11,7 @@ from typing import Optional
 import pytest
 
 from conftest import compiled
-from engine.aggregate import choose_grade, stage_one
+from engine.grading.aggregate import choose_grade, stage_one
 
 PLAN, _ = compiled("rules/2024/ruleset-2024.1.yaml")
 WORKPLACE = "public_service"

@@ -8,7 +8,7 @@ is tested the day it is written:
   vetoes, finance checks, grade bands, title thresholds), through each back end on its
   own, at the exact threshold and one step (a unit of the fact's precision) either side,
   the expected answer computed here in exact arithmetic;
-* every band, veto cap and title through the grade arithmetic (``engine.aggregate``).
+* every band, veto cap and title through the grade arithmetic (``engine.grading.aggregate``).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from conftest import BUNDLED_RULESETS, ROOT, compiled, plan_with
-from engine import aggregate
+from engine.grading import aggregate
 from engine.backend_durable import DurableBackend
 from engine.compiling.compile import Plan
 from engine.evaluate import TraceBackend

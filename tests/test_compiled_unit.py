@@ -4,7 +4,7 @@
 (:func:`engine.backend_compiled.compile_unit`): stage 1, the points, the stage-one sums,
 stage 2, the grade, stage 3 and the titles written out straight-line.  Explanations, the
 quota, the ledger and impact read what it returns, so it must be the very ``Decided`` that
-``decide_unit`` builds step by step with the same back end and :mod:`engine.aggregate`:
+``decide_unit`` builds step by step with the same back end and :mod:`engine.grading.aggregate`:
 every field equal, every dict in the same order, every value of the same type.
 """
 from __future__ import annotations

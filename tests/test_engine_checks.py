@@ -171,7 +171,7 @@ STAGE_TWO = [c for c in CHECKS if c.get("stage", 1) == 2]
 
 def _stage_one(facts: dict):
     """What the aggregate hands stage 2 for these outcomes: points in hundredths, the checks, the finance verdict."""
-    from engine.aggregate import HUNDREDTHS, StageOne
+    from engine.grading.aggregate import HUNDREDTHS, StageOne
 
     def hundredths(points) -> int:
         exact = Fraction(str(points)) * HUNDREDTHS

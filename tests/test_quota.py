@@ -14,7 +14,7 @@ from engine.compiling.compile import compile_plan
 from engine.evaluate import Grader
 from engine.reading.facts import load_facts, unit_from_record
 from engine.model import Quota, RankKey, RuleSet
-from engine.quota import QuotaCandidate, apply_quota
+from engine.grading.quota import QuotaCandidate, apply_quota
 
 QUOTA = Quota(share_pct=20, of_levels=["excellent", "good"], demote_to="good",
               rank_by=[RankKey(key="score", order="desc"), RankKey(key="tasks_exceeded", order="desc")])

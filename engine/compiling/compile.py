@@ -8,7 +8,7 @@ stable key.  Decisions run in three stages because later ones read earlier outco
    and ``finance_passed``;
 3. titles: may also read ``grade``.
 
-Between stages, :mod:`engine.aggregate` turns outcomes into numbers (the score) and
+Between stages, :mod:`engine.grading.aggregate` turns outcomes into numbers (the score) and
 choices (the grade), the same way for both back ends.
 """
 from __future__ import annotations
