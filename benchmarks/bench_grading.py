@@ -52,8 +52,8 @@ sys.path.insert(0, str(REPO))  # the engine of this checkout, even when not inst
 
 from engine.compiling.compile import Plan, compile_file  # noqa: E402
 from engine.errors import EngineDisagreement  # noqa: E402
-from engine.backend_compiled import CompiledBackend  # noqa: E402
-from engine.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402
+from engine.backends.compiled import CompiledBackend  # noqa: E402
+from engine.backends.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402
 from engine.reading.facts import UnitFacts, parse_value  # noqa: E402
 from engine.model import FactSpec  # noqa: E402
 

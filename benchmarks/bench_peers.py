@@ -48,9 +48,9 @@ except ImportError as missing:  # benchmark-only extras, never needed to grade
     sys.exit(f"{missing.name} is not installed: pip install -e '.[bench]'")
 
 from bench_grading import _decimal_text, cpu_model, make_units, revision, shown  # noqa: E402
-from engine.backend_compiled import CompiledBackend  # noqa: E402
+from engine.backends.compiled import CompiledBackend  # noqa: E402
 from engine.compiling.compile import Plan, compile_file  # noqa: E402
-from engine.evaluate import Grader, engine_values  # noqa: E402
+from engine.backends.evaluate import Grader, engine_values  # noqa: E402
 from engine.expr import ast  # noqa: E402
 from engine.reading.facts import UnitFacts  # noqa: E402
 from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine  # noqa: E402

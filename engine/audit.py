@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.evaluate import Grader, UnitEvaluation
+from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.explain import result as result_record
 from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
 from engine.reading.loading import display_path, loaded_from_canonical

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine import yamlpos
 from engine.compiling.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
-from engine.evaluate import Grader, UnitEvaluation
+from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.explain import missing_facts, reasons, verdict
 from engine.reading.facts import Cell, moved_record, unit_from_record
 from engine.reading.loading import display_path, load_model

@@ -18,7 +18,7 @@ from typing import Any, Optional
 from engine import render
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
-from engine.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
+from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explain import missing_facts, result, summary
 from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
                           moving_facts, parse_chunk)

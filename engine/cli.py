@@ -21,7 +21,7 @@ from tabulate import tabulate
 
 from engine import __version__, lint, render, render_report, run, yamlpos
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
-from engine.backend_durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.cases import cases_to_run, load_cases, run_case
 from engine.compiling.compile import Plan, compile_file
 from engine.coverage import Coverage
@@ -29,7 +29,7 @@ from engine.derive import derive_text, inheriting_cases_text
 from engine.diff import diff
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
                            did_you_mean)
-from engine.evaluate import Grader
+from engine.backends.evaluate import Grader
 from engine.impact import compare, side_of
 from engine.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history

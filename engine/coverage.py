@@ -15,7 +15,7 @@ from fractions import Fraction
 from engine import keys
 from engine.cases import CaseResult
 from engine.compiling.compile import Plan
-from engine.evaluate import UnitEvaluation
+from engine.backends.evaluate import UnitEvaluation
 from engine.explain import ruleset_record
 from engine.model import GRADE_LABELS, STATUSES
 

@@ -15,9 +15,9 @@ from typing import Any, Optional
 
 from engine import keys
 from engine.grading.aggregate import points
-from engine.backend_trace import UNKNOWN, Trace
+from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
-from engine.evaluate import Decided, UnitEvaluation
+from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.model import GRADE_LABELS, GRADES
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}

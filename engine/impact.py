@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from engine import keys
 from engine.grading.aggregate import points
 from engine.compiling.compile import Plan
-from engine.evaluate import UnitEvaluation
+from engine.backends.evaluate import UnitEvaluation
 from engine.explain import number, verdict
 from engine.model import GRADES, Status
 

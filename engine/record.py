@@ -15,7 +15,7 @@ from engine import __version__
 
 from engine.grading import aggregate
 from engine.compiling.compile import Plan
-from engine.evaluate import Decided, UnitEvaluation
+from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.explain import quota_record, verdict
 from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.grading.quota import QuotaEffect

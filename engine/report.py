@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from engine import keys
-from engine.backend_compiled import compile_condition
+from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
 from engine.explain import number, reasons, ruleset_record
 from engine.record import evaluation_from, outcomes_of

@@ -17,7 +17,7 @@ CHECK_LABEL = {"vi": "Điều kiện kiểm tra", "en": "Checked condition"}
 def compiled(path: str):
     """One plan and one grader per rule set per test session (rulesets register once per process)."""
     from engine.compiling.compile import compile_file
-    from engine.evaluate import Grader
+    from engine.backends.evaluate import Grader
 
     plan = compile_file(ROOT / path)
     return plan, Grader(plan)

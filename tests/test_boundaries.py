@@ -25,9 +25,9 @@ import yaml
 
 from conftest import BUNDLED_RULESETS, ROOT, compiled, plan_with
 from engine.grading import aggregate
-from engine.backend_durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.compiling.compile import Plan
-from engine.evaluate import TraceBackend
+from engine.backends.evaluate import TraceBackend
 from engine.expr import ast
 from engine.reading.facts import from_integer, parse_value, to_integer, unit_from_record
 from engine.reading.loading import load_catalogue

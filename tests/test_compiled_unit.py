@@ -1,7 +1,7 @@
 """The compiled evaluator's whole-unit functions decide exactly as the stages and the grade arithmetic do.
 
 ``cdcs grade`` decides each unit with one generated function per workplace type
-(:func:`engine.backend_compiled.compile_unit`): stage 1, the points, the stage-one sums,
+(:func:`engine.backends.compiled.compile_unit`): stage 1, the points, the stage-one sums,
 stage 2, the grade, stage 3 and the titles written out straight-line.  Explanations, the
 quota, the ledger and impact read what it returns, so it must be the very ``Decided`` that
 ``decide_unit`` builds step by step with the same back end and :mod:`engine.grading.aggregate`:
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import BUNDLED_RULESETS, ROOT, compiled
 from engine.cases import load_cases
-from engine.evaluate import decide_unit, engine_values
+from engine.backends.evaluate import decide_unit, engine_values
 from engine.reading.facts import load_facts, unit_from_record
 from engine.model import GRADES
 from strategies import record, unit_values
@@ -101,7 +101,7 @@ def test_an_undecided_veto_is_weighed_as_step_by_step():
 
 def test_a_group_without_criteria_scores_zero_as_step_by_step():
     """A catalogue group that no criterion of the rule set is in scores 0 (decided, not unknown), both ways."""
-    from engine.backend_compiled import CompiledBackend
+    from engine.backends.compiled import CompiledBackend
     from engine.compiling.compile import compile_plan
     from engine.model import RuleSet
 

@@ -18,10 +18,10 @@ import yaml
 
 import durable.engine as durable_engine
 from conftest import ROOT, compiled, plan_with
-from engine.backend_compiled import CompiledBackend
-from engine.backend_durable import DurableBackend
+from engine.backends.compiled import CompiledBackend
+from engine.backends.durable import DurableBackend
 from engine.compiling.compile import Plan
-from engine.evaluate import TraceBackend
+from engine.backends.evaluate import TraceBackend
 from engine.reading.facts import parse_value
 
 CHECKS = yaml.safe_load((ROOT / "tests" / "engine" / "checks.yaml").read_text(encoding="utf-8"))["checks"]
@@ -121,7 +121,7 @@ def test_a_unit_that_overflows_the_engines_stack_is_checked_again_in_smaller_fac
     answers unusual matches too many at once, and is checked again in smaller facts, not refused."""
     base, _ = compiled("rules/2024/ruleset-2024.1.yaml")
     plan = plan_with(base, "engine_checks_overflow", [(f"many_{i}", f"tasks_done >= {i}") for i in range(70)])
-    from engine.evaluate import Grader, decide_unit, engine_values
+    from engine.backends.evaluate import Grader, decide_unit, engine_values
 
     grader = Grader(plan, explain=False)
     verifier = grader.engine.verifier
@@ -150,7 +150,7 @@ STAGE_ONE = [c for c in CHECKS if c.get("stage", 1) == 1]
 def test_the_engine_accepts_the_right_answer_and_refuses_a_wrong_one(check: dict):
     """What ``cdcs grade`` runs for every unit: the compiled evaluator decides, the engine checks each answer
     (a split decision part by part, and the parts' combination)."""
-    from engine.evaluate import decide_unit
+    from engine.backends.evaluate import decide_unit
     from engine.compiling.integers import to_engine
 
     plan = checks_plan()
@@ -207,7 +207,7 @@ def test_an_explanation_whose_trace_reaches_other_outcomes_than_the_decision_is_
     """The tracing evaluator decides again from the exact values when an explanation is wanted: a trace that
     does not reach the outcomes that were decided is a disagreement, never shown as the explanation."""
     from engine.errors import EngineDisagreement
-    from engine.evaluate import engine_values
+    from engine.backends.evaluate import engine_values
     from engine.reading.facts import load_facts
 
     plan, grader = compiled("rules/2024/ruleset-2024.1.yaml")
@@ -273,8 +273,8 @@ def test_the_64_bit_bound_is_exact_one_step_inside_and_outside():
 def test_each_fact_is_the_json_of_its_values_and_unusual_answers_whether_its_text_was_kept_or_not(ruleset, facts):
     """The verifier keeps the text of a field's values from one unit to the next: every unit's facts must still be
     the JSON of what it carries (a bool as 1 or 0), the first time a value is met and every time after."""
-    from engine.backend_durable import ZERO, Verifier
-    from engine.evaluate import engine_values
+    from engine.backends.durable import ZERO, Verifier
+    from engine.backends.evaluate import engine_values
     from engine.reading.facts import load_facts
     from engine.compiling.integers import field_name
 

@@ -6,9 +6,9 @@ import durable.engine as durable_engine
 import pytest
 
 from conftest import ROOT, compiled
-from engine.backend_durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.errors import EngineFault
-from engine.evaluate import TraceBackend, decide_unit
+from engine.backends.evaluate import TraceBackend, decide_unit
 from engine.reading.facts import load_facts
 
 

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, compiled
 from conftest import plan_with as extended
-from engine.backend_durable import DurableBackend
+from engine.backends.durable import DurableBackend
 from engine.cases import load_cases
-from engine.evaluate import TraceBackend, decide_unit, engine_values
+from engine.backends.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
 from engine.explain import document, result
 from engine.reading.facts import load_facts, parse_value, unit_from_record
@@ -141,7 +141,7 @@ def random_plan():
 
 @lru_cache(maxsize=None)
 def random_compiled():
-    from engine.backend_compiled import CompiledBackend
+    from engine.backends.compiled import CompiledBackend
 
     return CompiledBackend(random_plan()[0])
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, compiled
 from engine.compiling.compile import compile_plan
-from engine.evaluate import Grader
+from engine.backends.evaluate import Grader
 from engine.reading.facts import load_facts, unit_from_record
 from engine.model import Quota, RankKey, RuleSet
 from engine.grading.quota import QuotaCandidate, apply_quota

@@ -15,8 +15,8 @@ from durable import engine as durable_engine
 
 from engine.compiling.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
-from engine.backend_compiled import compile_condition
-from engine.compile_durable import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
+from engine.backends.compiled import compile_condition
+from engine.backends.durable_rules import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
                                      compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
                                      verify_rules)
 from engine.compiling.integers import field_name, to_engine
@@ -44,7 +44,7 @@ def _host() -> _QuietHost:
 
 class DurableBackend:
     """Decides a plan's decisions in the rule engine, or checks the evaluator's answers; see
-    :mod:`engine.compile_durable`."""
+    :mod:`engine.backends.durable_rules`."""
 
     name = "durable_rules"
     integers = False  # decide() reads exact values; decide_engine() and the verifier read engine values

@@ -1,7 +1,7 @@
 """The compiled evaluator: each stage of a plan compiled once into one Python function over integers.
 
 This is the back end that decides every unit of a batch, with the rule engine checking
-each of its answers (:mod:`engine.backend_durable`).  It reads a unit's *engine values*
+each of its answers (:mod:`engine.backends.durable`).  It reads a unit's *engine values*
 (:mod:`engine.compiling.integers`: scaled numbers, day numbers, 1/0) and builds no object per node:
 a comparison of numbers is one linear form in integers, and a whole stage is straight-
 line code that fetches each value it reads once.  Logic is three-valued (Kleene),

@@ -2,12 +2,12 @@
 
 Three back ends, one grade:
 
-* the compiled evaluator (:mod:`engine.backend_compiled`) decides every decision of
+* the compiled evaluator (:mod:`engine.backends.compiled`) decides every decision of
   every unit, on integers;
-* the rule engine (:mod:`engine.backend_durable`) checks every one of those answers
+* the rule engine (:mod:`engine.backends.durable`) checks every one of those answers
   for every unit and refuses any it does not reach itself: a disagreement is raised,
   never resolved;
-* the tracing evaluator (:mod:`engine.backend_trace`) runs only when an explanation is
+* the tracing evaluator (:mod:`engine.backends.trace`) runs only when an explanation is
   wanted, and must reach the same outcomes: its trace *is* the explanation of the
   decision that was made.
 """
@@ -18,9 +18,9 @@ from typing import Any, Mapping, Optional, Protocol
 
 from engine.grading import aggregate
 from engine.grading.aggregate import Decided, Outcomes
-from engine.backend_compiled import CompiledBackend
-from engine.backend_durable import DurableBackend
-from engine.backend_trace import Trace, evaluate, outcome
+from engine.backends.compiled import CompiledBackend
+from engine.backends.durable import DurableBackend
+from engine.backends.trace import Trace, evaluate, outcome
 from engine.compiling.compile import Plan
 from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.model import Status
