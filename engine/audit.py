@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.backends.evaluate import Grader, UnitEvaluation
-from engine.explain import result as result_record
+from engine.explaining.explain import result as result_record
 from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
 from engine.reading.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
@@ -410,7 +410,7 @@ def override(store: Store, unit_id: str, year: int, grade: str, reason: str, by:
 
 def why_document(store: Store, now: Standing, lang: str) -> dict:
     """Everything an auditor asks about a unit's year, as data: the answer that was true when decided."""
-    from engine.explain import ruleset_record
+    from engine.explaining.explain import ruleset_record
 
     graded = now.graded_by
     detail = graded["detail"]

@@ -21,7 +21,7 @@ from engine import yamlpos
 from engine.compiling.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.backends.evaluate import Grader, UnitEvaluation
-from engine.explain import missing_facts, reasons, verdict
+from engine.explaining.explain import missing_facts, reasons, verdict
 from engine.reading.facts import Cell, moved_record, unit_from_record
 from engine.reading.loading import display_path, load_model
 
@@ -285,7 +285,7 @@ def _run(plan: Plan, grader: Grader, case: Case, base: dict[str, Any], file: str
 def actual(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
     """The facets of a result a case can state, in the case file's vocabulary."""
     d = ev.decided
-    from engine.explain import number
+    from engine.explaining.explain import number
 
     return {
         "status": ev.status,

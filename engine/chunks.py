@@ -19,7 +19,7 @@ from engine import render
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
-from engine.explain import missing_facts, result, summary
+from engine.explaining.explain import missing_facts, result, summary
 from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
                           moving_facts, parse_chunk)
 from engine.reading.loading import loaded_from_canonical

@@ -31,7 +31,7 @@ from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, 
                            did_you_mean)
 from engine.backends.evaluate import Grader
 from engine.impact import compare, side_of
-from engine.explain import reasons, result as result_record, ruleset_record
+from engine.explaining.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
 from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
                           years_in, years_of)

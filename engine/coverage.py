@@ -16,7 +16,7 @@ from engine import keys
 from engine.cases import CaseResult
 from engine.compiling.compile import Plan
 from engine.backends.evaluate import UnitEvaluation
-from engine.explain import ruleset_record
+from engine.explaining.explain import ruleset_record
 from engine.model import GRADE_LABELS, STATUSES
 
 

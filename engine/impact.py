@@ -15,7 +15,7 @@ from engine import keys
 from engine.grading.aggregate import points
 from engine.compiling.compile import Plan
 from engine.backends.evaluate import UnitEvaluation
-from engine.explain import number, verdict
+from engine.explaining.explain import number, verdict
 from engine.model import GRADES, Status
 
 STATES = (*GRADES, "not_graded", "invalid")

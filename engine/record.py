@@ -16,7 +16,7 @@ from engine import __version__
 from engine.grading import aggregate
 from engine.compiling.compile import Plan
 from engine.backends.evaluate import Decided, UnitEvaluation
-from engine.explain import quota_record, verdict
+from engine.explaining.explain import quota_record, verdict
 from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.grading.quota import QuotaEffect
 from engine.store import Entry, Store, StoredUnit, canonical_json, canonical_texts

@@ -13,7 +13,7 @@ from fractions import Fraction
 from html import escape
 from typing import Any, Iterable
 
-from engine.explain import number
+from engine.explaining.explain import number
 from engine.model import GRADE_LABELS
 from engine.render import fmt
 from engine.render_report import STATES, WORDS as REPORT_WORDS, _cell, _figures, _goal, _key, _of, _pct

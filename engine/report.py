@@ -18,7 +18,7 @@ from typing import Any, Optional
 from engine import keys
 from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
-from engine.explain import number, reasons, ruleset_record
+from engine.explaining.explain import number, reasons, ruleset_record
 from engine.record import evaluation_from, outcomes_of
 from engine.compiling.targets import Target, Targets, grade_reaches
 

@@ -217,7 +217,7 @@ def _observe(writer, graded: Graded) -> None:
 def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, outcome: Outcome, recorder,
            progress: Progress, total: int, collect: Optional[Callable[[Graded], None]] = None) -> None:
     """The last pass: every unit in input order, to the output and to the audit record."""
-    from engine.explain import ruleset_record
+    from engine.explaining.explain import ruleset_record
     from engine import __version__
 
     ruleset = ruleset_record(plan)

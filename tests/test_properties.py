@@ -30,7 +30,7 @@ from engine.backends.durable import DurableBackend
 from engine.cases import load_cases
 from engine.backends.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
-from engine.explain import document, result
+from engine.explaining.explain import document, result
 from engine.reading.facts import load_facts, parse_value, unit_from_record
 from engine.model import MAX_MAGNITUDE
 from engine.render import to_json
