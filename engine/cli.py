@@ -19,18 +19,20 @@ from typing import Any, Iterator, Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, lint, render, render_report, run, yamlpos
+from engine import __version__, render, render_report, run, yamlpos
+
+from engine.authoring import lint
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backends.durable import DurableBackend
-from engine.cases import cases_to_run, load_cases, run_case
+from engine.authoring.cases import cases_to_run, load_cases, run_case
 from engine.compiling.compile import Plan, compile_file
-from engine.coverage import Coverage
-from engine.derive import derive_text, inheriting_cases_text
-from engine.diff import diff
+from engine.authoring.coverage import Coverage
+from engine.authoring.derive import derive_text, inheriting_cases_text
+from engine.authoring.diff import diff
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
                            did_you_mean)
 from engine.backends.evaluate import Grader
-from engine.impact import compare, side_of
+from engine.authoring.impact import compare, side_of
 from engine.explaining.explain import reasons, result as result_record, ruleset_record
 from engine.history import HistoryFiller, fill_from_history
 from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,

@@ -1,7 +1,7 @@
 """Result documents → what people read: a table, an explanation, CSV, XLSX, JSON.
 
 One function per format; each takes the JSON-ready document built by
-:mod:`engine.explaining.explain` (or :mod:`engine.coverage`), so every format shows the same thing.
+:mod:`engine.explaining.explain` (or :mod:`engine.authoring.coverage`), so every format shows the same thing.
 """
 from __future__ import annotations
 

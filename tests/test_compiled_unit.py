@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BUNDLED_RULESETS, ROOT, compiled
-from engine.cases import load_cases
+from engine.authoring.cases import load_cases
 from engine.backends.evaluate import decide_unit, engine_values
 from engine.reading.facts import load_facts, unit_from_record
 from engine.model import GRADES

@@ -136,7 +136,7 @@ def test_a_unit_that_overflows_the_engines_stack_is_checked_again_in_smaller_fac
 
 
 def _base_values(plan) -> dict:
-    from engine.cases import load_cases
+    from engine.authoring.cases import load_cases
     from engine.reading.facts import unit_from_record
 
     base = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base

@@ -17,8 +17,8 @@ from cli_run import REPO, assert_no_traceback, run_cdcs
 from engine.compiling.compile import compile_file, symbols_for
 from engine.expr.parser import parse
 from engine.expr.typecheck import check
-from engine.lint import REGISTRY
-from engine.lint.ranges import domain_of, formula, implies, verdict
+from engine.authoring.lint import REGISTRY
+from engine.authoring.lint.ranges import domain_of, formula, implies, verdict
 
 LINT = Path(__file__).resolve().parent / "lint"
 RULESETS = LINT / "rulesets"

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from conftest import ROOT, compiled
 from conftest import plan_with as extended
 from engine.backends.durable import DurableBackend
-from engine.cases import load_cases
+from engine.authoring.cases import load_cases
 from engine.backends.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
 from engine.explaining.explain import document, result

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, compiled
-from engine.cases import cases_to_run, load_cases, run_case
+from engine.authoring.cases import cases_to_run, load_cases, run_case
 
 CASE_FILES = sorted(ROOT.glob("rules/*/cases/*.yaml"))
 

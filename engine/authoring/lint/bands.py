@@ -27,8 +27,8 @@ from typing import Optional
 from collections.abc import Iterator
 
 from engine.compiling.compile import Plan
-from engine.lint.check import Check, Finding
-from engine.lint.ranges import Domain, formula, show_number, verdict
+from engine.authoring.lint.check import Check, Finding
+from engine.authoring.lint.ranges import Domain, formula, show_number, verdict
 
 LIMIT = 100_000  # more distinct sums than this: treat scores as continuous (never a false warning)
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.compiling.compile import Decision, Plan
-from engine.diff import canonical
-from engine.lint.check import Check, Finding
-from engine.lint.ranges import Domain, Formula, formula, implies, verdict
+from engine.authoring.diff import canonical
+from engine.authoring.lint.check import Check, Finding
+from engine.authoring.lint.ranges import Domain, Formula, formula, implies, verdict
 
 
 def _tiers(plan: Plan, domain: Domain) -> Iterator[tuple[int, list[Decision], list[Formula], tuple[int, ...]]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine import keys
-from engine.cases import CaseResult
+from engine.authoring.cases import CaseResult
 from engine.compiling.compile import Plan
 from engine.backends.evaluate import UnitEvaluation
 from engine.explaining.explain import ruleset_record

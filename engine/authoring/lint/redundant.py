@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 from engine import keys
 from engine.compiling.compile import Plan
-from engine.lint.check import Check, Finding
-from engine.lint.ranges import Domain, formula, implies
+from engine.authoring.lint.check import Check, Finding
+from engine.authoring.lint.ranges import Domain, formula, implies
 from engine.model import GRADES
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from engine.compiling.compile import Plan, condition_position
 from engine.errors import Problem, Severity
-from engine.lint.ranges import Domain
+from engine.authoring.lint.ranges import Domain
 
 
 @dataclass(frozen=True)

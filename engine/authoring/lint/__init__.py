@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from engine.compiling.compile import Plan
 from engine.errors import Problem, did_you_mean
-from engine.lint import bands, conditions, groups, redundant, tiers, unused
-from engine.lint.check import Check
-from engine.lint.ranges import domain_of
+from engine.authoring.lint import bands, conditions, groups, redundant, tiers, unused
+from engine.authoring.lint.check import Check
+from engine.authoring.lint.ranges import domain_of
 
 REGISTRY: dict[str, Check] = {check.id: check for module in (bands, conditions, tiers, redundant, groups, unused)
                               for check in module.CHECKS}

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.compiling.compile import Plan
-from engine.lint.check import Check, Finding
-from engine.lint.ranges import Domain
+from engine.authoring.lint.check import Check, Finding
+from engine.authoring.lint.ranges import Domain
 
 
 def used_facts(plan: Plan) -> set[str]:
