@@ -26,8 +26,8 @@ from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_recor
 from engine.reading.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
 from engine.nfc import typed, unit_id_of
-from engine.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
-from engine.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
+from engine.ledger.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
+from engine.ledger.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
 def stored_plan(store: Store, sha: str) -> Plan:

@@ -24,8 +24,8 @@ from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChun
                           moving_facts, parse_chunk)
 from engine.reading.loading import loaded_from_canonical
 from engine.grading.quota import QuotaEffect
-from engine.record import decision, stored_cells, unit_text
-from engine.store import StoredUnit, pack_unit, packing, unpack_unit
+from engine.ledger.record import decision, stored_cells, unit_text
+from engine.ledger.store import StoredUnit, pack_unit, packing, unpack_unit
 
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
 

@@ -39,12 +39,12 @@ from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_str
                           years_in, years_of)
 from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
-from engine.record import RunRecorder, evaluation_from
+from engine.ledger.record import RunRecorder, evaluation_from
 from engine.render_report_html import report_html
 from engine.report import ReportBuilder
 from engine.render_report_xlsx import write_report_workbook
 from engine.report_ledger import year_report
-from engine.store import Store, open_store
+from engine.ledger.store import Store, open_store
 from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
 LANGS = click.Choice(["vi", "en"])

@@ -11,7 +11,7 @@ from typing import Any, Optional
 from engine.reading.facts import Cell
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
-from engine.store import Store
+from engine.ledger.store import Store
 
 Read = tuple[list[str], list]
 

@@ -19,7 +19,7 @@ from engine import keys
 from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
 from engine.explaining.explain import number, reasons, ruleset_record
-from engine.record import evaluation_from, outcomes_of
+from engine.ledger.record import evaluation_from, outcomes_of
 from engine.compiling.targets import Target, Targets, grade_reaches
 
 BREAKDOWNS = ("upper_union", "workplace_group", "emulation_bloc")

@@ -138,7 +138,7 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
     """Grade every unit of a stream of facts and write the output; see the module's docstring.
 
     ``history`` fills facts from the ledger's earlier years (:class:`engine.history.HistoryFiller`);
-    ``recorder`` receives each unit's audit data in input order (:class:`engine.record.RunRecorder`);
+    ``recorder`` receives each unit's audit data in input order (:class:`engine.ledger.record.RunRecorder`);
     ``keep`` names a unit whose full evaluation the outcome returns (for an explanation);
     ``collect`` receives each unit's result as data, in input order (to compare two gradings), with the values of
     ``collect_facts`` (a report counts units by them);

@@ -21,8 +21,8 @@ import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
 from engine import audit, run
-from engine import store as store_module
-from engine.store import MIGRATIONS, Store, pack_unit, unpack_unit
+from engine.ledger import store as store_module
+from engine.ledger.store import MIGRATIONS, Store, pack_unit, unpack_unit
 
 PROVINCE = "examples/province_2024.csv"
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import run_cdcs
-from engine.store import Store, pack_unit, unpack_unit
+from engine.ledger.store import Store, pack_unit, unpack_unit
 
 
 def _schema() -> list[tuple[str, str, str, bool]]:

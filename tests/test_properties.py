@@ -453,8 +453,8 @@ def test_decomposed_csv_text_comes_out_composed_in_the_same_cohort(name, cohort)
 @given(units=batches())
 def test_a_recorded_batch_replays_to_the_same_decisions(units, tmp_path_factory):
     from engine.audit import replay
-    from engine.record import run_entry
-    from engine.store import Store
+    from engine.ledger.record import run_entry
+    from engine.ledger.store import Store
 
     db = tmp_path_factory.mktemp("ledger") / "audit.sqlite"
     with Store(db) as store:

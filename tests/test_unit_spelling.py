@@ -6,8 +6,8 @@ import zlib
 import pytest
 
 from engine.reading.facts import Cell, GridCells
-from engine.record import unit_data, unit_text
-from engine.store import canonical_json, canonical_texts, pack_unit, packing, unpack_unit
+from engine.ledger.record import unit_data, unit_text
+from engine.ledger.store import canonical_json, canonical_texts, pack_unit, packing, unpack_unit
 
 COLUMNS = ["unit_id", "name", "year", "Ä_name", "z", "a b", 'quo"te', "back\\slash", "ctl\x01", "emoji😀", "per%cent", "%s"]
 TEXTS = ["", "U1", "Công đoàn Đã Sửa", 'say "hi"', "back\\slash", "line\nbreak\ttab\r", "\x00\x1f\x7f", "😀", "\u2028"]

@@ -94,7 +94,7 @@ def side(ev: UnitEvaluation) -> Side:
 
 
 def side_of(decided: Mapping[str, Any]) -> Side:
-    """The same from a decision as data (:func:`engine.record.decision`): nothing is worked out again."""
+    """The same from a decision as data (:func:`engine.ledger.record.decision`): nothing is worked out again."""
     quota = decided.get("quota")
     if "outcomes" not in decided:  # not graded: its evaluation keeps no decision, and no quota effect
         return Side(decided["status"], None, None, {}, None, None)

@@ -77,7 +77,7 @@ def _pause_mid_record() -> None:
     import sys
     import time
 
-    from engine.store import Store
+    from engine.ledger.store import Store
 
     def paused(self) -> None:
         sys.stderr.write("recording: paused mid-transaction\n")

@@ -51,7 +51,7 @@ MODULES: dict[str, list[str]] = {
     "engine/grading/quota.py": FAST,
     "engine/reading/facts.py": ["tests/test_boundaries.py", "tests/test_typist.py", "tests/test_facts_errors.py",
                         "tests/test_rule_cases.py"],
-    "engine/store.py": ["tests/test_ledger_tamper.py", "tests/test_unit_spelling.py", "tests/test_audit.py"],
+    "engine/ledger/store.py": ["tests/test_ledger_tamper.py", "tests/test_unit_spelling.py", "tests/test_audit.py"],
 }
 # The quick tests that kill most of a module's mutants: run first, and the module's full list only on what
 # survives them (a mutant killed by any test is killed; this only saves time).
@@ -65,7 +65,7 @@ QUICK: dict[str, list[str]] = {
     "engine/grading/aggregate.py": ["tests/test_aggregate.py", "tests/test_rule_cases.py"],
     "engine/grading/quota.py": ["tests/test_quota.py"],
     "engine/reading/facts.py": ["tests/test_boundaries.py"],
-    "engine/store.py": ["tests/test_ledger_tamper.py"],
+    "engine/ledger/store.py": ["tests/test_ledger_tamper.py"],
 }
 # Where a module also holds code that decides nothing (readers, queries, registration), only these functions are
 # mutated.
@@ -77,7 +77,7 @@ FUNCTIONS: dict[str, set[str]] = {
                                   "_json", "_field_text", "_appender", "_assert", "run"},
     "engine/reading/facts.py": {"unit_from_record", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
                         "_blank", "to_integer", "from_integer", "_fast", "_fast_reader", "unit"},
-    "engine/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
+    "engine/ledger/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
                         "add", "add_packed", "finish", "append", "verify", "content_sha", "_ruleset_problem",
                         "pack_unit", "unpack_unit", "packing", "canonical_texts", "_names_spelled", "_primed"},
     "engine/backends/evaluate.py": {"decide_unit", "decide", "trace", "unit", "batch", "_cohort", "_diagnose",
@@ -127,14 +127,14 @@ _PACKING_BUFFERS = ("zlib's memory level sizes its internal buffers: the stream 
                     "what the hashes are of")
 # Keyed by Mutant.key: (module, function, the line as written, the change).
 KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
-    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '2 → 3'): _SPELLED_FAST,
-    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '< → <='): _SPELLED_FAST,
-    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'is → is not'): _SPELLED_FAST,
-    ("engine/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'not x → x'): _SPELLED_FAST,
-    ("engine/store.py", '_names_spelled', 'return operator.itemgetter(*order), "{" + ",".join(_QUOTED(n).replace("%", "%%") + ":%s" for n in order) + "}"', 'return x → return None'): _SPELLED_FAST,
-    ("engine/store.py", '_names_spelled', '@functools.lru_cache(maxsize=64)', '64 → 65'): _CACHE_SIZE,
-    ("engine/store.py", '_primed', '@functools.lru_cache(maxsize=16)', '16 → 17'): _CACHE_SIZE,
-    ("engine/store.py", '_primed', 'return zlib.compressobj(3, zlib.DEFLATED, 13, 5, zlib.Z_DEFAULT_STRATEGY, dictionary)', '5 → 6'): _PACKING_BUFFERS,
+    ("engine/ledger/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '2 → 3'): _SPELLED_FAST,
+    ("engine/ledger/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', '< → <='): _SPELLED_FAST,
+    ("engine/ledger/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'is → is not'): _SPELLED_FAST,
+    ("engine/ledger/store.py", '_names_spelled', 'if len(names) < 2 or not all(n.__class__ is str for n in names):', 'not x → x'): _SPELLED_FAST,
+    ("engine/ledger/store.py", '_names_spelled', 'return operator.itemgetter(*order), "{" + ",".join(_QUOTED(n).replace("%", "%%") + ":%s" for n in order) + "}"', 'return x → return None'): _SPELLED_FAST,
+    ("engine/ledger/store.py", '_names_spelled', '@functools.lru_cache(maxsize=64)', '64 → 65'): _CACHE_SIZE,
+    ("engine/ledger/store.py", '_primed', '@functools.lru_cache(maxsize=16)', '16 → 17'): _CACHE_SIZE,
+    ("engine/ledger/store.py", '_primed', 'return zlib.compressobj(3, zlib.DEFLATED, 13, 5, zlib.Z_DEFAULT_STRATEGY, dictionary)', '5 → 6'): _PACKING_BUFFERS,
     ("engine/reading/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '10 → 11'): _FAST_READER,
     ("engine/reading/facts.py", '_fast_reader.day', 'if raw.__class__ is not str or len(raw) != 10:', '!= → =='): _FAST_READER,
     ("engine/reading/facts.py", '_fast_reader', 'least, most = int(low * 10 ** scale), int(high * 10 ** scale)', '10 → 11'): _FAST_READER,
@@ -150,11 +150,11 @@ KNOWN_EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("engine/grading/aggregate.py", "CriterionScore", '@dataclass(frozen=True, slots=True)', "True → False (#2 on the line)"): _SLOTS,
     ("engine/grading/aggregate.py", "StageOne", '@dataclass(slots=True)', "True → False"): _SLOTS,
     ("engine/grading/aggregate.py", "GradeChoice", '@dataclass(slots=True)', "True → False"): _SLOTS,
-    ("engine/store.py", "EntryWriter.add_packed", 'if self.count == 1:', "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
+    ("engine/ledger/store.py", "EntryWriter.add_packed", 'if self.count == 1:', "1 → 2"): "where the tests' fault hook pauses a recording (to kill it midway): "
                                         "the second unit is as much midway as the first",
-    ("engine/store.py", "Store._ruleset_problem", 'return f"rule set sha256:{sha[:12]} is missing"', "12 → 13"): _MESSAGE_HASH,
-    ("engine/store.py", "Store._ruleset_problem", 'return f"rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"', "12 → 13"): _MESSAGE_HASH,
-    ("engine/store.py", "Store._ruleset_problem", 'return (f"rule set (sha256:{sha[:12]}) was relabelled: stored as {stored[\'id\']} {stored[\'version\']} "', "12 → 13"): _MESSAGE_HASH,
+    ("engine/ledger/store.py", "Store._ruleset_problem", 'return f"rule set sha256:{sha[:12]} is missing"', "12 → 13"): _MESSAGE_HASH,
+    ("engine/ledger/store.py", "Store._ruleset_problem", 'return f"rule set (sha256:{sha[:12]}) was altered: its readable copy no longer matches it"', "12 → 13"): _MESSAGE_HASH,
+    ("engine/ledger/store.py", "Store._ruleset_problem", 'return (f"rule set (sha256:{sha[:12]}) was relabelled: stored as {stored[\'id\']} {stored[\'version\']} "', "12 → 13"): _MESSAGE_HASH,
     ("engine/backends/durable.py", "DurableBackend.decide_engine", 'fact[field_name(key)] = (1 if value else 0) if isinstance(value, bool) else value', "1 → 2"): _ENGINE_INTS,
     ("engine/backends/durable.py", "DurableBackend.decide_engine", 'fact[field_name(key)] = (1 if value else 0) if isinstance(value, bool) else value', "0 → 1"): _ENGINE_INTS,
     ("engine/backends/durable.py", "DurableBackend._assert", 'for attempt in range(2):', "2 → 3"): "a third try after the engine twice cut a fact's actions short",

@@ -19,7 +19,7 @@ from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.explaining.explain import quota_record, verdict
 from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 from engine.grading.quota import QuotaEffect
-from engine.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
+from engine.ledger.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
 
 OUTCOME_CODES = {True: "T", False: "F", None: "?"}
 CODE_OUTCOMES = {code: outcome for outcome, code in OUTCOME_CODES.items()}
