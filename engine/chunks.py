@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from engine import render
+from engine.rendering import render
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_candidate

@@ -19,7 +19,9 @@ from typing import Any, Iterator, Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, render, render_report, run, yamlpos
+from engine import __version__, run, yamlpos
+
+from engine.rendering import render, render_report
 
 from engine.authoring import lint
 from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
@@ -40,9 +42,9 @@ from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_str
 from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
 from engine.ledger.record import RunRecorder, evaluation_from
-from engine.render_report_html import report_html
-from engine.report import ReportBuilder
-from engine.render_report_xlsx import write_report_workbook
+from engine.rendering.render_report_html import report_html
+from engine.rendering.report import ReportBuilder
+from engine.rendering.render_report_xlsx import write_report_workbook
 from engine.report_ledger import year_report
 from engine.ledger.store import Store, open_store
 from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets

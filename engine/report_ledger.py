@@ -13,7 +13,7 @@ from typing import Any, Optional
 from engine.audit import stored_plan, unit_from_row
 from engine.errors import Problem, RuleSetError
 from engine.backends.evaluate import engine_values
-from engine.report import ReportBuilder
+from engine.rendering.report import ReportBuilder
 from engine.ledger.store import Store, StoreError
 from engine.compiling.targets import load_targets
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
-from engine import render
+from engine.rendering import render
 from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 from openpyxl import Workbook
 
-from engine.render import workbook_bytes
+from engine.rendering.render import workbook_bytes
 
 HERE = Path(__file__).resolve().parent
 CATALOGUE = HERE.parent / "criteria" / "catalogue.yaml"

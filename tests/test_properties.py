@@ -33,7 +33,7 @@ from engine.errors import RuleSetError
 from engine.explaining.explain import document, result
 from engine.reading.facts import load_facts, parse_value, unit_from_record
 from engine.model import MAX_MAGNITUDE
-from engine.render import to_json
+from engine.rendering.render import to_json
 from strategies import (COHORTS, VIETNAMESE_TEXT, condition_env, fact_value, random_conditions, ranked, raw,
                         record, unit_values)
 

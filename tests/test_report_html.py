@@ -21,7 +21,7 @@ import pypdf
 import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
-from engine.render_report_html import CSP, report_html
+from engine.rendering.render_report_html import CSP, report_html
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

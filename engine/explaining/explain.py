@@ -4,7 +4,7 @@ Nothing here decides anything: it reads the outcomes and traces that the
 evaluation produced and arranges them: eligibility, each criterion with the facts
 it read and the points it gave, every condition of every level and title held or
 not with its values and thresholds, vetoes, quota effects, and what is missing for
-the next grade up.  Rendering to text or tables is :mod:`engine.render`'s job.
+the next grade up.  Rendering to text or tables is :mod:`engine.rendering.render`'s job.
 """
 from __future__ import annotations
 

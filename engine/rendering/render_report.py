@@ -1,4 +1,4 @@
-"""The committee's report (:mod:`engine.report`) as text a committee reads: the targets, then each breakdown."""
+"""The committee's report (:mod:`engine.rendering.report`) as text a committee reads: the targets, then each breakdown."""
 from __future__ import annotations
 
 from typing import Any, Optional

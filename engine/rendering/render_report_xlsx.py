@@ -1,4 +1,4 @@
-"""The committee's report (:mod:`engine.report`) as a workbook: one sheet per view, numbers as numbers.
+"""The committee's report (:mod:`engine.rendering.report`) as a workbook: one sheet per view, numbers as numbers.
 
 Shares are stored as fractions with a percent format (Excel shows 70.00%, a formula reads
 0.7), counts and gaps as whole numbers, met as TRUE/FALSE; every sheet has its header
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from engine.errors import CannotWrite
-from engine.render import write_workbook
-from engine.render_report import STATES, WORDS
+from engine.rendering.render import write_workbook
+from engine.rendering.render_report import STATES, WORDS
 
 PERCENT = "0.00%"
 STAMP = datetime.datetime(2000, 1, 1)

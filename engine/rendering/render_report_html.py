@@ -1,11 +1,11 @@
-"""The committee's report (:mod:`engine.report`) as one HTML page to open offline, sort, filter and print.
+"""The committee's report (:mod:`engine.rendering.report`) as one HTML page to open offline, sort, filter and print.
 
 The page is self-contained and asks for nothing outside itself: its style, its script
 and its charts (SVG drawn here) are inline, and a Content-Security-Policy forbids any
 other source, so a committee can open it from a USB stick and what it shows cannot
 change.  It is the same bytes for the same document (no clock: the date is the year
 graded), so two runs can be compared and a printed copy traced to its data.  Figures
-and words come from :mod:`engine.render_report`, so the page and the text report agree.
+and words come from :mod:`engine.rendering.render_report`, so the page and the text report agree.
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from engine.explaining.explain import number
 from engine.model import GRADE_LABELS
-from engine.render import fmt
-from engine.render_report import STATES, WORDS as REPORT_WORDS, _cell, _figures, _goal, _key, _of, _pct
+from engine.rendering.render import fmt
+from engine.rendering.render_report import STATES, WORDS as REPORT_WORDS, _cell, _figures, _goal, _key, _of, _pct
 
 WORDS = {
     "vi": {"year": "Năm", "targets": "Chỉ tiêu", "target_set": "Bộ chỉ tiêu", "reference": "Căn cứ", "result": "Kết quả", "version": "phiên bản",
@@ -51,7 +51,7 @@ class Html(str):
 
 
 def report_html(doc: dict, lang: str) -> str:
-    """The whole page for ``doc`` (a :class:`engine.report.ReportBuilder` result with its ``facts``) in ``lang``."""
+    """The whole page for ``doc`` (a :class:`engine.rendering.report.ReportBuilder` result with its ``facts``) in ``lang``."""
     w = {**REPORT_WORDS[lang], **WORDS[lang]}
     ruleset, year = doc["ruleset"], doc["ruleset"]["year"]
     title = f"{w['report']}: {doc['targets']['title'][lang]} — {w['year']} {year}"
