@@ -170,7 +170,7 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
 def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], progress) -> Replay:
     """A run of any size graded again as it was graded (every core, the quota over the whole run), its units
     read from the ledger one at a time and compared with their stored decisions as they come back."""
-    from engine import run
+    from engine.pipeline import run
 
     seq, detail = entry["seq"], entry["detail"]
     out = Replay(seq, "run", store.ruleset(detail["ruleset_sha256"]), detail["units"])
@@ -329,7 +329,7 @@ def _graded_again(row: StoredUnit) -> tuple:
 def _grade_cohort(plan: Plan, units: Iterator[tuple], collect: Callable, jobs: Optional[int], progress) -> None:
     """Grade units the way a run grades them (every core, the quota over them all, memory that does not grow with
     them); ``collect`` gets each unit's decision in order.  Their problems are their run's, told there."""
-    from engine import run
+    from engine.pipeline import run
 
     stream = Stream("", list(plan.catalogue.facts), False, units)
     run.grade_stream(plan, stream, jobs=jobs, progress=progress, collect=collect, problems=run.ProblemLog())

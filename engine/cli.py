@@ -19,7 +19,9 @@ from typing import Any, Iterator, Optional
 import click
 from tabulate import tabulate
 
-from engine import __version__, run, yamlpos
+from engine import __version__, yamlpos
+
+from engine.pipeline import run
 
 from engine.rendering import render, render_report
 

@@ -9,7 +9,7 @@ import pytest
 
 from cli_run import REPO, run_cdcs
 from conftest import compiled
-from engine import run
+from engine.pipeline import run
 from engine.errors import UserInputError
 
 GOLDEN = REPO / "tests" / "golden"

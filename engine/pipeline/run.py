@@ -1,7 +1,7 @@
 """Grading a whole facts file: read, grade in chunks on every core, rank the quota, write.
 
 Memory does not grow with the number of units: units flow from the reader to worker
-processes in chunks (:mod:`engine.chunks`), and what comes back — each unit's finished
+processes in chunks (:mod:`engine.pipeline.chunks`), and what comes back — each unit's finished
 output and the data an audit record keeps — goes to a temporary spool file, in input
 order.  The quota ranks units against each other, so it waits for the whole batch:
 only the units it may move (the candidates for the capped level, a few numbers each)
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
 from engine.rendering import render
-from engine.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
+from engine.pipeline.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
 from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
