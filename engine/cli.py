@@ -26,7 +26,7 @@ from engine.pipeline import run
 from engine.rendering import render, render_report
 
 from engine.authoring import lint
-from engine.audit import appeal, export_record, export_unit, override, replay, standing, why_document
+from engine.review.audit import appeal, export_record, export_unit, override, replay, standing, why_document
 from engine.backends.durable import DurableBackend
 from engine.authoring.cases import cases_to_run, load_cases, run_case
 from engine.compiling.compile import Plan, compile_file
@@ -38,7 +38,7 @@ from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, 
 from engine.backends.evaluate import Grader
 from engine.authoring.impact import compare, side_of
 from engine.explaining.explain import reasons, result as result_record, ruleset_record
-from engine.history import HistoryFiller, fill_from_history
+from engine.review.history import HistoryFiller, fill_from_history
 from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
                           years_in, years_of)
 from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
@@ -47,7 +47,7 @@ from engine.ledger.record import RunRecorder, evaluation_from
 from engine.rendering.render_report_html import report_html
 from engine.rendering.report import ReportBuilder
 from engine.rendering.render_report_xlsx import write_report_workbook
-from engine.report_ledger import year_report
+from engine.review.report_ledger import year_report
 from engine.ledger.store import Store, open_store
 from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
-from engine import audit
+from engine.review import audit
 from engine.pipeline import run
 from engine.ledger import store as store_module
 from engine.ledger.store import MIGRATIONS, Store, pack_unit, unpack_unit

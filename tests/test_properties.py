@@ -452,7 +452,7 @@ def test_decomposed_csv_text_comes_out_composed_in_the_same_cohort(name, cohort)
 @settings(max_examples=15, **DETERMINISTIC)
 @given(units=batches())
 def test_a_recorded_batch_replays_to_the_same_decisions(units, tmp_path_factory):
-    from engine.audit import replay
+    from engine.review.audit import replay
     from engine.ledger.record import run_entry
     from engine.ledger.store import Store
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.audit import stored_plan, unit_from_row
+from engine.review.audit import stored_plan, unit_from_row
 from engine.errors import Problem, RuleSetError
 from engine.backends.evaluate import engine_values
 from engine.rendering.report import ReportBuilder
