@@ -1,41 +1,43 @@
-"""The pipeline runs one way: a module imports only from steps before it, never the CLI."""
+"""The pipeline runs one way: each package imports only its own step or earlier ones, never the CLI.
+
+The packages, in the order of the pipeline (see ``docs/architecture.md``): the shared words
+(modules at the top of ``engine``), the condition language, reading, compiling, grading,
+the back ends, explaining, authoring tools, the ledger, rendering, the pipeline, review of
+the ledger, and the command line.
+"""
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import pytest
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
-# Steps in pipeline order; a module may import modules of its own step or earlier ones.
-LAYERS = [
-    {"errors", "limits", "keys", "nfc", "model", "yamlpos", "expr.ast", "expr.parser", "expr.typecheck", "expr"},
-    {"loading", "facts"},
-    {"compile", "compile_durable", "integers", "targets"},
-    {"backend_trace", "backend_compiled", "backend_durable", "aggregate", "quota"},
-    {"evaluate"},
-    {"explain", "cases", "coverage", "diff", "derive", "impact", "lint", "lint.check", "lint.ranges", "lint.bands",
-     "lint.conditions", "lint.tiers", "lint.redundant", "lint.groups", "lint.unused"},
-    {"render", "store", "record", "report", "render_report", "render_report_html",
-     "render_report_xlsx"},
-    {"chunks"},
-    {"run"},
-    {"audit", "history", "report_ledger"},
-    {"cli"},
-]
-STEP = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+SHARED = {"errors", "limits", "keys", "nfc", "model", "yamlpos"}  # the words every step speaks
+STEPS = ["shared", "expr", "reading", "compiling", "grading", "backends", "explaining", "authoring", "ledger",
+         "rendering", "pipeline", "review", "cli"]
+
+
+def _step(module: str) -> str:
+    """A module's step: its package, or 'shared' / 'cli' for the modules at the top."""
+    top = module.split(".")[0]
+    if top in SHARED:
+        return "shared"
+    return top
 
 
 def _modules():
     for path in sorted(ENGINE.rglob("*.py")):
-        name = ".".join(path.relative_to(ENGINE).with_suffix("").parts)
-        if name.endswith("__init__"):
-            continue
-        yield name, path
+        parts = path.relative_to(ENGINE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name:
+            yield name, path
 
 
 def _imports(path: Path) -> set[str]:
+    """The engine modules (or packages) a file imports, as dotted names under ``engine``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("engine"):
@@ -49,12 +51,26 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_every_module_has_a_step():
-    missing = [name for name, _ in _modules() if name not in STEP]
-    assert not missing, f"modules without a pipeline step in LAYERS: {missing}"
+def test_every_module_is_in_a_step():
+    lost = [name for name, _ in _modules() if _step(name) not in STEPS]
+    assert not lost, f"modules outside the steps {STEPS}: {lost}; add a package to STEPS or move them"
 
 
 @pytest.mark.parametrize("name, path", list(_modules()))
-def test_module_imports_only_earlier_steps(name: str, path: Path):
-    later = sorted(m for m in _imports(path) if STEP.get(m, -1) > STEP[name])
-    assert not later, f"engine/{path.name} (step {STEP[name]}) imports later steps: {later}"
+def test_module_imports_only_its_step_or_earlier_ones(name: str, path: Path):
+    mine = STEPS.index(_step(name))
+    later = sorted(m for m in _imports(path) if STEPS.index(_step(m)) > mine)
+    assert not later, f"{path.relative_to(ENGINE.parent)} ({_step(name)}) imports later steps: {later}"
+
+
+def test_the_command_line_grades_only_through_the_pipeline():
+    """It parses arguments, calls the pipeline and renders: never a back end directly."""
+    direct = sorted(m for m in _imports(ENGINE / "cli.py") if _step(m) == "backends")
+    assert not direct, f"engine/cli.py imports back ends: {direct}; go through engine.pipeline.run"
+
+
+@pytest.mark.parametrize("package", [s for s in STEPS if s not in ("shared", "cli")])
+def test_each_package_says_what_it_decides_and_what_it_may_import(package: str):
+    doc = importlib.import_module(f"engine.{package}").__doc__ or ""
+    assert len(doc.split()) >= 20 and "May import" in doc, \
+        f"engine/{package}/__init__.py: a paragraph saying what the step decides and 'May import …'"
