@@ -27,15 +27,13 @@ from engine.rendering import render, render_report
 
 from engine.authoring import lint
 from engine.review.audit import appeal, export_record, export_unit, override, replay, standing, why_document
-from engine.backends.durable import DurableBackend
-from engine.authoring.cases import cases_to_run, load_cases, run_case
+from engine.authoring.cases import cases_to_run, load_cases
 from engine.compiling.compile import Plan, compile_file
 from engine.authoring.coverage import Coverage
 from engine.authoring.derive import derive_text, inheriting_cases_text
 from engine.authoring.diff import diff
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
                            did_you_mean)
-from engine.backends.evaluate import Grader
 from engine.authoring.impact import compare, side_of
 from engine.explaining.explain import reasons, result as result_record, ruleset_record
 from engine.review.history import HistoryFiller, fill_from_history
@@ -96,7 +94,7 @@ def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None
     facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, read)
     for unit in facts.units:
         unit.history = provenance.get(unit.unit_id, {})
-    evaluations = Grader(plan).batch(facts.units)
+    evaluations = run.evaluations(plan, facts.units)
     return plan, facts, evaluations
 
 
@@ -386,7 +384,7 @@ def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> 
         return []
     if kind == "ruleset":
         plan = compile_file(path)
-        DurableBackend(plan)  # what the rule engine cannot run is an error now, not at grading
+        run.check_engine_runs(plan)
         return lint.lint(plan, ignored)
     if suffix in FORMATS:
         plan = _plan(rules, path)
@@ -437,17 +435,17 @@ def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_unde
         raise click.UsageError("--format and --fail-under are about the coverage report: add --coverage")
     path = resolve_ruleset_path(ruleset, find_rules_root())
     plan = compile_file(path)
-    grader = Grader(plan)
     files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
     if not files:
         raise click.ClickException(f"no test cases for {path}: put them in {path.parent / 'cases'}/*.yaml")
+    run_one = run.case_runner(plan)
     coverage = Coverage(plan) if with_coverage else None
     to_stderr = fmt == "json"  # standard output is then one JSON document
     passed = failed = inherited = 0
     for file in files:
         for to_run in cases_to_run(file, plan):
             inherited += bool(to_run.origin)
-            outcome = run_case(plan, grader, to_run)
+            outcome = run_one(to_run)
             if coverage is not None:
                 coverage.add_case(outcome)
             if outcome.passed:

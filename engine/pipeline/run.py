@@ -34,6 +34,10 @@ from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, UserInputError
 from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
 from engine.grading.quota import QuotaCandidate, QuotaEffect, place
+from engine.authoring.cases import CaseResult, CaseToRun, run_case
+from engine.backends.durable import DurableBackend
+from engine.backends.evaluate import Grader, UnitEvaluation
+from engine.reading.facts import UnitFacts
 
 CHUNK = 500  # units sent to a process at a time
 EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)
@@ -129,6 +133,24 @@ def _duration(seconds: float) -> str:
 def grade_file(plan: Plan, path: Path, **options) -> Outcome:
     """Grade every unit of a facts file and write the output; see :func:`grade_stream`."""
     return grade_stream(plan, open_stream(path), **options)
+
+
+def evaluations(plan: Plan, units: list[UnitFacts]) -> list[UnitEvaluation]:
+    """A few units graded in this process, each kept with its explanation (to explain one unit, or a test case's);
+    a whole file goes through :func:`grade_file`, which keeps none."""
+    return Grader(plan).batch(units)
+
+
+def case_runner(plan: Plan) -> Callable[[CaseToRun], CaseResult]:
+    """Runs a rule set's test cases, one grader for them all."""
+    grader = Grader(plan)
+    return lambda to_run: run_case(plan, grader, to_run)
+
+
+def check_engine_runs(plan: Plan) -> None:
+    """Registers the plan in the rule engine now, so that a condition it cannot run is an error of the rule set
+    when it is validated, not of the first grading (:class:`~engine.errors.RuleSetError`)."""
+    DurableBackend(plan)
 
 
 def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str = "vi", out: Optional[Path] = None,
