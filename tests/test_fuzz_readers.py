@@ -388,7 +388,7 @@ def test_one_changed_cell_changes_only_its_own_unit(folder, unit, column, value,
 # --- 3. well-formed units read back the same, in every format ------------------------------
 
 def _spellings(name: str, value: Any, draw) -> Any:
-    """One accepted spelling of a typed value (README, Facts files), as text."""
+    """One accepted spelling of a typed value (docs/designer.md, Facts files), as text."""
     spec = CATALOGUE.facts[name]
     if isinstance(value, bool):
         return draw(st.sampled_from([("true", "false"), ("yes", "no"), ("1", "0"), ("có", "không"), ("Có", "Không"),
