@@ -2,7 +2,7 @@
 
 Each limit is far above what a real rule set or a real union's facts need, and low
 enough that a broken or hostile file is refused quickly, in bounded memory, with the
-limit named in the message.  The README lists them (Limits of the readers).
+limit named in the message.  docs/designer.md lists them (Facts files).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``province_2025.report.vi.html`` is what ``cdcs report examples/province_2025.csv --format html``
 writes, the same bytes on every run (tests/test_report_html.py checks it is current);
 ``province_2025.report.png`` is headless Chromium's view of its first 2000 pixels, 1280 wide,
-for the README.  The picture needs Chromium (Debian: ``apt-get install -y chromium``).
+for docs/committee.md.  The picture needs Chromium (Debian: ``apt-get install -y chromium``).
 """
 from __future__ import annotations
 
