@@ -86,7 +86,7 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
 def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
     """Grade a facts file in memory, every unit's evaluation kept; with a ledger, history facts are filled from it."""
     read = read_records(facts_path)  # read once: for the year, then for the facts
-    plan = _plan(rules, facts_path, read[1])
+    plan = _plan(rules, facts_path, read.rows)
     provenance: dict = {}
     if ledger is not None and ledger.exists():
         with open_store(ledger, create=False) as store:

@@ -58,7 +58,7 @@ def test_typist_reads_the_bundled_examples_as_a_single_unit_is_read(ruleset: str
 
     plan, _ = compiled(ruleset)
     for example in sorted(Path(__file__).resolve().parent.parent.glob("examples/province_*.csv")):
-        for rec, _ in read_records(example)[1]:
+        for rec, _ in read_records(example).rows:
             _same(plan.catalogue, plan.ruleset.year, rec, True)
 
 

@@ -69,26 +69,37 @@ class FactsFile:
 
 
 def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
-               read: Optional[tuple[list[str], list]] = None) -> FactsFile:
+               read: Optional[Records] = None) -> FactsFile:
     """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems.
 
     With ``year`` (the rule set's), a unit reporting another year is invalid: grading
     it under this year's rules would be wrong, whatever its facts.
     """
     shown = display_path(path)
-    columns, records = read if read is not None else read_records(path)
-    header_problems = check_columns(columns, catalogue, shown)
+    read = read if read is not None else read_records(path)
+    header_problems = check_columns(read.columns, catalogue, shown)
     if header_problems:
         raise FactsError(header_problems)
-    units = [unit_from_record(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(records)]
+    units = [unit_from_record(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(read.rows)]
     _flag_duplicates(units)
     return FactsFile(shown, units)
 
 
-def read_records(path: Path) -> tuple[list[str], list]:
-    """The header and the raw records of a facts file, before any catalogue applies."""
+@dataclass(frozen=True)
+class Records:
+    """A facts file read whole, before any catalogue applies: its column names, and for each row its values by
+    column and where each cell is."""
+
+    columns: list[str]
+    rows: list[tuple[dict[str, Any], dict[str, "Cell"]]]
+
+
+def read_records(path: Path) -> Records:
+    """Every row of a small facts file at once (a corrected unit, a supplement, a file to explain); a whole
+    batch is read as a :class:`Stream`."""
     stream = open_stream(path)
-    return stream.columns, [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows]
+    return Records(stream.columns,
+                   [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows])
 
 
 @dataclass
@@ -675,62 +686,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def load_facts_as_year(path: Path, read: tuple[list[str], list], catalogue: Catalogue, year: int,
-                       reported_year: int) -> FactsFile:
-    """One year's reports read as another year's under that year's catalogue (for impact).
-
-    Columns the catalogue does not know (facts of the other year) are left out, and the
-    year and every date move by the difference, as :func:`moved_record` says.
-    """
-    columns = [c for c in read[0] if c in catalogue.facts]
-    records = [(moved_record({k: v for k, v in rec.items() if k in catalogue.facts}, year - reported_year, catalogue), cells)
-               for rec, cells in read[1]]
-    return load_facts(path, catalogue, year, (columns, records))
-
-
-def with_supplement(read: tuple[list[str], list], extra: tuple[list[str], list], shown: str,
-                    extra_shown: str) -> tuple[list[str], list]:
-    """Records joined by ``unit_id`` with a second file's columns (facts a newer catalogue adds).
-
-    Both files must hold the same units and no column twice, so that no fact is silently
-    taken from one file over the other.
-    """
-    columns, records = read
-    extra_columns, extra_records = extra
-    if "unit_id" not in extra_columns:
-        raise FactsError([Problem(extra_shown, "no 'unit_id' column: the supplement's rows are matched to units by id", 1)])
-    both = [c for c in extra_columns if c in columns and c != "unit_id"]
-    if both:
-        raise FactsError([Problem(extra_shown, f"column '{both[0]}' is in {shown} too; a fact must come from one file",
-                                  1, extra_columns.index(both[0]) + 1)])
-    by_id: dict[str, tuple[dict, dict]] = {}
-    problems = []
-    for rec, cells in extra_records:
-        unit_id = unit_id_of(rec)
-        where = cells.get("unit_id", Cell(None, None))
-        if unit_id in by_id:
-            problems.append(Problem(extra_shown, f"unit '{unit_id}' appears twice", where.line, where.column))
-        by_id[unit_id] = (rec, cells)
-    known = {unit_id_of(rec) for rec, _ in records}
-    for unit_id, (_, cells) in by_id.items():
-        if unit_id not in known:
-            where = cells.get("unit_id", Cell(None, None))
-            problems.append(Problem(extra_shown, f"unit '{unit_id}' is not in {shown}", where.line, where.column))
-    if problems:
-        raise FactsError(problems)
-    added = [c for c in extra_columns if c != "unit_id"]
-    merged = []
-    for rec, cells in records:
-        unit_id = unit_id_of(rec)
-        extra_rec = by_id.get(unit_id, ({}, {}))[0]
-        merged.append(({**rec, **{c: extra_rec.get(c) for c in added}}, {**cells, **{c: Cell(None, None) for c in added}}))
-    return columns + added, merged
-
-
-def supplement_of(extra: tuple[list[str], list], columns: list[str], ids: list[str], shown: str,
+def supplement_of(extra: Records, columns: list[str], ids: list[str], shown: str,
                   extra_shown: str) -> tuple[list[str], dict[str, dict]]:
-    """A second file's columns for the same units, by unit id, checked as :func:`with_supplement` checks them."""
-    extra_columns, extra_records = extra
+    """A second file's columns (facts a newer catalogue adds) for the same units, by unit id.
+
+    Every unit it gives must be one of ``ids``, once, and no column may be in both files, so that no fact is
+    silently taken from one file over the other."""
+    extra_columns, extra_records = extra.columns, extra.rows
     if "unit_id" not in extra_columns:
         raise FactsError([Problem(extra_shown, "no 'unit_id' column: the supplement's rows are matched to units by id", 1)])
     both = [c for c in extra_columns if c in columns and c != "unit_id"]
@@ -755,7 +717,8 @@ def supplement_of(extra: tuple[list[str], list], columns: list[str], ids: list[s
 
 def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Optional[tuple[list[str], dict[str, dict]]] = None
             ) -> Stream:
-    """The same units read under another year's catalogue, unit by unit (see :func:`load_facts_as_year`).
+    """The same units read under another year's catalogue, unit by unit: columns it does not know (facts of the
+    other year) left out, and the year and every date moved by ``years`` (:func:`moved_record`).
 
     A CSV file stays in chunks of text: the processes that type its records move them (:func:`moved_record`),
     in parallel, as they would any other year's; with a supplement, records are merged and moved here."""

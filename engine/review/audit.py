@@ -383,13 +383,13 @@ def _cohort(plan: Plan, before: UnitFacts, after: UnitFacts) -> Callable[[str, S
 
 
 def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
-    columns, records = read_records(path)
-    if "unit_id" not in columns:
+    read = read_records(path)
+    if "unit_id" not in read.columns:
         raise UserInputError([Problem(display_path(path), "no 'unit_id' column: the corrected facts must name the unit", 1)])
-    found = [(n, rec, cells) for n, (rec, cells) in enumerate(records, start=1)
+    found = [(n, rec, cells) for n, (rec, cells) in enumerate(read.rows, start=1)
              if unit_id_of(rec) == unit_id]
     if not found:
-        ids = [str(rec.get("unit_id")) for rec, _ in records]
+        ids = [str(rec.get("unit_id")) for rec, _ in read.rows]
         raise UserInputError([Problem(display_path(path), f"no row for unit '{unit_id}'.{did_you_mean(unit_id, ids)}")])
     if len(found) > 1:
         raise UserInputError([Problem(display_path(path), f"unit '{unit_id}' has {len(found)} rows; give one", found[1][2]

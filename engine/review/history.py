@@ -8,23 +8,19 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from engine.reading.facts import Cell
+from engine.reading.facts import Cell, Records
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
 from engine.ledger.store import Store
 
-Read = tuple[list[str], list]
-
-
-def fill_from_history(read: Read, catalogue: Catalogue, year: int, store: Store) -> tuple[Read, dict[str, dict[str, str]]]:
+def fill_from_history(read: Records, catalogue: Catalogue, year: int, store: Store) -> tuple[Records, dict[str, dict[str, str]]]:
     """The records with history facts filled in, and for each unit id, where each filled value came from."""
     specs = {name: spec.history for name, spec in catalogue.facts.items() if spec.history is not None}
-    columns, records = read
     if not specs:
         return read, {}
     provenance: dict[str, dict[str, str]] = {}
     out = []
-    for rec, cells in records:
+    for rec, cells in read.rows:
         unit_id = unit_id_of(rec)
         for name, spec in specs.items():
             if rec.get(name) not in (None, "") or not unit_id:
@@ -36,8 +32,8 @@ def fill_from_history(read: Read, catalogue: Catalogue, year: int, store: Store)
                 cells = {**cells, name: Cell(None, None)}
                 provenance.setdefault(unit_id, {})[name] = where
         out.append((rec, cells))
-    added = [name for name in specs if name not in columns and any(name in p for p in provenance.values())]
-    return (columns + added, out), provenance
+    added = [name for name in specs if name not in read.columns and any(name in p for p in provenance.values())]
+    return Records(read.columns + added, out), provenance
 
 
 class HistoryFiller:
