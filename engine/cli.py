@@ -37,7 +37,7 @@ from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, 
 from engine.authoring.impact import compare, side_of
 from engine.explaining.explain import reasons, result as result_record, ruleset_record
 from engine.review.history import HistoryFiller, fill_from_history
-from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_records, refuse_unreadable, supplement_of,
+from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_table, refuse_unreadable, supplement_of,
                           years_in, years_of)
 from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.model import RuleSet
@@ -85,7 +85,7 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
 
 def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
     """Grade a facts file in memory, every unit's evaluation kept; with a ledger, history facts are filled from it."""
-    read = read_records(facts_path)  # read once: for the year, then for the facts
+    read = read_table(facts_path)  # read once: for the year, then for the facts
     plan = _plan(rules, facts_path, read.rows)
     provenance: dict = {}
     if ledger is not None and ledger.exists():
@@ -528,7 +528,7 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     columns = open_stream(facts).columns
     supplement = None
     if extra is not None:
-        supplement = supplement_of(read_records(extra), columns, ids_in(facts), shown, display_path(extra))
+        supplement = supplement_of(read_table(extra), columns, ids_in(facts), shown, display_path(extra))
         columns = columns + supplement[0]
     year = _single_year(facts, None, plans)
     _check_known_columns(shown, columns, plans)

@@ -54,11 +54,11 @@ def _same(catalogue, year, record: dict, text_only: bool) -> None:
 
 @pytest.mark.parametrize("ruleset", BUNDLED_RULESETS)
 def test_typist_reads_the_bundled_examples_as_a_single_unit_is_read(ruleset: str):
-    from engine.reading.facts import read_records
+    from engine.reading.facts import read_table
 
     plan, _ = compiled(ruleset)
     for example in sorted(Path(__file__).resolve().parent.parent.glob("examples/province_*.csv")):
-        for rec, _ in read_records(example).rows:
+        for rec, _ in read_table(example).rows:
             _same(plan.catalogue, plan.ruleset.year, rec, True)
 
 

@@ -69,14 +69,14 @@ class FactsFile:
 
 
 def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
-               read: Optional[Records] = None) -> FactsFile:
+               read: Optional[Table] = None) -> FactsFile:
     """Read and type every unit of a facts file; raises :class:`FactsError` for file-level problems.
 
     With ``year`` (the rule set's), a unit reporting another year is invalid: grading
     it under this year's rules would be wrong, whatever its facts.
     """
     shown = display_path(path)
-    read = read if read is not None else read_records(path)
+    read = read if read is not None else read_table(path)
     header_problems = check_columns(read.columns, catalogue, shown)
     if header_problems:
         raise FactsError(header_problems)
@@ -86,7 +86,7 @@ def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
 
 
 @dataclass(frozen=True)
-class Records:
+class Table:
     """A facts file read whole, before any catalogue applies: its column names, and for each row its values by
     column and where each cell is."""
 
@@ -94,12 +94,12 @@ class Records:
     rows: list[tuple[dict[str, Any], dict[str, "Cell"]]]
 
 
-def read_records(path: Path) -> Records:
+def read_table(path: Path) -> Table:
     """Every row of a small facts file at once (a corrected unit, a supplement, a file to explain); a whole
     batch is read as a :class:`Stream`."""
     stream = open_stream(path)
-    return Records(stream.columns,
-                   [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows])
+    return Table(stream.columns,
+                 [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows])
 
 
 @dataclass
@@ -686,7 +686,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def supplement_of(extra: Records, columns: list[str], ids: list[str], shown: str,
+def supplement_of(extra: Table, columns: list[str], ids: list[str], shown: str,
                   extra_shown: str) -> tuple[list[str], dict[str, dict]]:
     """A second file's columns (facts a newer catalogue adds) for the same units, by unit id.
 

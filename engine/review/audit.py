@@ -22,7 +22,7 @@ from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.explaining.explain import result as result_record
-from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_records, unit_from_record
+from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_table, unit_from_record
 from engine.reading.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
 from engine.nfc import typed, unit_id_of
@@ -269,7 +269,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     plan = now.plan if now.graded_by["detail"]["ruleset_sha256"] == run["detail"]["ruleset_sha256"] else \
         stored_plan(store, run["detail"]["ruleset_sha256"])  # the run's rule set governs its appeals
     facts_from = store.latest_results(run["seq"], year)  # the facts that stand now
-    record, cells, index = _corrected_record(corrected_path, now.unit_id)
+    record, cells, index = _corrected_row(corrected_path, now.unit_id)
     shown = display_path(corrected_path)
     stored = now.row.facts
     merged = {**stored, **record}
@@ -382,8 +382,8 @@ def _cohort(plan: Plan, before: UnitFacts, after: UnitFacts) -> Callable[[str, S
     return lambda unit_id, row: unit_id == after.unit_id or str(fact_value(row.facts.get(name), spec, "")) in keys
 
 
-def _corrected_record(path: Path, unit_id: str) -> tuple[dict, dict, int]:
-    read = read_records(path)
+def _corrected_row(path: Path, unit_id: str) -> tuple[dict, dict, int]:
+    read = read_table(path)
     if "unit_id" not in read.columns:
         raise UserInputError([Problem(display_path(path), "no 'unit_id' column: the corrected facts must name the unit", 1)])
     found = [(n, rec, cells) for n, (rec, cells) in enumerate(read.rows, start=1)

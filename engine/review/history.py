@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from engine.reading.facts import Cell, Records
+from engine.reading.facts import Cell, Table
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
 from engine.ledger.store import Store
 
-def fill_from_history(read: Records, catalogue: Catalogue, year: int, store: Store) -> tuple[Records, dict[str, dict[str, str]]]:
+def fill_from_history(read: Table, catalogue: Catalogue, year: int, store: Store) -> tuple[Table, dict[str, dict[str, str]]]:
     """The records with history facts filled in, and for each unit id, where each filled value came from."""
     specs = {name: spec.history for name, spec in catalogue.facts.items() if spec.history is not None}
     if not specs:
@@ -33,7 +33,7 @@ def fill_from_history(read: Records, catalogue: Catalogue, year: int, store: Sto
                 provenance.setdefault(unit_id, {})[name] = where
         out.append((rec, cells))
     added = [name for name in specs if name not in read.columns and any(name in p for p in provenance.values())]
-    return Records(read.columns + added, out), provenance
+    return Table(read.columns + added, out), provenance
 
 
 class HistoryFiller:
