@@ -135,10 +135,15 @@ def grade_file(plan: Plan, path: Path, **options) -> Outcome:
     return grade_stream(plan, open_stream(path), **options)
 
 
-def evaluations(plan: Plan, units: list[UnitFacts]) -> list[UnitEvaluation]:
-    """A few units graded in this process, each kept with its explanation (to explain one unit, or a test case's);
-    a whole file goes through :func:`grade_file`, which keeps none."""
-    return Grader(plan).batch(units)
+def evaluations(plan: Plan, units: list[UnitFacts], explain: bool = True) -> list[UnitEvaluation]:
+    """A few units graded in this process, the quota applied among them, each kept with its explanation (to explain
+    one unit, a test case's, a recorded run's); a whole file goes through :func:`grade_file`, which keeps none."""
+    return Grader(plan, explain=explain).batch(units)
+
+
+def evaluation(plan: Plan, unit: UnitFacts, quota_cap: Optional[str] = None, explain: bool = True) -> UnitEvaluation:
+    """One unit graded in this process, capped as the quota capped it (a recorded unit graded again)."""
+    return Grader(plan, explain=explain).unit(unit, quota_cap)
 
 
 def case_runner(plan: Plan) -> Callable[[CaseToRun], CaseResult]:

@@ -20,8 +20,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.backends.evaluate import Grader, UnitEvaluation
+from engine.backends.evaluate import UnitEvaluation
 from engine.explaining.explain import result as result_record
+from engine.pipeline import run
 from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_table, unit_from_record
 from engine.reading.loading import display_path, loaded_from_canonical
 from engine.model import GRADES
@@ -96,8 +97,7 @@ def evaluation_of(plan: Plan, row: StoredUnit, explain: bool = True) -> UnitEval
     unit = unit_from_row(row, plan)
     stored = decision_of(row)
     effect = quota_effect(stored.get("quota"))
-    grader = Grader(plan, explain=explain)
-    ev = grader.unit(unit, None if effect is None or effect.kept else effect.demote_to)
+    ev = run.evaluation(plan, unit, None if effect is None or effect.kept else effect.demote_to, explain)
     ev.quota = effect
     fresh = decision(plan, ev) if row.decision is not None else decision_of(_as_layout1(plan, row, ev))
     if _compared(fresh) != _compared(stored):
@@ -149,7 +149,7 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
                       progress)
     else:
         rows = stored.values() if entry["kind"] == "run" else _cohort_of_appeal(store, detail, stored)
-        for ev in Grader(plan, explain=prose).batch([unit_from_row(row, plan) for row in rows]):
+        for ev in run.evaluations(plan, [unit_from_row(row, plan) for row in rows], explain=prose):
             row = stored.get(ev.unit.unit_id)
             if row is not None:
                 again[row.unit_id] = decision(plan, ev) if row.decision is not None else \
@@ -170,8 +170,6 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
 def _replay_run(store: Store, entry: dict, plan: Plan, jobs: Optional[int], progress) -> Replay:
     """A run of any size graded again as it was graded (every core, the quota over the whole run), its units
     read from the ledger one at a time and compared with their stored decisions as they come back."""
-    from engine.pipeline import run
-
     seq, detail = entry["seq"], entry["detail"]
     out = Replay(seq, "run", store.ruleset(detail["ruleset_sha256"]), detail["units"])
     columns = list(plan.catalogue.facts)
@@ -329,8 +327,6 @@ def _graded_again(row: StoredUnit) -> tuple:
 def _grade_cohort(plan: Plan, units: Iterator[tuple], collect: Callable, jobs: Optional[int], progress) -> None:
     """Grade units the way a run grades them (every core, the quota over them all, memory that does not grow with
     them); ``collect`` gets each unit's decision in order.  Their problems are their run's, told there."""
-    from engine.pipeline import run
-
     stream = Stream("", list(plan.catalogue.facts), False, units)
     run.grade_stream(plan, stream, jobs=jobs, progress=progress, collect=collect, problems=run.ProblemLog())
 
