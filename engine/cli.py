@@ -14,7 +14,7 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NoReturn, Optional
 
 import click
 from tabulate import tabulate
@@ -32,8 +32,8 @@ from engine.compiling.compile import Plan, compile_file
 from engine.authoring.coverage import Coverage
 from engine.authoring.derive import derive_text, inheriting_cases_text
 from engine.authoring.diff import diff
-from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UserInputError,
-                           did_you_mean)
+from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UsageProblem,
+                           UserInputError, did_you_mean)
 from engine.authoring.impact import compare, side_of
 from engine.explaining.explain import reasons, result as result_record, ruleset_record
 from engine.review.history import HistoryFiller, fill_from_history
@@ -62,11 +62,30 @@ def find_rules_root() -> Path:
     return here / RULES_DIR_NAME
 
 
-def fail(problems: list[Problem]) -> None:
+def fail(problems: list[Problem], code: int = 1) -> NoReturn:
+    """Every problem in the located format (``where: error: what``), then, when there are several, how many."""
     for problem in problems:
         click.echo(problem.render(), err=True)
     count = sum(1 for p in problems if p.severity == "error")
-    raise click.ClickException(f"{count} error{'s' if count != 1 else ''}; nothing was done" if count else "failed")
+    if count > 1:
+        click.echo(f"{count} errors; nothing was done", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def refuse(message: str, where: Optional[Path | str] = None, usage: bool = False) -> NoReturn:
+    """A user's mistake, located: in a file (``where``), or in how the command was given (the command itself).
+    ``usage``: the command was given wrongly, exit code 2 as for click's own usage errors; otherwise 1."""
+    if where is None:
+        where = click.get_current_context().command_path
+    elif isinstance(where, Path):
+        where = display_path(where)
+    raise (UsageProblem if usage else UserInputError)([Problem(where, message)])
+
+
+def stop(summary: str) -> NoReturn:
+    """Exit code 1 after what went wrong has been shown above, one line saying what it amounts to."""
+    click.echo(summary, err=True)
+    raise click.exceptions.Exit(1)
 
 
 def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> Plan:
@@ -74,10 +93,10 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
     if rules is None:
         years = years_of(records) if records is not None else years_in(facts)
         if len(years) > 1:
-            raise click.UsageError(f"{facts} reports several years ({', '.join(map(str, years))}); "
-                                   "grade one year at a time or pass --rules")
+            refuse(f"reports several years ({', '.join(map(str, years))}); grade one year at a time or pass --rules",
+                   facts, usage=True)
         if not years:
-            raise click.UsageError(f"cannot tell the year of {facts}: it has no readable 'year' column; pass --rules")
+            refuse("cannot tell its year: it has no readable 'year' column; pass --rules", facts, usage=True)
         rules = str(years[0])
     path = resolve_ruleset_path(rules, find_rules_root())
     return compile_file(path)
@@ -121,6 +140,8 @@ class Cli(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except UsageProblem as exc:
+            fail(exc.problems, code=2)
         except UserInputError as exc:
             fail(exc.problems)
         except EngineDisagreement as exc:
@@ -168,7 +189,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
           db: Optional[Path], by: Optional[str], jobs: Optional[int]) -> None:
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx writes a workbook: give --out results.xlsx")
+        refuse("--format xlsx writes a workbook: give --out results.xlsx", usage=True)
     refuse_unreadable(facts)  # before a ledger is opened (or made) for a run that cannot start
     _refuse_to_overwrite({"the facts file": facts}, db=_db_path(db) if (record or db) else None, out=out)
     plan = _plan(rules, facts)
@@ -196,8 +217,8 @@ def _refuse_to_overwrite(inputs: dict[str, Path], **outputs: Optional[Path]) -> 
             continue
         target = path.resolve()
         if target in seen:
-            raise click.UsageError(f"--{option} {path} is {seen[target]} itself; it would be overwritten: "
-                                   "choose another file")
+            refuse(f"--{option} {path} is {seen[target]} itself; it would be overwritten: choose another file",
+                   usage=True)
         seen[target] = f"--{option}"
 
 
@@ -241,8 +262,8 @@ def _report_unit_problems(problems: run.ProblemLog) -> None:
     if problems.count:
         for line in problems.lines():
             click.echo(line, err=True)
-        raise click.ClickException(f"{problems.count} problem{'s' if problems.count != 1 else ''} in the facts; "
-                                   f"those units are marked invalid, the others were graded")
+        stop(f"{problems.count} problem{'s' if problems.count != 1 else ''} in the facts; "
+             "those units are marked invalid, the others were graded")
 
 
 @main.command("report")
@@ -264,21 +285,21 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
     """Measure a year against a programme's targets: met or not, by how many units, by upper union, workplace group
     and emulation bloc. Grades FACTS, or reads a recorded year from the ledger (--db)."""
     if (facts is None) == (db is None):
-        raise click.UsageError("give FACTS to grade a facts file, or --db to read a recorded year (not both)")
+        refuse("give FACTS to grade a facts file, or --db to read a recorded year (not both)", usage=True)
     if fmt in ("html", "xlsx") and out is None:
-        raise click.UsageError(f"--format {fmt} writes a file: give --out report.{fmt}")
+        refuse(f"--format {fmt} writes a file: give --out report.{fmt}", usage=True)
     targets_path = targets_path or find_rules_root().parent / BUNDLED_TARGETS
     outcome = None
     if db is not None:
         if rules is not None:
-            raise click.UsageError("--rules is for FACTS: a recorded year is read with the rule set that graded it")
+            refuse("--rules is for FACTS: a recorded year is read with the rule set that graded it", usage=True)
         refuse_unreadable(db)
         _refuse_to_overwrite({"the audit database": db, "the targets file": targets_path}, out=out)
         with open_store(db, create=False) as store:
             doc = year_report(store, targets_path, year, units_in=lang if fmt == "html" else None)
     else:
         if year is not None:
-            raise click.UsageError("--year is for --db: FACTS report their own year")
+            refuse("--year is for --db: FACTS report their own year", usage=True)
         refuse_unreadable(facts)
         _refuse_to_overwrite({"the facts file": facts}, out=out)
         plan = _plan(rules, facts)
@@ -322,7 +343,7 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
     unit_id = unicodedata.normalize("NFC", unit_id.strip())
     outcome = _run(plan, facts, db, keep=unit_id)
     if outcome.kept is None:
-        raise click.ClickException(f"{facts}: no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}")
+        refuse(f"no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}", facts)
     evaluation = outcome.kept.kept
     record = result_record(plan, evaluation, lang)
     if fmt == "json":
@@ -332,7 +353,7 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
     if evaluation.problems:  # the unit could not be graded: say where its facts are wrong
         for problem in evaluation.problems:
             click.echo(problem.render(), err=True)
-        raise click.ClickException(f"unit '{unit_id}' has malformed facts and was not graded")
+        stop(f"unit '{unit_id}' has malformed facts and was not graded")
 
 
 @main.command()
@@ -351,7 +372,7 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
         try:
             lint.get(check_id)
         except KeyError as exc:
-            raise click.UsageError(f"--ignore: {exc.args[0]}") from None
+            refuse(f"--ignore: {exc.args[0]}", usage=True)
     problems: list[Problem] = []
     for path in paths:
         try:
@@ -364,9 +385,9 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
     warnings = len(problems) - errors
     counted = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
     if errors:
-        raise click.ClickException(f"{errors} problem{'s' if errors != 1 else ''} found{counted}")
+        stop(f"{errors} problem{'s' if errors != 1 else ''} found{counted}")
     if warnings and strict:
-        raise click.ClickException(f"{warnings} warning{'s' if warnings != 1 else ''}, which --strict counts as failures")
+        stop(f"{warnings} warning{'s' if warnings != 1 else ''}, which --strict counts as failures")
     click.echo(f"{len(paths)} file{'s' if len(paths) != 1 else ''} valid{counted}")
 
 
@@ -432,12 +453,12 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> D
 def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_under: Decimal | None) -> None:
     """Run the test cases kept next to RULESET (a year or a file): rules/<year>/cases/*.yaml."""
     if not with_coverage and (fmt != "table" or fail_under is not None):
-        raise click.UsageError("--format and --fail-under are about the coverage report: add --coverage")
+        refuse("--format and --fail-under are about the coverage report: add --coverage", usage=True)
     path = resolve_ruleset_path(ruleset, find_rules_root())
     plan = compile_file(path)
     files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
     if not files:
-        raise click.ClickException(f"no test cases for {path}: put them in {path.parent / 'cases'}/*.yaml")
+        refuse(f"no test cases for this rule set: put them in {display_path(path.parent / 'cases')}/*.yaml", path)
     run_one = run.case_runner(plan)
     coverage = Coverage(plan) if with_coverage else None
     to_stderr = fmt == "json"  # standard output is then one JSON document
@@ -608,7 +629,7 @@ def new_year(year: int, source: str) -> None:
     parent = compile_file(resolve_ruleset_path(source, root))
     target = root / str(year) / f"ruleset-{year}.1.yaml"
     if target.exists():
-        raise click.ClickException(f"{display_path(target)} exists already; amend it (cdcs amend {year}) instead of starting over")
+        refuse(f"exists already; amend it (cdcs amend {year}) instead of starting over", target)
     _derive(parent, target, year, f"{year}.1", effective_from=None)
 
 
@@ -625,7 +646,7 @@ def amend(ruleset: str, effective_from) -> None:
     version = f"{year}.{max(taken | {number}) + 1}"
     day = effective_from.date() if effective_from else parent.ruleset.effective_from
     if day.year != year:
-        raise click.UsageError(f"--effective-from {day.isoformat()} is not in {year}, the year of the rule set amended")
+        refuse(f"--effective-from {day.isoformat()} is not in {year}, the year of the rule set amended", usage=True)
     _derive(parent, folder / f"ruleset-{version}.yaml", year, version, effective_from=day)
 
 
@@ -685,8 +706,8 @@ def _fail_unverified(broken: list[dict], db: Optional[Path]) -> None:
     if broken:
         for finding in broken:
             click.echo(f"{display_path(_db_path(db))}: error: {finding['problem']}", err=True)
-        raise click.ClickException("the ledger fails verification: what is shown above cannot be trusted "
-                                   "(cdcs audit verify names every broken record)")
+        stop("the ledger fails verification: what is shown above cannot be trusted "
+             "(cdcs audit verify names every broken record)")
 
 
 @main.command("appeal")
@@ -703,7 +724,7 @@ def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Op
                    db: Optional[Path], jobs: Optional[int]) -> None:
     """Re-grade one unit with corrected facts under the rule set that graded it; the earlier result is kept."""
     if not reason.strip():
-        raise click.UsageError("--reason must say why")
+        refuse("--reason must say why", usage=True)
     path = _db_path(db)
     with open_store(path, create=False) as store:
         outcome = appeal(store, unit_id, year, corrected, unicodedata.normalize("NFC", reason.strip()), _who(by),
@@ -714,9 +735,8 @@ def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Op
         for e in outcome.cohort_effect:
             click.echo(f"  cohort: {e['unit_id']}: {_facet_text(e['before'])} → {_facet_text(e['after'])}")
         if outcome.entry is None:
-            raise click.ClickException(
-                f"not recorded: the corrected facts change {len(outcome.cohort_effect)} other unit(s) of the cohort "
-                "(the quota ranks units against each other). Review them, then record with --apply-to-cohort")
+            refuse(f"not recorded: the corrected facts change {len(outcome.cohort_effect)} other unit(s) of the cohort "
+                   "(the quota ranks units against each other). Review them, then record with --apply-to-cohort")
         seq = store.append(outcome.entry)
     click.echo(f"recorded as appeal #{seq} in {display_path(path)}; the earlier result is kept in the history", err=True)
 
@@ -738,7 +758,7 @@ def _facet_text(f: dict) -> str:
 def override_command(unit_id: str, year: int, grade_: str, reason: str, by: Optional[str], db: Optional[Path]) -> None:
     """Record a committee's decision on a grade; every later view shows it as an override."""
     if not reason.strip():
-        raise click.UsageError("--reason must say why")
+        refuse("--reason must say why", usage=True)
     path = _db_path(db)
     with open_store(path, create=False) as store:
         seq = store.append(override(store, unit_id, year, grade_, unicodedata.normalize("NFC", reason.strip()), _who(by)))
@@ -778,7 +798,7 @@ def audit_verify(db: Optional[Path]) -> None:
         click.echo(f"{display_path(path)}: {findings[0]['problem']}", err=True)
         if len(findings) > 1:
             click.echo(f"({len(findings) - 1} further problem(s) follow from it or elsewhere)", err=True)
-        raise click.ClickException("the audit chain is broken")
+        stop("the audit chain is broken")
     click.echo(f"{display_path(path)}: {count} records, chain intact; head #{count} sha256 {head}")
 
 
@@ -806,7 +826,7 @@ def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int]
                  db: Optional[Path]) -> None:
     """Export an audit record as JSON for an external reviewer (hashes included, so it can be checked)."""
     if (seq is None) == (unit_id is None) or (unit_id is not None and year is None):
-        raise click.UsageError("give --record N, or --unit UNIT_ID --year YEAR")
+        refuse("give --record N, or --unit UNIT_ID --year YEAR", usage=True)
     _refuse_to_overwrite({"the audit database": _db_path(db)}, out=out)
     with open_store(_db_path(db), create=False) as store:
         doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)

@@ -43,6 +43,11 @@ class UserInputError(Exception):
         return type(self), (self.problems,)
 
 
+class UsageProblem(UserInputError):
+    """A command given wrongly (options that do not go together, an output that needs a file): exit code 2, as
+    click's own usage errors."""
+
+
 class RuleSetError(UserInputError):
     """The rule set (or its catalogue) is not valid."""
 

@@ -67,7 +67,7 @@ def assert_stops_the_file(run: Run) -> None:
     assert_no_traceback(run)
     assert run.code == 1, run
     assert run.stdout == "", run
-    assert "nothing was done" in run.stderr, run
+    assert run.stderr.splitlines()[0].split(": error: ")[1:], run  # located: where, then what
 
 
 def test_the_valid_file_is_valid_and_graded(valid_results):
