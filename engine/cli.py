@@ -10,7 +10,6 @@ import pickle
 import sqlite3
 import sys
 import tempfile
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +20,7 @@ from tabulate import tabulate
 
 from engine import __version__, yamlpos
 
+from engine.nfc import typed
 from engine.pipeline import run
 
 from engine.rendering import render, render_report
@@ -46,7 +46,7 @@ from engine.rendering.render_report_html import report_html
 from engine.rendering.report import ReportBuilder
 from engine.rendering.render_report_xlsx import write_report_workbook
 from engine.review.report_ledger import year_report
-from engine.ledger.store import Store, open_store
+from engine.ledger.store import Store
 from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
 
 LANGS = click.Choice(["vi", "en"])
@@ -108,7 +108,7 @@ def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None
     plan = _plan(rules, facts_path, read.rows)
     provenance: dict = {}
     if ledger is not None and ledger.exists():
-        with open_store(ledger, create=False) as store:
+        with Store(ledger, create=False) as store:
             read, provenance = fill_from_history(read, plan.catalogue, plan.ruleset.year, store)
     facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, read)
     for unit in facts.units:
@@ -121,7 +121,7 @@ def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outc
     """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
     if ledger is None or not ledger.exists():
         return run.grade_file(plan, facts, progress=run.Progress(), **options)
-    with open_store(ledger, create=False) as store:
+    with Store(ledger, create=False) as store:
         history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
         return run.grade_file(plan, facts, progress=run.Progress(), history=history, **options)
 
@@ -197,7 +197,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     ledger = _db_path(db) if (record or db) else None
     options = dict(output=fmt, lang=lang, out=out, jobs=jobs)
     if record:  # the run is recorded in the same pass that writes the output: both, or neither
-        with open_store(_db_path(db)) as store:
+        with Store(_db_path(db)) as store:
             history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
             recorder = RunRecorder(store, plan, facts, display_path(facts), _who(by))
             outcome = run.grade_file(plan, facts, progress=run.Progress(), history=history, recorder=recorder, **options)
@@ -228,7 +228,7 @@ def _db_path(db: Optional[Path]) -> Path:
 
 def _who(by: Optional[str]) -> str:
     if by:
-        return unicodedata.normalize("NFC", by.strip())
+        return typed(by)
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -295,7 +295,7 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
             refuse("--rules is for FACTS: a recorded year is read with the rule set that graded it", usage=True)
         refuse_unreadable(db)
         _refuse_to_overwrite({"the audit database": db, "the targets file": targets_path}, out=out)
-        with open_store(db, create=False) as store:
+        with Store(db, create=False) as store:
             doc = year_report(store, targets_path, year, units_in=lang if fmt == "html" else None)
     else:
         if year is not None:
@@ -340,7 +340,7 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
 def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str, db: Optional[Path]) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
     plan = _plan(rules, facts)
-    unit_id = unicodedata.normalize("NFC", unit_id.strip())
+    unit_id = typed(unit_id)
     outcome = _run(plan, facts, db, keep=unit_id)
     if outcome.kept is None:
         refuse(f"no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}", facts)
@@ -366,7 +366,7 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
     """Check rule sets, catalogues and facts files; report every problem with file:line:column.
 
     Rule sets that load are also analysed: warnings name rules that grade, but probably
-    not as meant (see the README, "Static analysis").
+    not as meant (docs/designer.md, "Static analysis").
     """
     for check_id in ignored:
         try:
@@ -680,7 +680,7 @@ def _derive(parent: Plan, target: Path, year: int, version: str, effective_from)
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
 def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> None:
     """Why UNIT_ID got its grade for YEAR: the recorded result, what decided it, and its history (no rule files needed)."""
-    with open_store(_db_path(db), create=False) as store:
+    with Store(_db_path(db), create=False) as store:
         now = standing(store, unit_id, year)
         doc = why_document(store, now, lang)
         broken = _verified(store, only={h["seq"] for h in doc["history"]} | {doc["decided_by"]["seq"]})
@@ -726,8 +726,8 @@ def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Op
     if not reason.strip():
         refuse("--reason must say why", usage=True)
     path = _db_path(db)
-    with open_store(path, create=False) as store:
-        outcome = appeal(store, unit_id, year, corrected, unicodedata.normalize("NFC", reason.strip()), _who(by),
+    with Store(path, create=False) as store:
+        outcome = appeal(store, unit_id, year, corrected, typed(reason), _who(by),
                          apply_to_cohort, jobs, run.Progress())
         click.echo(f"{outcome.unit_id} {year}: {_facet_text(outcome.before)} → {_facet_text(outcome.after)}")
         for fact, (old, new) in outcome.corrected.items():
@@ -760,8 +760,8 @@ def override_command(unit_id: str, year: int, grade_: str, reason: str, by: Opti
     if not reason.strip():
         refuse("--reason must say why", usage=True)
     path = _db_path(db)
-    with open_store(path, create=False) as store:
-        seq = store.append(override(store, unit_id, year, grade_, unicodedata.normalize("NFC", reason.strip()), _who(by)))
+    with Store(path, create=False) as store:
+        seq = store.append(override(store, unit_id, year, grade_, typed(reason), _who(by)))
     click.echo(f"recorded as override #{seq} in {display_path(path)}")
 
 
@@ -777,7 +777,7 @@ def audit_group() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
 def audit_replay(record: int, db: Optional[Path], fmt: str, jobs: Optional[int]) -> None:
     """Grade a recorded run (or appeal) again from the stored rule set and facts; report any decision that differs."""
-    with open_store(_db_path(db), create=False) as store:
+    with Store(_db_path(db), create=False) as store:
         report = replay(store, record, jobs, run.Progress())
     doc = {"seq": report.seq, "kind": report.kind, "units": report.units, "differences": report.differences,
            "ruleset": {k: v for k, v in report.ruleset.items() if k not in ("canonical", "ordered")}}
@@ -791,7 +791,7 @@ def audit_replay(record: int, db: Optional[Path], fmt: str, jobs: Optional[int])
 def audit_verify(db: Optional[Path]) -> None:
     """Walk the hash chain; report the first record that was altered or removed."""
     path = _db_path(db)
-    with open_store(path, create=False) as store:
+    with Store(path, create=False) as store:
         findings = _verified(store)
         count, head = store.head()
     if findings:
@@ -807,7 +807,7 @@ def audit_verify(db: Optional[Path]) -> None:
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 def audit_log(year: Optional[int], db: Optional[Path]) -> None:
     """List the records: runs, appeals and overrides, oldest first."""
-    with open_store(_db_path(db), create=False) as store:
+    with Store(_db_path(db), create=False) as store:
         entries = store.entries(year)
         for e in entries:
             d = store.detail(e["kind"], e["seq"])
@@ -828,7 +828,7 @@ def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int]
     if (seq is None) == (unit_id is None) or (unit_id is not None and year is None):
         refuse("give --record N, or --unit UNIT_ID --year YEAR", usage=True)
     _refuse_to_overwrite({"the audit database": _db_path(db)}, out=out)
-    with open_store(_db_path(db), create=False) as store:
+    with Store(_db_path(db), create=False) as store:
         doc = export_record(store, seq) if seq is not None else export_unit(store, unit_id, year)
         shown = {seq} if seq is not None else _seqs_in(doc)
         broken = _verified(store, only=shown)

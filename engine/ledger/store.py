@@ -709,8 +709,3 @@ def _value(name: str, value: Any) -> Any:
     if name in ("corrected", "cohort_effect", "facts_from") and isinstance(value, str):
         return json.loads(value)
     return value
-
-
-def open_store(path: Path, create: bool = True) -> Store:
-    return Store(path, create)
-
