@@ -172,41 +172,57 @@ class VerifyPlan:
 
 
 def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = VERIFY_LEAVES) -> VerifyPlan:
-    """Every decision of every stage as leaves checked by the engine, in facts of ``size`` leaves."""
+    """Every decision of every stage as leaves checked by the engine, in facts of ``size`` leaves.
+
+    Each leaf's rules are made once (the costly part: its negation normal forms), weighed, then given the kind
+    of the fact they are grouped in."""
     leaves: list[Leaf] = []
+    made: list[dict[str, dict]] = []  # each leaf's rules, by global index, under the placeholder kind "k"
     shapes: dict[str, Shape] = {}
     for decision in plan.decisions:
         parts: list[Leaf] = []
         shape = _shape(decision.key, decision.expr, split, parts)
-        for leaf in parts:  # refuse now, with the decision's name, what the engine cannot do exactly
+        base = len(leaves)
+        mine = [Leaf(base + i, leaf.key, leaf.expr, leaf.reads, leaf.usual) for i, leaf in enumerate(parts)]
+        for leaf in mine:  # refuse now, with the decision's name, what the engine cannot do exactly
             try:
-                verify_rules(plan, "k", leaf)
+                made.append(verify_rules(plan, "k", leaf))
             except OverflowError as exc:
                 raise CompileLimit(decision.key, str(exc)) from None
-        base = len(leaves)
-        leaves.extend(Leaf(base + i, leaf.key, leaf.expr, leaf.reads, leaf.usual) for i, leaf in enumerate(parts))
+        leaves.extend(mine)
         shapes[decision.key] = _offset(shape, base)
     rulesets = []
     suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
-    rs = plan.ruleset
-    for chunk, mine in enumerate(_by_weight(plan, leaves, size)):
+    rs, digest = plan.ruleset, plan.loaded.sha256[:12]  # the hash is of the whole rule set: taken once
+    for chunk, mine in enumerate(_by_weight(leaves, [rules_weight(rules) for rules in made], size)):
         kind = f"v{chunk}"
         rules: dict[str, dict] = {}
         for leaf in mine:
-            rules.update(verify_rules(plan, kind, leaf))
+            rules.update(_of_kind(made[leaf.index], kind))
         fields = tuple(sorted(set().union(*(leaf.reads for leaf in mine))))
-        name = f"{rs.id}_{rs.version}_{plan.loaded.sha256[:12]}_v{size}_{chunk}{suffix}"
+        name = f"{rs.id}_{rs.version}_{digest}_v{size}_{chunk}{suffix}"
         rulesets.append(VerifyRuleset(name, kind, rules, mine, fields))
     return VerifyPlan(tuple(rulesets), tuple(leaves), shapes)
 
 
-def _by_weight(plan: Plan, leaves: list[Leaf], size: int) -> list[tuple[Leaf, ...]]:
-    """Consecutive leaves in groups of at most ``size``, each group's rules within :data:`NODE_BUDGET`."""
+def _of_kind(rules: dict[str, dict], kind: str) -> dict[str, dict]:
+    """``verify_rules``' rules with the fact kind they test set to ``kind`` (it is always a rule's first test):
+    the same rules as ``verify_rules(plan, kind, leaf)``, without making the leaf's forms again."""
+    out = {}
+    for name, body in rules.items():
+        tests = body["all"][0]["m"]["$and"]
+        out[name] = {"all": [{"m": {"$and": [{"kind": kind}, *tests[1:]]}}], "run": body["run"]}
+    return out
+
+
+def _by_weight(leaves: list[Leaf], weights: list[int], size: int) -> list[tuple[Leaf, ...]]:
+    """Consecutive leaves in groups of at most ``size``, each group's rules within :data:`NODE_BUDGET`
+    (``weights``: each leaf's :func:`rules_weight`, by its index)."""
     groups: list[tuple[Leaf, ...]] = []
     group: list[Leaf] = []
     weight = 0
     for leaf in leaves:
-        more = rules_weight(verify_rules(plan, "k", leaf))
+        more = weights[leaf.index]
         if group and (len(group) == size or weight + more > NODE_BUDGET):
             groups.append(tuple(group))
             group, weight = [], 0
