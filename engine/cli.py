@@ -13,41 +13,24 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
 
 import click
-from tabulate import tabulate
 
-from engine import __version__, yamlpos
-
-from engine.nfc import typed
-from engine.pipeline import run
-
-from engine.rendering import render, render_report
-
-from engine.authoring import lint
-from engine.review.audit import appeal, export_record, export_unit, override, replay, standing, why_document
-from engine.authoring.cases import cases_to_run, load_cases
+from engine import __version__
 from engine.compiling.compile import Plan, compile_file
-from engine.authoring.coverage import Coverage
-from engine.authoring.derive import derive_text, inheriting_cases_text
-from engine.authoring.diff import diff
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UsageProblem,
                            UserInputError, did_you_mean)
-from engine.authoring.impact import compare, side_of
-from engine.explaining.explain import reasons, result as result_record, ruleset_record
-from engine.review.history import HistoryFiller, fill_from_history
-from engine.reading.facts import (FORMATS, as_year, ids_in, load_facts, open_stream, read_table, refuse_unreadable, supplement_of,
-                          years_in, years_of)
 from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
-from engine.model import RuleSet
-from engine.ledger.record import RunRecorder, evaluation_from
-from engine.rendering.render_report_html import report_html
-from engine.rendering.report import ReportBuilder
-from engine.rendering.render_report_xlsx import write_report_workbook
-from engine.review.report_ledger import year_report
-from engine.ledger.store import Store
-from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, TargetSet, load_targets
+from engine.nfc import typed
+
+if TYPE_CHECKING:
+    from engine.pipeline import run
+    from engine.ledger.store import Store
+
+# Every command loads and compiles a rule set, or reads a ledger; what only some commands use (the rule engine,
+# the grading pipeline, the analyses, the reports and their formats) is imported by those commands, so that each
+# starts without loading the others.
 
 LANGS = click.Choice(["vi", "en"])
 DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."
@@ -90,6 +73,7 @@ def stop(summary: str) -> NoReturn:
 
 def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> Plan:
     """The rule set named by ``--rules``, or the bundled one for the year the facts report."""
+    from engine.reading.facts import years_in, years_of
     if rules is None:
         years = years_of(records) if records is not None else years_in(facts)
         if len(years) > 1:
@@ -104,6 +88,10 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
 
 def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
     """Grade a facts file in memory, every unit's evaluation kept; with a ledger, history facts are filled from it."""
+    from engine.pipeline import run
+    from engine.reading.facts import load_facts, read_table
+    from engine.review.history import fill_from_history
+    from engine.ledger.store import Store
     read = read_table(facts_path)  # read once: for the year, then for the facts
     plan = _plan(rules, facts_path, read.rows)
     provenance: dict = {}
@@ -119,6 +107,9 @@ def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None
 
 def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outcome:
     """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
+    from engine.pipeline import run
+    from engine.review.history import HistoryFiller
+    from engine.ledger.store import Store
     if ledger is None or not ledger.exists():
         return run.grade_file(plan, facts, progress=run.Progress(), **options)
     with Store(ledger, create=False) as store:
@@ -188,6 +179,11 @@ JOBS_HELP = "Processes to grade with. Default: one per core. The output is the s
 def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang: str, record: bool,
           db: Optional[Path], by: Optional[str], jobs: Optional[int]) -> None:
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
+    from engine.pipeline import run
+    from engine.reading.facts import refuse_unreadable
+    from engine.review.history import HistoryFiller
+    from engine.ledger.record import RunRecorder
+    from engine.ledger.store import Store
     if fmt == "xlsx" and out is None:
         refuse("--format xlsx writes a workbook: give --out results.xlsx", usage=True)
     refuse_unreadable(facts)  # before a ledger is opened (or made) for a run that cannot start
@@ -246,6 +242,7 @@ def _write_whole(out: Path, text: str, folders: bool = False) -> None:
     """Write ``out`` as every output is written (:class:`render.Output`: renamed when whole).
 
     ``folders``: make the folders it goes in; one that cannot be made is a one-line error naming it."""
+    from engine.rendering import render
     if folders:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -284,6 +281,15 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
                    year: Optional[int], fmt: str, out: Optional[Path], lang: str, jobs: Optional[int]) -> None:
     """Measure a year against a programme's targets: met or not, by how many units, by upper union, workplace group
     and emulation bloc. Grades FACTS, or reads a recorded year from the ledger (--db)."""
+    from engine.rendering import render_report
+    from engine.pipeline import run
+    from engine.reading.facts import refuse_unreadable
+    from engine.rendering.render_report_html import report_html
+    from engine.rendering.render_report_xlsx import write_report_workbook
+    from engine.rendering.report import ReportBuilder
+    from engine.review.report_ledger import year_report
+    from engine.ledger.store import Store
+    from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, load_targets
     if (facts is None) == (db is None):
         refuse("give FACTS to grade a facts file, or --db to read a recorded year (not both)", usage=True)
     if fmt in ("html", "xlsx") and out is None:
@@ -339,6 +345,9 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
               help="An audit database to take history facts from (last year's grade, a title's streak).")
 def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str, db: Optional[Path]) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
+    from engine.rendering import render
+    from engine.explaining.explain import result as result_record, ruleset_record
+    from engine.reading.facts import ids_in
     plan = _plan(rules, facts)
     unit_id = typed(unit_id)
     outcome = _run(plan, facts, db, keep=unit_id)
@@ -356,18 +365,28 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
         stop(f"unit '{unit_id}' has malformed facts and was not graded")
 
 
+class _ChecksOption(click.Option):
+    """``--ignore``, whose help lists every check: written when help is shown, so that only ``validate`` loads
+    the static analysis."""
+
+    def get_help_record(self, ctx: click.Context) -> Optional[tuple[str, str]]:
+        from engine.authoring import lint
+        self.help = f"Skip a static-analysis check of rule sets (repeatable): {', '.join(sorted(lint.REGISTRY))}."
+        return super().get_help_record(ctx)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--rules", metavar="YEAR|PATH", help="For facts files: the rule set whose catalogue checks them.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), as errors do.")
-@click.option("--ignore", "ignored", multiple=True, metavar="CHECK",
-              help=f"Skip a static-analysis check of rule sets (repeatable): {', '.join(sorted(lint.REGISTRY))}.")
+@click.option("--ignore", "ignored", multiple=True, metavar="CHECK", cls=_ChecksOption)
 def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignored: tuple[str, ...]) -> None:
     """Check rule sets, catalogues and facts files; report every problem with file:line:column.
 
     Rule sets that load are also analysed: warnings name rules that grade, but probably
     not as meant (docs/designer.md, "Static analysis").
     """
+    from engine.authoring import lint
     for check_id in ignored:
         try:
             lint.get(check_id)
@@ -392,6 +411,9 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
 
 
 def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> list[Problem]:
+    """One file checked as what it is: a catalogue, a case file, a rule set (loaded by the rule engine, then
+    analysed) or a facts file."""
+    from engine.reading.facts import FORMATS, load_facts
     suffix = path.suffix.lower().lstrip(".")
     if not path.exists():
         return [Problem(str(path), "no such file")]
@@ -400,10 +422,13 @@ def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> 
         load_catalogue(path)
         return []
     if kind == "cases":
+        from engine.authoring.cases import cases_to_run, load_cases
         cases, _ = load_cases(path)
         cases_to_run(path, compile_file(path.parent / cases.ruleset))  # the facts they name, in their rule set
         return []
     if kind == "ruleset":
+        from engine.authoring import lint
+        from engine.pipeline import run
         plan = compile_file(path)
         run.check_engine_runs(plan)
         return lint.lint(plan, ignored)
@@ -415,6 +440,7 @@ def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> 
 
 def _yaml_kind(path: Path) -> str:
     """What a YAML file is, from its top-level keys (however it was written: by hand, or by yaml.safe_dump)."""
+    from engine import yamlpos
     located, problems = yamlpos.load(read_text(path), display_path(path))
     if located is None:
         raise RuleSetError(problems)
@@ -452,6 +478,11 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> D
               help="With --coverage: exit 1 when fewer than PCT% of the outcomes were exercised.")
 def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_under: Decimal | None) -> None:
     """Run the test cases kept next to RULESET (a year or a file): rules/<year>/cases/*.yaml."""
+    from engine.rendering import render
+    from engine.authoring.cases import cases_to_run
+    from engine.authoring.coverage import Coverage
+    from engine.explaining.explain import reasons
+    from engine.pipeline import run
     if not with_coverage and (fmt != "table" or fail_under is not None):
         refuse("--format and --fail-under are about the coverage report: add --coverage", usage=True)
     path = resolve_ruleset_path(ruleset, find_rules_root())
@@ -500,6 +531,8 @@ def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_unde
 def _cases_target(file: Path) -> Optional[Path]:
     """The rule set a case file names; a file whose target cannot even be read is run, so that its problems are
     reported (skipping it would pass a rule set whose cases were never run)."""
+    from engine import yamlpos
+    from engine.authoring.cases import load_cases
     try:
         located, _ = yamlpos.load(read_text(file), display_path(file))
     except UserInputError:
@@ -517,6 +550,10 @@ def _cases_target(file: Path) -> Optional[Path]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def diff_command(old: str, new: str, fmt: str) -> None:
     """What changed from RULESET_A to RULESET_B (years or files), rule by rule."""
+    from tabulate import tabulate
+    
+    from engine.authoring.diff import diff
+    from engine.explaining.explain import ruleset_record
     root = find_rules_root()
     plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
     changes = [c.row() for c in diff(*plans)]
@@ -543,6 +580,11 @@ def diff_command(old: str, new: str, fmt: str) -> None:
 def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: str, lang: str,
                    jobs: Optional[int]) -> None:
     """Grade the units of FACTS under two rule sets; list every unit whose grade, title or verdict changes, and why."""
+    from engine.rendering import render
+    from engine.pipeline import run
+    from engine.explaining.explain import ruleset_record
+    from engine.reading.facts import as_year, ids_in, open_stream, read_table, supplement_of
+    from engine.authoring.impact import compare
     root = find_rules_root()
     plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
     shown = display_path(facts)
@@ -579,6 +621,9 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
 def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
     """The two gradings of each unit, in input order: its two sides, read from the decisions as data, and its two
     evaluations, made again from those decisions only for a unit that changes."""
+    from engine.authoring.impact import side_of
+    from engine.ledger.record import evaluation_from
+    
     def read(spool):
         spool.seek(0)
         while True:
@@ -598,6 +643,7 @@ def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
 
 def _single_year(facts: Path, records: Optional[list], plans: list[Plan]) -> int:
     """Impact compares rule sets on one year's reports, from the year of one of the two."""
+    from engine.reading.facts import years_in, years_of
     years = years_of(records) if records is not None else years_in(facts)
     wanted = sorted({p.ruleset.year for p in plans})
     shown = display_path(facts)
@@ -652,6 +698,7 @@ def amend(ruleset: str, effective_from) -> None:
 
 def _derive(parent: Plan, target: Path, year: int, version: str, effective_from) -> None:
     """Write a derived rule set and a case file inheriting the parent's cases; both must load."""
+    from engine.authoring.derive import derive_text, inheriting_cases_text
     text = derive_text(parent, year, version, target.parent, effective_from)
     parent_path = Path(parent.loaded.path)
     case_files = [f for f in sorted((parent_path.parent / "cases").glob("*.yaml")) if _cases_target(f) == parent_path.resolve()]
@@ -680,6 +727,9 @@ def _derive(parent: Plan, target: Path, year: int, version: str, effective_from)
 @click.option("--lang", type=LANGS, default="vi", show_default=True)
 def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> None:
     """Why UNIT_ID got its grade for YEAR: the recorded result, what decided it, and its history (no rule files needed)."""
+    from engine.rendering import render
+    from engine.review.audit import standing, why_document
+    from engine.ledger.store import Store
     with Store(_db_path(db), create=False) as store:
         now = standing(store, unit_id, year)
         doc = why_document(store, now, lang)
@@ -694,6 +744,7 @@ def why(unit_id: str, year: int, db: Optional[Path], fmt: str, lang: str) -> Non
 def _verified(store: Store, only: Optional[set[int]] = None) -> list[dict]:
     """The ledger's chain checked (the content of the records ``only`` names, or all), the units hashed again
     counted on a terminal."""
+    from engine.pipeline import run
     progress = run.Progress()
     try:
         return list(store.verify(only, lambda units: progress.update("checking the ledger", units)))
@@ -723,6 +774,9 @@ def _fail_unverified(broken: list[dict], db: Optional[Path]) -> None:
 def appeal_command(unit_id: str, year: int, corrected: Path, reason: str, by: Optional[str], apply_to_cohort: bool,
                    db: Optional[Path], jobs: Optional[int]) -> None:
     """Re-grade one unit with corrected facts under the rule set that graded it; the earlier result is kept."""
+    from engine.pipeline import run
+    from engine.review.audit import appeal
+    from engine.ledger.store import Store
     if not reason.strip():
         refuse("--reason must say why", usage=True)
     path = _db_path(db)
@@ -757,6 +811,8 @@ def _facet_text(f: dict) -> str:
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 def override_command(unit_id: str, year: int, grade_: str, reason: str, by: Optional[str], db: Optional[Path]) -> None:
     """Record a committee's decision on a grade; every later view shows it as an override."""
+    from engine.review.audit import override
+    from engine.ledger.store import Store
     if not reason.strip():
         refuse("--reason must say why", usage=True)
     path = _db_path(db)
@@ -777,6 +833,10 @@ def audit_group() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", help=JOBS_HELP)
 def audit_replay(record: int, db: Optional[Path], fmt: str, jobs: Optional[int]) -> None:
     """Grade a recorded run (or appeal) again from the stored rule set and facts; report any decision that differs."""
+    from engine.rendering import render
+    from engine.pipeline import run
+    from engine.review.audit import replay
+    from engine.ledger.store import Store
     with Store(_db_path(db), create=False) as store:
         report = replay(store, record, jobs, run.Progress())
     doc = {"seq": report.seq, "kind": report.kind, "units": report.units, "differences": report.differences,
@@ -790,6 +850,7 @@ def audit_replay(record: int, db: Optional[Path], fmt: str, jobs: Optional[int])
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 def audit_verify(db: Optional[Path]) -> None:
     """Walk the hash chain; report the first record that was altered or removed."""
+    from engine.ledger.store import Store
     path = _db_path(db)
     with Store(path, create=False) as store:
         findings = _verified(store)
@@ -807,6 +868,8 @@ def audit_verify(db: Optional[Path]) -> None:
 @click.option("--db", type=click.Path(path_type=Path), envvar="CDCS_DB", help=DB_HELP)
 def audit_log(year: Optional[int], db: Optional[Path]) -> None:
     """List the records: runs, appeals and overrides, oldest first."""
+    from engine.rendering import render
+    from engine.ledger.store import Store
     with Store(_db_path(db), create=False) as store:
         entries = store.entries(year)
         for e in entries:
@@ -825,6 +888,8 @@ def audit_log(year: Optional[int], db: Optional[Path]) -> None:
 def audit_export(seq: Optional[int], unit_id: Optional[str], year: Optional[int], out: Optional[Path],
                  db: Optional[Path]) -> None:
     """Export an audit record as JSON for an external reviewer (hashes included, so it can be checked)."""
+    from engine.review.audit import export_record, export_unit
+    from engine.ledger.store import Store
     if (seq is None) == (unit_id is None) or (unit_id is not None and year is None):
         refuse("give --record N, or --unit UNIT_ID --year YEAR", usage=True)
     _refuse_to_overwrite({"the audit database": _db_path(db)}, out=out)
@@ -845,7 +910,7 @@ def _seqs_in(doc: Any) -> set[int]:
     return set()
 
 
-SCHEMAS = {"ruleset": (RuleSet, "CĐCS grading rule set"), "targets": (TargetSet, "CĐCS programme targets")}
+SCHEMAS = {"ruleset": "CĐCS grading rule set", "targets": "CĐCS programme targets"}  # title of each format's schema
 
 
 @main.command()
@@ -854,7 +919,9 @@ SCHEMAS = {"ruleset": (RuleSet, "CĐCS grading rule set"), "targets": (TargetSet
 @click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of standard output.")
 def schema(kind: str, out: Optional[Path]) -> None:
     """Write the JSON Schema of the rule-set (or targets) format, for editors that validate and complete YAML."""
-    model, title = SCHEMAS[kind]
+    from engine.model import RuleSet
+    from engine.compiling.targets import TargetSet
+    model, title = {"ruleset": RuleSet, "targets": TargetSet}[kind], SCHEMAS[kind]
     document = model.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = title
