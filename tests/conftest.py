@@ -1,7 +1,9 @@
 """Shared fixtures: the repository root and the compiled bundled rule sets (compiled once)."""
 from __future__ import annotations
 
+import compileall
 import dataclasses
+import py_compile
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -11,6 +13,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_RULESETS = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("rules/*/ruleset-*.yaml"))
 CHECK_LABEL = {"vi": "Điều kiện kiểm tra", "en": "Checked condition"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile the checkout's engine once, before any test starts ``cdcs``.
+
+    Most tests run the real command in a new process, and an installed ``cdcs`` has its
+    bytecode written at installation; where writing it is turned off
+    (``PYTHONDONTWRITEBYTECODE``), every one of those processes would compile each module
+    from source again.  The bytecode is checked against each source's hash at every
+    import, so an edit is always what runs.
+    """
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller did it
+        return
+    compileall.compile_dir(ROOT / "engine", quiet=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
 
 
 @lru_cache(maxsize=None)
