@@ -1,12 +1,17 @@
 """Text of a condition → syntax tree.  A real grammar (lark), never ``eval``."""
 from __future__ import annotations
 
+import hashlib
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
+import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
 from engine.expr import ast
 from engine.limits import CONDITION_DEPTH, CONDITION_VALUES, NUMBER_CHARS
@@ -41,10 +46,44 @@ class ExpressionSyntaxError(ValueError):
         self.column = column
 
 
+OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": False}
+
+
+def _grammar() -> str:
+    return resources.files("engine.expr").joinpath("grammar.lark").read_text(encoding="utf-8")
+
+
+def table_key(grammar: str) -> str:
+    """What a parse table is made from: the grammar, the parser's options and lark's version (another version
+    may make another table)."""
+    return hashlib.sha256(f"lark {lark.__version__}\n{OPTIONS!r}\n{grammar}".encode("utf-8")).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    grammar = resources.files("engine.expr").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    """The parser, from the parse table made from the grammar in advance (:mod:`engine.expr.grammar_table`):
+    making it from the grammar takes longer than compiling a rule set.  A table made from another grammar, other
+    options or another lark is not used: the parser is then made from the grammar, as the table was."""
+    from engine.expr import grammar_table
+
+    grammar = _grammar()
+    if grammar_table.KEY == table_key(grammar):
+        return Lark._load_from_dict(grammar_table.DATA, grammar_table.MEMO)  # as lark's own standalone parsers load
+    return Lark(grammar, **OPTIONS)
+
+
+def table_text() -> str:
+    """The text of :mod:`engine.expr.grammar_table` for the grammar as it is: Python literals only, read as
+    data by the import of the module."""
+    import pprint
+
+    grammar = _grammar()
+    data, memo = Lark(grammar, **OPTIONS).memo_serialize([TerminalDef, Rule])
+    return ('"""The parse table of grammar.lark, made by lark: ``python -m engine.expr.parser`` writes it again after an\n'
+            'edit of the grammar or another version of lark (until then the parser is made from the grammar)."""\n'
+            f"KEY = {table_key(grammar)!r}\n"
+            f"DATA = {pprint.pformat(data, width=120, sort_dicts=False)}\n"
+            f"MEMO = {pprint.pformat(memo, width=120, sort_dicts=False)}\n")
 
 
 def parse(text: str) -> ast.Node:
@@ -225,3 +264,7 @@ class _ToAst(Transformer):
 
 
 __all__ = ["parse", "ExpressionSyntaxError", "Tree"]
+
+
+if __name__ == "__main__":
+    Path(__file__).with_name("grammar_table.py").write_text(table_text(), encoding="utf-8")
