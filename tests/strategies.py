@@ -57,8 +57,22 @@ def near(anchor: datetime.date) -> st.SearchStrategy[datetime.date]:
     return st.integers(-1, 1).map(lambda d: anchor + datetime.timedelta(days=d))
 
 
+_FACT_VALUES: dict[tuple[str, int], tuple[FactSpec, st.SearchStrategy[Any]]] = {}
+
+
 def fact_value(name: str, spec: FactSpec) -> st.SearchStrategy[Any]:
-    """A typed value for one fact, as :func:`engine.reading.facts.parse_value` would produce it."""
+    """A typed value for one fact, as :func:`engine.reading.facts.parse_value` would produce it.
+
+    Made once per fact (kept with its spec, whose id is the key): the composite strategies below ask for a fact's
+    values at every draw, and making a strategy again (validating it, reading its lambdas' source for its label)
+    costs hypothesis far more than drawing from it; the values drawn are the same."""
+    key = (name, id(spec))
+    if key not in _FACT_VALUES:
+        _FACT_VALUES[key] = (spec, _fact_value(name, spec))
+    return _FACT_VALUES[key][1]
+
+
+def _fact_value(name: str, spec: FactSpec) -> st.SearchStrategy[Any]:
     kind = spec.type
     low, high = spec.bounds
     if name == "year":
