@@ -16,9 +16,9 @@ from durable import engine as durable_engine
 from engine.compiling.compile import Plan
 from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.backends.compiled import compile_condition
-from engine.backends.durable_rules import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyPlan, combine,
-                                     compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
-                                     verify_rules)
+from engine.backends.durable_rules import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyLeaves,
+                                     VerifyPlan, combine, compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
+                                     verify_leaves, verify_rules)
 from engine.compiling.integers import field_name, to_engine
 
 
@@ -159,6 +159,7 @@ class Verifier:
         self.plan = plan
         self.backend = backend
         self.core = durable_engine.durable_rules_engine  # looked up on each call: tests inject faults there
+        self._made: dict[frozenset[str], VerifyLeaves] = {}
         split: frozenset[str] = frozenset()
         while True:  # both sizes with the same decisions split into parts
             coarse, more = self._register(split, VERIFY_LEAVES)
@@ -214,7 +215,7 @@ class Verifier:
         """The rule sets of one fact size, registered; and the decisions that had to be split further."""
         more: frozenset[str] = frozenset()
         while True:
-            verify = compile_verify(self.plan, split | more, size)
+            verify = compile_verify(self.plan, split | more, size, self._leaves(split | more))
             too_large: set[str] = set()
             for ruleset in verify.rulesets:
                 if ruleset.name in _REGISTERED:
@@ -225,6 +226,12 @@ class Verifier:
             if not too_large:
                 return verify, more
             more = more | too_large
+
+    def _leaves(self, split: frozenset[str]) -> VerifyLeaves:
+        """The leaves and rules of one split, made once for both fact sizes."""
+        if split not in self._made:
+            self._made[split] = verify_leaves(self.plan, split)
+        return self._made[split]
 
     def _probe(self, ruleset) -> set[str]:
         refused = set()

@@ -171,13 +171,21 @@ class VerifyPlan:
     shapes: dict[str, Shape]  # decision key → how its leaves combine (over global indices)
 
 
-def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = VERIFY_LEAVES) -> VerifyPlan:
-    """Every decision of every stage as leaves checked by the engine, in facts of ``size`` leaves.
+@dataclass(frozen=True)
+class VerifyLeaves:
+    """Every leaf of a plan's decisions for one set of split decisions, with its rules (under the placeholder
+    kind "k") and their weights: the same for every fact size."""
 
-    Each leaf's rules are made once (the costly part: its negation normal forms), weighed, then given the kind
-    of the fact they are grouped in."""
+    leaves: tuple[Leaf, ...]  # by global index
+    rules: tuple[dict, ...]
+    weights: tuple[int, ...]
+    shapes: dict[str, Shape]
+
+
+def verify_leaves(plan: Plan, split: frozenset[str] = frozenset()) -> VerifyLeaves:
+    """Each leaf's rules are made once here (the costly part: its negation normal forms), for every size."""
     leaves: list[Leaf] = []
-    made: list[dict[str, dict]] = []  # each leaf's rules, by global index, under the placeholder kind "k"
+    made: list[dict[str, dict]] = []
     shapes: dict[str, Shape] = {}
     for decision in plan.decisions:
         parts: list[Leaf] = []
@@ -191,18 +199,27 @@ def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = 
                 raise CompileLimit(decision.key, str(exc)) from None
         leaves.extend(mine)
         shapes[decision.key] = _offset(shape, base)
+    return VerifyLeaves(tuple(leaves), tuple(made), tuple(rules_weight(rules) for rules in made), shapes)
+
+
+def compile_verify(plan: Plan, split: frozenset[str] = frozenset(), size: int = VERIFY_LEAVES,
+                   made: VerifyLeaves | None = None) -> VerifyPlan:
+    """Every decision of every stage as leaves checked by the engine, in facts of ``size`` leaves.
+
+    ``made``: :func:`verify_leaves` of the same plan and split, when another size has them already."""
+    made = made or verify_leaves(plan, split)
     rulesets = []
     suffix = f"_x{zlib.crc32(','.join(sorted(split)).encode()):08x}" if split else ""
     rs, digest = plan.ruleset, plan.loaded.sha256[:12]  # the hash is of the whole rule set: taken once
-    for chunk, mine in enumerate(_by_weight(leaves, [rules_weight(rules) for rules in made], size)):
+    for chunk, mine in enumerate(_by_weight(list(made.leaves), list(made.weights), size)):
         kind = f"v{chunk}"
         rules: dict[str, dict] = {}
         for leaf in mine:
-            rules.update(_of_kind(made[leaf.index], kind))
+            rules.update(_of_kind(made.rules[leaf.index], kind))
         fields = tuple(sorted(set().union(*(leaf.reads for leaf in mine))))
         name = f"{rs.id}_{rs.version}_{digest}_v{size}_{chunk}{suffix}"
         rulesets.append(VerifyRuleset(name, kind, rules, mine, fields))
-    return VerifyPlan(tuple(rulesets), tuple(leaves), shapes)
+    return VerifyPlan(tuple(rulesets), made.leaves, made.shapes)
 
 
 def _of_kind(rules: dict[str, dict], kind: str) -> dict[str, dict]:
