@@ -913,15 +913,20 @@ def _seqs_in(doc: Any) -> set[int]:
 SCHEMAS = {"ruleset": "CĐCS grading rule set", "targets": "CĐCS programme targets"}  # title of each format's schema
 
 
+def schema_model(kind: str) -> Any:
+    """The pydantic model of a format ``cdcs schema`` writes (imported here: no other command needs them)."""
+    from engine.compiling.targets import TargetSet
+    from engine.model import RuleSet
+    return {"ruleset": RuleSet, "targets": TargetSet}[kind]
+
+
 @main.command()
 @click.option("--of", "kind", type=click.Choice(sorted(SCHEMAS)), default="ruleset", show_default=True,
               help="Which format: a rule set, or a programme's targets (cdcs report).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of standard output.")
 def schema(kind: str, out: Optional[Path]) -> None:
     """Write the JSON Schema of the rule-set (or targets) format, for editors that validate and complete YAML."""
-    from engine.model import RuleSet
-    from engine.compiling.targets import TargetSet
-    model, title = {"ruleset": RuleSet, "targets": TargetSet}[kind], SCHEMAS[kind]
+    model, title = schema_model(kind), SCHEMAS[kind]
     document = model.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = title

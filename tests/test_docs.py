@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import click
 import pytest
 
-from engine.cli import SCHEMAS, main
+from engine.cli import SCHEMAS, main, schema_model
 from engine.model import Catalogue
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def _property_names(schema) -> set[str]:
     return found
 
 
-FORMATS = {kind: model for kind, (model, _title) in SCHEMAS.items()} | {"catalogue": Catalogue}
+FORMATS = {kind: schema_model(kind) for kind in SCHEMAS} | {"catalogue": Catalogue}
 KEYS = sorted((kind, key) for kind, model in FORMATS.items() for key in _property_names(model.model_json_schema()))
 
 
