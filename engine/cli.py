@@ -126,7 +126,8 @@ _DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 class Cli(click.Group):
-    """Turns user mistakes into messages with exit code 1; tracebacks are for bugs only."""
+    """Turns user mistakes into located messages with exit code 1 (2 for a command given wrongly); tracebacks are
+    for bugs only."""
 
     def invoke(self, ctx):
         try:
