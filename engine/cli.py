@@ -21,8 +21,8 @@ from engine import __version__
 from engine.compiling.compile import Plan, compile_file
 from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UsageProblem,
                            UserInputError, did_you_mean)
-from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 from engine.nfc import typed
+from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
 
 if TYPE_CHECKING:
     from engine.pipeline import run

@@ -18,9 +18,9 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine import yamlpos
+from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.compiling.compile import Plan
 from engine.errors import Problem, RuleSetError, did_you_mean
-from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.explaining.explain import missing_facts, reasons, verdict
 from engine.reading.facts import Cell, moved_record, unit_from_record
 from engine.reading.loading import display_path, load_model

@@ -14,8 +14,8 @@ from fractions import Fraction
 
 from engine import keys
 from engine.authoring.cases import CaseResult
-from engine.compiling.compile import Plan
 from engine.backends.evaluate import UnitEvaluation
+from engine.compiling.compile import Plan
 from engine.explaining.explain import ruleset_record
 from engine.model import GRADE_LABELS, STATUSES
 

@@ -12,10 +12,10 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from engine import keys
-from engine.grading.aggregate import points
-from engine.compiling.compile import Plan
 from engine.backends.evaluate import UnitEvaluation
+from engine.compiling.compile import Plan
 from engine.explaining.explain import number, verdict
+from engine.grading.aggregate import points
 from engine.model import GRADES, Status
 
 STATES = (*GRADES, "not_graded", "invalid")

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
+from engine.compiling.compile import Plan
+from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine
+from engine.expr import ast
 from engine.grading import aggregate
 from engine.grading.aggregate import Decided
-from engine.compiling.compile import Plan
-from engine.expr import ast
-from engine.compiling.integers import difference, in_integers, is_condition, is_symbolic, to_engine
 
 Outcome = Optional[bool]
 Test = Callable[[Mapping[str, Any]], Outcome]

@@ -13,13 +13,13 @@ from typing import Any, Mapping, Optional
 
 from durable import engine as durable_engine
 
-from engine.compiling.compile import Plan
-from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 from engine.backends.compiled import compile_condition
 from engine.backends.durable_rules import (FINE_LEAVES, NODE_BUDGET, VERIFY_LEAVES, ZERO, CompileLimit, StageRuleset, VerifyLeaves,
                                      VerifyPlan, combine, compile_stage, compile_verify, leaf_rules, rules_weight, splittable,
                                      verify_leaves, verify_rules)
+from engine.compiling.compile import Plan
 from engine.compiling.integers import field_name, to_engine
+from engine.errors import EngineFault, EnvironmentProblem, RuleSetError
 
 
 class _QuietHost(durable_engine.Host):

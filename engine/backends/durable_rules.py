@@ -28,8 +28,8 @@ from math import lcm
 from typing import Any
 
 from engine.compiling.compile import Decision, Plan
-from engine.expr import ast
 from engine.compiling.integers import difference, field_name, is_condition, is_symbolic, scale_of
+from engine.expr import ast
 from engine.model import MAX_MAGNITUDE
 
 CHUNK = 60  # decisions per ruleset; durable-rules fails when more than 64 rules fire on one fact

@@ -16,17 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
-from engine.grading import aggregate
-from engine.grading.aggregate import Decided, Outcomes
 from engine.backends.compiled import CompiledBackend
 from engine.backends.durable import DurableBackend
 from engine.backends.trace import Trace, evaluate, outcome
 from engine.compiling.compile import Plan
+from engine.compiling.integers import to_engine
 from engine.errors import EngineDisagreement, EngineFault, Problem
+from engine.grading import aggregate
+from engine.grading.aggregate import Decided, Outcomes
+from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota
 from engine.model import Status
 from engine.reading.facts import UnitFacts
-from engine.compiling.integers import to_engine
-from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota
 
 
 class Backend(Protocol):

@@ -24,9 +24,9 @@ from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import BOOL, DATE, NUMBER, STRING, Symbol, Type, TypeProblem, check
+from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 from engine.reading.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
 from engine.yamlpos import Located
-from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 
 GRADE_VALUES = frozenset(GRADES) | {"not_graded"}
 

@@ -20,8 +20,8 @@ from pydantic import Field, model_validator
 from engine.compiling.compile import Plan, checked_condition, symbols_for
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
-from engine.reading.loading import load_model
 from engine.model import GRADES, Label, Strict
+from engine.reading.loading import load_model
 
 BUNDLED = Path("criteria") / "targets" / "cdytvn-2023-2028.yaml"
 """The bundled programme, beside the bundled ``rules/`` folder (as the rule sets are found, not beside the code:

@@ -14,10 +14,10 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from engine import keys
-from engine.grading.aggregate import points
+from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
-from engine.backends.evaluate import Decided, UnitEvaluation
+from engine.grading.aggregate import points
 from engine.model import GRADE_LABELS, GRADES
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}

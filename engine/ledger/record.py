@@ -13,13 +13,13 @@ from typing import Any, Mapping, Optional
 
 from engine import __version__
 
-from engine.grading import aggregate
-from engine.compiling.compile import Plan
 from engine.backends.evaluate import Decided, UnitEvaluation
+from engine.compiling.compile import Plan
 from engine.explaining.explain import quota_record, verdict
-from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
+from engine.grading import aggregate
 from engine.grading.quota import QuotaEffect
 from engine.ledger.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
+from engine.reading.facts import Cell, GridCells, UnitFacts, refuse_unreadable
 
 OUTCOME_CODES = {True: "T", False: "F", None: "?"}
 CODE_OUTCOMES = {code: outcome for outcome, code in OUTCOME_CODES.items()}

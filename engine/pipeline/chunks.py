@@ -15,17 +15,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from engine.rendering import render
+from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
-from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_candidate
 from engine.explaining.explain import missing_facts, result, summary
-from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
-                          moving_facts, parse_chunk)
-from engine.reading.loading import loaded_from_canonical
 from engine.grading.quota import QuotaEffect
 from engine.ledger.record import decision, stored_cells, unit_text
 from engine.ledger.store import StoredUnit, pack_unit, packing, unpack_unit
+from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
+                          moving_facts, parse_chunk)
+from engine.reading.loading import loaded_from_canonical
+from engine.rendering import render
 
 FORMATS = ("table", "json", "jsonl", "csv", "xlsx", "none")
 

@@ -28,16 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Optional
 
-from engine.rendering import render
-from engine.pipeline.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
-from engine.compiling.compile import Plan
-from engine.errors import FactsError, Problem, UserInputError
-from engine.reading.facts import Cell, Stream, TextChunk, check_columns, open_stream, parse_chunk
-from engine.grading.quota import QuotaCandidate, QuotaEffect, place
 from engine.authoring.cases import CaseResult, CaseToRun, run_case
 from engine.backends.durable import DurableBackend
 from engine.backends.evaluate import Grader, UnitEvaluation
-from engine.reading.facts import UnitFacts
+from engine.compiling.compile import Plan
+from engine.errors import FactsError, Problem, UserInputError
+from engine.grading.quota import QuotaCandidate, QuotaEffect, place
+from engine.pipeline.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
+from engine.reading.facts import Cell, Stream, TextChunk, UnitFacts, check_columns, open_stream, parse_chunk
+from engine.rendering import render
 
 CHUNK = 500  # units sent to a process at a time
 EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)

@@ -21,9 +21,9 @@ from engine import yamlpos
 from engine.errors import FactsError, Problem, did_you_mean
 from engine.limits import (COLUMNS, JSON_FACTS_BYTES, NUMBER_CHARS, NUMBER_DIGITS, ROW_CHARS, TEXT_CHARS,
                            YAML_FACTS_BYTES, size_problem)
-from engine.reading.loading import display_path
 from engine.model import Catalogue, FactSpec
 from engine.nfc import in_nfc, nfc, nfc_value, typed, unit_id_of
+from engine.reading.loading import display_path
 
 TRUE_WORDS = {"true", "yes", "1", "có", "co", "x", "đúng", "đã"}
 FALSE_WORDS = {"false", "no", "0", "không", "khong", "sai", "chưa"}

@@ -18,17 +18,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
+from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.backends.evaluate import UnitEvaluation
 from engine.explaining.explain import result as result_record
+from engine.ledger.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
+from engine.ledger.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
+from engine.model import GRADES
+from engine.nfc import typed, unit_id_of
 from engine.pipeline import run
 from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_table, unit_from_record
 from engine.reading.loading import display_path, loaded_from_canonical
-from engine.model import GRADES
-from engine.nfc import typed, unit_id_of
-from engine.ledger.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
-from engine.ledger.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
 
 
 def stored_plan(store: Store, sha: str) -> Plan:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from engine.reading.facts import Cell, Table
+from engine.ledger.store import Store
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
-from engine.ledger.store import Store
+from engine.reading.facts import Cell, Table
 
 def fill_from_history(read: Table, catalogue: Catalogue, year: int, store: Store) -> tuple[Table, dict[str, dict[str, str]]]:
     """The records with history facts filled in, and for each unit id, where each filled value came from."""

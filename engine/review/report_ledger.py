@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.review.audit import stored_plan, unit_from_row
-from engine.errors import Problem, RuleSetError
 from engine.backends.evaluate import engine_values
-from engine.rendering.report import ReportBuilder
-from engine.ledger.store import Store, StoreError
 from engine.compiling.targets import load_targets
+from engine.errors import Problem, RuleSetError
+from engine.ledger.store import Store, StoreError
+from engine.rendering.report import ReportBuilder
+from engine.review.audit import stored_plan, unit_from_row
 
 
 def recorded_years(store: Store) -> dict[int, int]:

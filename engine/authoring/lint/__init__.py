@@ -6,11 +6,11 @@ runs them all on a :class:`~engine.compiling.compile.Plan` and returns located p
 """
 from __future__ import annotations
 
-from engine.compiling.compile import Plan
-from engine.errors import Problem, did_you_mean
 from engine.authoring.lint import bands, conditions, groups, redundant, tiers, unused
 from engine.authoring.lint.check import Check
 from engine.authoring.lint.ranges import domain_of
+from engine.compiling.compile import Plan
+from engine.errors import Problem, did_you_mean
 
 REGISTRY: dict[str, Check] = {check.id: check for module in (bands, conditions, tiers, redundant, groups, unused)
                               for check in module.CHECKS}

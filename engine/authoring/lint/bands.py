@@ -26,9 +26,9 @@ from fractions import Fraction
 from typing import Optional
 from collections.abc import Iterator
 
-from engine.compiling.compile import Plan
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain, formula, show_number, verdict
+from engine.compiling.compile import Plan
 
 LIMIT = 100_000  # more distinct sums than this: treat scores as continuous (never a false warning)
 

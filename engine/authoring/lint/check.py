@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Optional
 from collections.abc import Callable, Iterable
 
+from engine.authoring.lint.ranges import Domain
 from engine.compiling.compile import Plan, condition_position
 from engine.errors import Problem, Severity
-from engine.authoring.lint.ranges import Domain
 
 
 @dataclass(frozen=True)

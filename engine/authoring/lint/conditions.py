@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compiling.compile import Plan
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain, constant_parts
+from engine.compiling.compile import Plan
 
 
 def _constant(plan: Plan, domain: Domain, wanted: bool) -> Iterator[Finding]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compiling.compile import Plan
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain
+from engine.compiling.compile import Plan
 
 
 def group_empty(plan: Plan, domain: Domain) -> Iterator[Finding]:

@@ -16,8 +16,8 @@ from fractions import Fraction
 from typing import Optional, Union
 
 from engine import keys
-from engine.compiling.compile import GRADE_VALUES, Plan
 from engine.authoring.diff import canonical  # one spelling per tree, as diff compares conditions
+from engine.compiling.compile import GRADE_VALUES, Plan
 from engine.expr import ast
 
 Number = Optional[Fraction]  # None: unbounded on that side

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine import keys
-from engine.compiling.compile import Plan
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain, formula, implies
+from engine.compiling.compile import Plan
 from engine.model import GRADES
 
 

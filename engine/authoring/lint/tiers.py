@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compiling.compile import Decision, Plan
 from engine.authoring.diff import canonical
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain, Formula, formula, implies, verdict
+from engine.compiling.compile import Decision, Plan
 
 
 def _tiers(plan: Plan, domain: Domain) -> Iterator[tuple[int, list[Decision], list[Formula], tuple[int, ...]]]:

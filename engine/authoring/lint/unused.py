@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.compiling.compile import Plan
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain
+from engine.compiling.compile import Plan
 
 
 def used_facts(plan: Plan) -> set[str]:
