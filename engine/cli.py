@@ -552,7 +552,7 @@ def _cases_target(file: Path) -> Optional[Path]:
 def diff_command(old: str, new: str, fmt: str) -> None:
     """What changed from RULESET_A to RULESET_B (years or files), rule by rule."""
     from tabulate import tabulate
-    
+
     from engine.authoring.diff import diff
     from engine.explaining.explain import ruleset_record
     root = find_rules_root()
@@ -624,7 +624,7 @@ def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
     evaluations, made again from those decisions only for a unit that changes."""
     from engine.authoring.impact import side_of
     from engine.ledger.record import evaluation_from
-    
+
     def read(spool):
         spool.seek(0)
         while True:

@@ -228,6 +228,8 @@ def _of_kind(rules: dict[str, dict], kind: str) -> dict[str, dict]:
     out = {}
     for name, body in rules.items():
         tests = body["all"][0]["m"]["$and"]
+        if tests[0] != {"kind": "k"}:  # a rule without its kind first would lose a test here, silently
+            raise AssertionError(f"rule {name}: its first test is {tests[0]!r}, not the fact's kind")
         out[name] = {"all": [{"m": {"$and": [{"kind": kind}, *tests[1:]]}}], "run": body["run"]}
     return out
 
