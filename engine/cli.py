@@ -86,25 +86,6 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
     return compile_file(path)
 
 
-def _grade(rules: Optional[str], facts_path: Path, ledger: Optional[Path] = None):
-    """Grade a facts file in memory, every unit's evaluation kept; with a ledger, history facts are filled from it."""
-    from engine.pipeline import run
-    from engine.reading.facts import load_facts, read_table
-    from engine.review.history import fill_from_history
-    from engine.ledger.store import Store
-    read = read_table(facts_path)  # read once: for the year, then for the facts
-    plan = _plan(rules, facts_path, read.rows)
-    provenance: dict = {}
-    if ledger is not None and ledger.exists():
-        with Store(ledger, create=False) as store:
-            read, provenance = fill_from_history(read, plan.catalogue, plan.ruleset.year, store)
-    facts = load_facts(facts_path, plan.catalogue, plan.ruleset.year, read)
-    for unit in facts.units:
-        unit.history = provenance.get(unit.unit_id, {})
-    evaluations = run.evaluations(plan, facts.units)
-    return plan, facts, evaluations
-
-
 def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outcome:
     """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
     from engine.pipeline import run

@@ -11,29 +11,6 @@ from typing import Any, Optional
 from engine.ledger.store import Store
 from engine.model import Catalogue, HistorySpec
 from engine.nfc import unit_id_of
-from engine.reading.facts import Cell, Table
-
-def fill_from_history(read: Table, catalogue: Catalogue, year: int, store: Store) -> tuple[Table, dict[str, dict[str, str]]]:
-    """The records with history facts filled in, and for each unit id, where each filled value came from."""
-    specs = {name: spec.history for name, spec in catalogue.facts.items() if spec.history is not None}
-    if not specs:
-        return read, {}
-    provenance: dict[str, dict[str, str]] = {}
-    out = []
-    for rec, cells in read.rows:
-        unit_id = unit_id_of(rec)
-        for name, spec in specs.items():
-            if rec.get(name) not in (None, "") or not unit_id:
-                continue
-            found = lookup(store, unit_id, year, spec)
-            if found is not None:
-                value, where = found
-                rec = {**rec, name: value}
-                cells = {**cells, name: Cell(None, None)}
-                provenance.setdefault(unit_id, {})[name] = where
-        out.append((rec, cells))
-    added = [name for name in specs if name not in read.columns and any(name in p for p in provenance.values())]
-    return Table(read.columns + added, out), provenance
 
 
 class HistoryFiller:
