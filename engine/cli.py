@@ -89,7 +89,7 @@ def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> 
 def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outcome:
     """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
     from engine.pipeline import run
-    from engine.review.history import HistoryFiller
+    from engine.ledger.history import HistoryFiller
     from engine.ledger.store import Store
     if ledger is None or not ledger.exists():
         return run.grade_file(plan, facts, progress=run.Progress(), **options)
@@ -163,7 +163,7 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     from engine.pipeline import run
     from engine.reading.facts import refuse_unreadable
-    from engine.review.history import HistoryFiller
+    from engine.ledger.history import HistoryFiller
     from engine.ledger.record import RunRecorder
     from engine.ledger.store import Store
     if fmt == "xlsx" and out is None:

@@ -163,7 +163,7 @@ def grade_stream(plan: Plan, stream: Stream, *, output: str = "none", lang: str 
                  collect_facts: tuple[str, ...] = (), problems: Optional[ProblemLog] = None) -> Outcome:
     """Grade every unit of a stream of facts and write the output; see the module's docstring.
 
-    ``history`` fills facts from the ledger's earlier years (:class:`engine.review.history.HistoryFiller`);
+    ``history`` fills facts from the ledger's earlier years (:class:`engine.ledger.history.HistoryFiller`);
     ``recorder`` receives each unit's audit data in input order (:class:`engine.ledger.record.RunRecorder`);
     ``keep`` names a unit whose full evaluation the outcome returns (for an explanation);
     ``collect`` receives each unit's result as data, in input order (to compare two gradings), with the values of

@@ -1,5 +1,5 @@
 """Questions asked of the ledger afterwards: why a unit got its grade, replaying and
-verifying recorded runs, appeals and overrides, facts carried from earlier years, and
-the targets report from a recorded run.  May import :mod:`engine.pipeline` (appeals and
-replays grade again) and what it may.
+verifying recorded runs, appeals and overrides, and the targets report of a recorded
+year.  May import :mod:`engine.pipeline` (appeals and replays grade again) and what it
+may.
 """
