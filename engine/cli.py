@@ -2,29 +2,27 @@
 from __future__ import annotations
 
 import errno
-import functools
 import getpass
 import json
 import os
-import pickle
 import sqlite3
 import sys
 import tempfile
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 import click
 
 from engine import __version__
-from engine.compiling.compile import Plan, compile_file
-from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, FactsError, Problem, RuleSetError, UsageProblem,
+from engine.errors import (CannotWrite, EngineDisagreement, EnvironmentProblem, Problem, UsageProblem,
                            UserInputError, did_you_mean)
 from engine.nfc import typed
-from engine.reading.loading import RULES_DIR_NAME, display_path, load_catalogue, read_text, resolve_ruleset_path
+from engine.reading.loading import display_path, find_rules_root
 
 if TYPE_CHECKING:
+    from engine.compiling.compile import Plan
     from engine.pipeline import run
     from engine.ledger.store import Store
 
@@ -34,15 +32,6 @@ if TYPE_CHECKING:
 
 LANGS = click.Choice(["vi", "en"])
 DB_HELP = "The audit database (SQLite). Default: cdcs-audit.sqlite next to the rules/ folder, or $CDCS_DB."
-
-
-def find_rules_root() -> Path:
-    """The bundled ``rules/`` folder: in the current folder or one above it."""
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / RULES_DIR_NAME).is_dir():
-            return folder / RULES_DIR_NAME
-    return here / RULES_DIR_NAME
 
 
 def fail(problems: list[Problem], code: int = 1) -> NoReturn:
@@ -69,33 +58,6 @@ def stop(summary: str) -> NoReturn:
     """Exit code 1 after what went wrong has been shown above, one line saying what it amounts to."""
     click.echo(summary, err=True)
     raise click.exceptions.Exit(1)
-
-
-def _plan(rules: Optional[str], facts: Path, records: Optional[list] = None) -> Plan:
-    """The rule set named by ``--rules``, or the bundled one for the year the facts report."""
-    from engine.reading.facts import years_in, years_of
-    if rules is None:
-        years = years_of(records) if records is not None else years_in(facts)
-        if len(years) > 1:
-            refuse(f"reports several years ({', '.join(map(str, years))}); grade one year at a time or pass --rules",
-                   facts, usage=True)
-        if not years:
-            refuse("cannot tell its year: it has no readable 'year' column; pass --rules", facts, usage=True)
-        rules = str(years[0])
-    path = resolve_ruleset_path(rules, find_rules_root())
-    return compile_file(path)
-
-
-def _run(plan: Plan, facts: Path, ledger: Optional[Path], **options) -> run.Outcome:
-    """The pipeline on a whole file; with a ledger, history facts are filled from its earlier years."""
-    from engine.pipeline import run
-    from engine.ledger.history import HistoryFiller
-    from engine.ledger.store import Store
-    if ledger is None or not ledger.exists():
-        return run.grade_file(plan, facts, progress=run.Progress(), **options)
-    with Store(ledger, create=False) as store:
-        history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
-        return run.grade_file(plan, facts, progress=run.Progress(), history=history, **options)
 
 
 def _type_labels(plan: Plan) -> dict:
@@ -163,25 +125,19 @@ def grade(facts: Path, rules: Optional[str], fmt: str, out: Optional[Path], lang
     """Grade every unit in FACTS (CSV, XLSX, YAML or JSON)."""
     from engine.pipeline import run
     from engine.reading.facts import refuse_unreadable
-    from engine.ledger.history import HistoryFiller
-    from engine.ledger.record import RunRecorder
-    from engine.ledger.store import Store
     if fmt == "xlsx" and out is None:
         refuse("--format xlsx writes a workbook: give --out results.xlsx", usage=True)
     refuse_unreadable(facts)  # before a ledger is opened (or made) for a run that cannot start
-    _refuse_to_overwrite({"the facts file": facts}, db=_db_path(db) if (record or db) else None, out=out)
-    plan = _plan(rules, facts)
-    _refuse_to_overwrite({"the rule set": Path(plan.loaded.path)}, out=out)
     ledger = _db_path(db) if (record or db) else None
-    options = dict(output=fmt, lang=lang, out=out, jobs=jobs)
-    if record:  # the run is recorded in the same pass that writes the output: both, or neither
-        with Store(_db_path(db)) as store:
-            history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
-            recorder = RunRecorder(store, plan, facts, display_path(facts), _who(by))
-            outcome = run.grade_file(plan, facts, progress=run.Progress(), history=history, recorder=recorder, **options)
-        click.echo(f"recorded as run #{recorder.seq} in {display_path(_db_path(db))}", err=True)
+    _refuse_to_overwrite({"the facts file": facts}, db=ledger, out=out)
+    plan = run.plan_for(rules, facts)
+    _refuse_to_overwrite({"the rule set": Path(plan.loaded.path)}, out=out)
+    options = dict(output=fmt, lang=lang, out=out, jobs=jobs, progress=run.Progress())
+    if record:
+        outcome, seq = run.record_file(plan, facts, ledger, _who(by), **options)
+        click.echo(f"recorded as run #{seq} in {display_path(ledger)}", err=True)
     else:
-        outcome = _run(plan, facts, ledger, **options)
+        outcome = run.grade_file(plan, facts, ledger=ledger, **options)
     if out is not None:
         click.echo(f"{outcome.units} units graded → {out}", err=True)
     _report_unit_problems(outcome.problems)
@@ -214,24 +170,12 @@ def _who(by: Optional[str]) -> str:
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
+    """Standard output, or ``out`` written as every output is written (:class:`render.Output`: renamed when
+    whole)."""
     if out is None:
         click.echo(text, nl=False)
         return
-    _write_whole(out, text)
-
-
-def _write_whole(out: Path, text: str, folders: bool = False) -> None:
-    """Write ``out`` as every output is written (:class:`render.Output`: renamed when whole).
-
-    ``folders``: make the folders it goes in; one that cannot be made is a one-line error naming it."""
     from engine.rendering import render
-    if folders:
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            why = ("a file of that name stands where a folder is needed"
-                   if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror or str(exc))
-            raise click.ClickException(f"{display_path(Path(exc.filename or out.parent))}: cannot write: {why}") from None
     with render.Output(out) as output:
         output.write(text)
 
@@ -268,10 +212,10 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
     from engine.reading.facts import refuse_unreadable
     from engine.rendering.render_report_html import report_html
     from engine.rendering.render_report_xlsx import write_report_workbook
-    from engine.rendering.report import ReportBuilder
     from engine.review.report_ledger import year_report
     from engine.ledger.store import Store
-    from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS, load_targets
+    from engine.compiling.targets import BUNDLED as BUNDLED_TARGETS
+    from engine.pipeline.report import report_of
     if (facts is None) == (db is None):
         refuse("give FACTS to grade a facts file, or --db to read a recorded year (not both)", usage=True)
     if fmt in ("html", "xlsx") and out is None:
@@ -290,16 +234,10 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
             refuse("--year is for --db: FACTS report their own year", usage=True)
         refuse_unreadable(facts)
         _refuse_to_overwrite({"the facts file": facts}, out=out)
-        plan = _plan(rules, facts)
+        plan = run.plan_for(rules, facts)
         _refuse_to_overwrite({"the rule set": Path(plan.loaded.path), "the targets file": targets_path}, out=out)
-        builder = ReportBuilder(plan, load_targets(targets_path, plan), keep_units=fmt == "html")
-        outcome = run.grade_file(plan, facts, progress=run.Progress(), jobs=jobs, collect_facts=builder.facts,
-                                 collect=lambda g: builder.add(g.unit_id, g.shown["name"], g.data["decision"],
-                                                               g.data["facts"]))
-        doc = builder.result()
-        if fmt == "html":  # a page lists every unit, with why it got its grade
-            doc["units_list"] = builder.unit_rows(lang)
-        doc["facts"] = {"source": display_path(facts), "units": outcome.units}
+        doc, outcome = report_of(plan, facts, targets_path, units_in=lang if fmt == "html" else None, jobs=jobs,
+                                 progress=run.Progress())
     if fmt == "xlsx":
         write_report_workbook(doc, lang, out)
         text = None
@@ -329,10 +267,11 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
     from engine.rendering import render
     from engine.explaining.explain import result as result_record, ruleset_record
+    from engine.pipeline import run
     from engine.reading.facts import ids_in
-    plan = _plan(rules, facts)
+    plan = run.plan_for(rules, facts)
     unit_id = typed(unit_id)
-    outcome = _run(plan, facts, db, keep=unit_id)
+    outcome = run.grade_file(plan, facts, ledger=db, keep=unit_id, progress=run.Progress())
     if outcome.kept is None:
         refuse(f"no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}", facts)
     evaluation = outcome.kept.kept
@@ -369,6 +308,7 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
     not as meant (docs/designer.md, "Static analysis").
     """
     from engine.authoring import lint
+    from engine.pipeline.validate import check_file
     for check_id in ignored:
         try:
             lint.get(check_id)
@@ -377,7 +317,7 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
     problems: list[Problem] = []
     for path in paths:
         try:
-            problems += _validate_one(path, rules, frozenset(ignored))
+            problems += check_file(path, rules, frozenset(ignored))
         except UserInputError as exc:
             problems += exc.problems
     for problem in problems:
@@ -390,50 +330,6 @@ def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignore
     if warnings and strict:
         stop(f"{warnings} warning{'s' if warnings != 1 else ''}, which --strict counts as failures")
     click.echo(f"{len(paths)} file{'s' if len(paths) != 1 else ''} valid{counted}")
-
-
-def _validate_one(path: Path, rules: Optional[str], ignored: frozenset[str]) -> list[Problem]:
-    """One file checked as what it is: a catalogue, a case file, a rule set (loaded by the rule engine, then
-    analysed) or a facts file."""
-    from engine.reading.facts import FORMATS, load_facts
-    suffix = path.suffix.lower().lstrip(".")
-    if not path.exists():
-        return [Problem(str(path), "no such file")]
-    kind = _yaml_kind(path) if suffix in ("yaml", "yml") else "facts"
-    if kind == "catalogue":
-        load_catalogue(path)
-        return []
-    if kind == "cases":
-        from engine.authoring.cases import cases_to_run, load_cases
-        cases, _ = load_cases(path)
-        cases_to_run(path, compile_file(path.parent / cases.ruleset))  # the facts they name, in their rule set
-        return []
-    if kind == "ruleset":
-        from engine.authoring import lint
-        from engine.pipeline import run
-        plan = compile_file(path)
-        run.check_engine_runs(plan)
-        return lint.lint(plan, ignored)
-    if suffix in FORMATS:
-        plan = _plan(rules, path)
-        return load_facts(path, plan.catalogue, plan.ruleset.year).problems
-    return [Problem(str(path), f"cannot tell what this is: expected a rule set or catalogue (.yaml) or a facts file (.{', .'.join(FORMATS)})")]
-
-
-def _yaml_kind(path: Path) -> str:
-    """What a YAML file is, from its top-level keys (however it was written: by hand, or by yaml.safe_dump)."""
-    from engine import yamlpos
-    located, problems = yamlpos.load(read_text(path), display_path(path))
-    if located is None:
-        raise RuleSetError(problems)
-    data = located.data
-    if isinstance(data, list) or (isinstance(data, dict) and "units" in data):
-        return "facts"
-    if isinstance(data, dict) and "ruleset" in data and ("cases" in data or "inherit" in data):
-        return "cases"
-    if isinstance(data, dict) and "facts" in data and ("groups" in data or "extends" in data):
-        return "catalogue"
-    return "ruleset"
 
 
 def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -461,15 +357,15 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> D
 def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_under: Decimal | None) -> None:
     """Run the test cases kept next to RULESET (a year or a file): rules/<year>/cases/*.yaml."""
     from engine.rendering import render
-    from engine.authoring.cases import cases_to_run
+    from engine.authoring.cases import case_files_of, cases_to_run
     from engine.authoring.coverage import Coverage
     from engine.explaining.explain import reasons
     from engine.pipeline import run
     if not with_coverage and (fmt != "table" or fail_under is not None):
         refuse("--format and --fail-under are about the coverage report: add --coverage", usage=True)
-    path = resolve_ruleset_path(ruleset, find_rules_root())
-    plan = compile_file(path)
-    files = [f for f in sorted((path.parent / "cases").glob("*.yaml")) if _cases_target(f) == path.resolve()]
+    plan = run.plan_named(ruleset)
+    path = Path(plan.loaded.path)
+    files = case_files_of(path)
     if not files:
         refuse(f"no test cases for this rule set: put them in {display_path(path.parent / 'cases')}/*.yaml", path)
     run_one = run.case_runner(plan)
@@ -510,22 +406,6 @@ def test_cases(ruleset: str, lang: str, with_coverage: bool, fmt: str, fail_unde
         raise click.exceptions.Exit(1)
 
 
-def _cases_target(file: Path) -> Optional[Path]:
-    """The rule set a case file names; a file whose target cannot even be read is run, so that its problems are
-    reported (skipping it would pass a rule set whose cases were never run)."""
-    from engine import yamlpos
-    from engine.authoring.cases import load_cases
-    try:
-        located, _ = yamlpos.load(read_text(file), display_path(file))
-    except UserInputError:
-        located = None
-    target = located.data.get("ruleset") if located is not None and isinstance(located.data, dict) else None
-    if not isinstance(target, str):
-        load_cases(file)  # raises with the file's own located problems
-        return None
-    return (file.parent / target).resolve()
-
-
 @main.command("diff")
 @click.argument("old", metavar="RULESET_A")
 @click.argument("new", metavar="RULESET_B")
@@ -536,8 +416,8 @@ def diff_command(old: str, new: str, fmt: str) -> None:
 
     from engine.authoring.diff import diff
     from engine.explaining.explain import ruleset_record
-    root = find_rules_root()
-    plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
+    from engine.pipeline import run
+    plans = [run.plan_named(spec) for spec in (old, new)]
     changes = [c.row() for c in diff(*plans)]
     if fmt == "json":
         records = [ruleset_record(p) for p in plans]
@@ -562,37 +442,12 @@ def diff_command(old: str, new: str, fmt: str) -> None:
 def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: str, lang: str,
                    jobs: Optional[int]) -> None:
     """Grade the units of FACTS under two rule sets; list every unit whose grade, title or verdict changes, and why."""
-    from engine.rendering import render
     from engine.pipeline import run
-    from engine.explaining.explain import ruleset_record
-    from engine.reading.facts import as_year, ids_in, open_stream, read_table, supplement_of
-    from engine.authoring.impact import compare
-    root = find_rules_root()
-    plans = [compile_file(resolve_ruleset_path(spec, root)) for spec in (old, new)]
-    shown = display_path(facts)
-    columns = open_stream(facts).columns
-    supplement = None
-    if extra is not None:
-        supplement = supplement_of(read_table(extra), columns, ids_in(facts), shown, display_path(extra))
-        columns = columns + supplement[0]
-    year = _single_year(facts, None, plans)
-    _check_known_columns(shown, columns, plans)
-    sides, gradings = [], []
+    from engine.pipeline.compare import impact_of
+    from engine.rendering import render
+    plans = [run.plan_named(spec) for spec in (old, new)]
     problems = run.ProblemLog()  # both gradings read the same rows: each problem is told once
-    with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
-        for n, plan in enumerate(plans):  # one grading after the other, each on every core
-            stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
-            spool = open(Path(folder) / f"side{n}", "w+b")
-            run.grade_stream(plan, stream, jobs=jobs, progress=run.Progress(), problems=problems,
-                                       collect=lambda g, spool=spool: pickle.dump((g.unit_id, g.data["decision"], g.shown),
-                                                                                  spool, pickle.HIGHEST_PROTOCOL))
-            gradings.append(spool)
-            sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year, "moved_years": plan.ruleset.year - year})
-        report = compare(plans[0], plans[1], _pairs(plans, gradings))
-    doc = {"from": ruleset_record(plans[0]), "to": ruleset_record(plans[1]),
-           "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year, "sides": sides},
-           "summary": report.summary(), "distribution": report.distribution,
-           "units": [u.record() for u in report.units]}
+    doc = impact_of(facts, plans[0], plans[1], extra, jobs=jobs, progress=run.Progress(), problems=problems)
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
@@ -600,65 +455,17 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     _report_unit_problems(problems)
 
 
-def _pairs(plans: list[Plan], gradings: list) -> Iterator[tuple]:
-    """The two gradings of each unit, in input order: its two sides, read from the decisions as data, and its two
-    evaluations, made again from those decisions only for a unit that changes."""
-    from engine.authoring.impact import side_of
-    from engine.ledger.record import evaluation_from
-
-    def read(spool):
-        spool.seek(0)
-        while True:
-            try:
-                yield pickle.load(spool)
-            except EOFError:
-                return
-
-    def evaluations(unit_id: str, a: tuple[dict, dict], b: tuple[dict, dict]) -> tuple:
-        return (evaluation_from(plans[0], unit_id, a[1], a[0]), a[1]["missing"],
-                evaluation_from(plans[1], unit_id, b[1], b[0]), b[1]["missing"])
-
-    for (unit_id, decided_a, shown_a), (_, decided_b, shown_b) in zip(read(gradings[0]), read(gradings[1])):
-        yield (side_of(decided_a), side_of(decided_b),
-               functools.partial(evaluations, unit_id, (decided_a, shown_a), (decided_b, shown_b)))
-
-
-def _single_year(facts: Path, records: Optional[list], plans: list[Plan]) -> int:
-    """Impact compares rule sets on one year's reports, from the year of one of the two."""
-    from engine.reading.facts import years_in, years_of
-    years = years_of(records) if records is not None else years_in(facts)
-    wanted = sorted({p.ruleset.year for p in plans})
-    shown = display_path(facts)
-    if len(years) != 1:
-        found = ", ".join(map(str, years)) or "no readable 'year'"
-        raise FactsError([Problem(shown, f"the units report {found}; impact needs the reports of one year "
-                                         f"({' or '.join(map(str, wanted))})")])
-    if years[0] not in wanted:
-        raise FactsError([Problem(shown, f"the units report the year {years[0]}, but the rule sets compared are for "
-                                         f"{' and '.join(map(str, wanted))}; give the reports of one of those years")])
-    return years[0]
-
-
-def _check_known_columns(shown: str, columns: list[str], plans: list[Plan]) -> None:
-    """A column neither catalogue knows is a typo, not a fact of the other year."""
-    known = set(plans[0].catalogue.facts) | set(plans[1].catalogue.facts)
-    problems = [Problem(shown, f"unknown column '{c}': neither rule set's catalogue declares it.{did_you_mean(c, known)}", 1, i + 1)
-                for i, c in enumerate(columns) if c not in known]
-    if problems:
-        raise FactsError(problems)
-
-
 @main.command("new-year")
 @click.argument("year", type=int)
 @click.option("--from", "source", required=True, metavar="YEAR|VERSION|PATH", help="The rule set to start from.")
 def new_year(year: int, source: str) -> None:
     """Start YEAR's rule set as a copy of another, with version YEAR.1 and a parent reference."""
-    root = find_rules_root()
-    parent = compile_file(resolve_ruleset_path(source, root))
-    target = root / str(year) / f"ruleset-{year}.1.yaml"
+    from engine.pipeline import run, versions
+    parent = run.plan_named(source)
+    target, version = versions.first_of_year(year)
     if target.exists():
         refuse(f"exists already; amend it (cdcs amend {year}) instead of starting over", target)
-    _derive(parent, target, year, f"{year}.1", effective_from=None)
+    _derived(parent, target, versions.derive(parent, target, version, effective_from=None), version)
 
 
 @main.command("amend")
@@ -666,39 +473,23 @@ def new_year(year: int, source: str) -> None:
 @click.option("--effective-from", type=click.DateTime(["%Y-%m-%d"]), help="When the amendment takes effect. Default: as the version it amends.")
 def amend(ruleset: str, effective_from) -> None:
     """Start the next version of a year's rule set (2025.1 → 2025.2); the amended version stays as it is."""
-    root = find_rules_root()
-    parent = compile_file(resolve_ruleset_path(ruleset, root))
-    year, number = parent.ruleset.year, int(parent.ruleset.version.split(".")[1])
-    folder = Path(parent.loaded.path).parent
-    taken = {int(m) for f in folder.glob(f"ruleset-{year}.*.yaml") for m in [f.stem.rsplit(".", 1)[-1]] if m.isdigit()}
-    version = f"{year}.{max(taken | {number}) + 1}"
+    from engine.pipeline import run, versions
+    parent = run.plan_named(ruleset)
     day = effective_from.date() if effective_from else parent.ruleset.effective_from
-    if day.year != year:
-        refuse(f"--effective-from {day.isoformat()} is not in {year}, the year of the rule set amended", usage=True)
-    _derive(parent, folder / f"ruleset-{version}.yaml", year, version, effective_from=day)
+    if day.year != parent.ruleset.year:
+        refuse(f"--effective-from {day.isoformat()} is not in {parent.ruleset.year}, the year of the rule set amended",
+               usage=True)
+    target, version = versions.next_amendment(parent)
+    _derived(parent, target, versions.derive(parent, target, version, effective_from=day), version)
 
 
-def _derive(parent: Plan, target: Path, year: int, version: str, effective_from) -> None:
-    """Write a derived rule set and a case file inheriting the parent's cases; both must load."""
-    from engine.authoring.derive import derive_text, inheriting_cases_text
-    text = derive_text(parent, year, version, target.parent, effective_from)
-    parent_path = Path(parent.loaded.path)
-    case_files = [f for f in sorted((parent_path.parent / "cases").glob("*.yaml")) if _cases_target(f) == parent_path.resolve()]
-    _write_whole(target, text, folders=True)
-    compile_file(target)  # what was written must load
-    shown = display_path(target)
-    click.echo(f"wrote {shown} (parent {parent.ruleset.id} {parent.ruleset.version})")
-    cases_folder = target.parent / "cases"
-    for parent_cases in case_files:
-        name = parent_cases.name if cases_folder != parent_cases.parent else f"{parent_cases.stem}-{version}.yaml"
-        out = cases_folder / name
-        if out.exists():
-            click.echo(f"kept {display_path(out)}: it exists already")
-            continue
-        relative = Path(os.path.relpath(parent_cases.resolve(), cases_folder.resolve())).as_posix()
-        _write_whole(out, inheriting_cases_text(target.name, relative, version, parent.ruleset.version), folders=True)
-        click.echo(f"wrote {display_path(out)} (inherits the cases of {display_path(parent_cases)})")
-    click.echo(f"edit it, then: cdcs validate {shown} && cdcs diff {parent.ruleset.version} {version} && cdcs test {version}")
+def _derived(parent: Plan, target: Path, written: list, version: str) -> None:
+    """What a derivation wrote, and the designer's next commands."""
+    for file in written:
+        click.echo(f"{'kept' if file.kept else 'wrote'} {display_path(file.path)}"
+                   + (f": {file.source}" if file.kept else f" ({file.source})"))
+    click.echo(f"edit it, then: cdcs validate {display_path(target)} && cdcs diff {parent.ruleset.version} {version} "
+               f"&& cdcs test {version}")
 
 
 @main.command()

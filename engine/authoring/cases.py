@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine import yamlpos
 from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.compiling.compile import Plan
-from engine.errors import Problem, RuleSetError, did_you_mean
+from engine.errors import Problem, RuleSetError, UserInputError, did_you_mean
 from engine.explaining.explain import missing_facts, reasons, verdict
 from engine.reading.facts import Cell, moved_record, unit_from_record
-from engine.reading.loading import display_path, load_model
+from engine.reading.loading import display_path, load_model, read_text
 
 
 class Expect(BaseModel):
@@ -136,6 +136,27 @@ def load_cases(path: Path) -> tuple[CaseFile, yamlpos.Located]:
     if problems:
         raise RuleSetError(problems)
     return cases, located
+
+
+def case_files_of(ruleset: Path) -> list[Path]:
+    """The case files kept for a rule set: those in ``cases/`` next to it that name it.  A file whose target cannot
+    even be read raises its own located problems (passing over it would pass a rule set whose cases were never
+    run)."""
+    wanted = ruleset.resolve()
+    return [f for f in sorted((ruleset.parent / "cases").glob("*.yaml")) if _target(f) == wanted]
+
+
+def _target(file: Path) -> Optional[Path]:
+    """The rule set a case file names."""
+    try:
+        located, _ = yamlpos.load(read_text(file), display_path(file))
+    except UserInputError:
+        located = None
+    target = located.data.get("ruleset") if located is not None and isinstance(located.data, dict) else None
+    if not isinstance(target, str):
+        load_cases(file)  # raises with the file's own located problems
+        return None
+    return (file.parent / target).resolve()
 
 
 def _expect_problems(located: yamlpos.Located, path: tuple, where: str, raw: Any) -> list[Problem]:

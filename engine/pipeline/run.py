@@ -31,11 +31,15 @@ from typing import IO, Any, Callable, Iterable, Iterator, Optional
 from engine.authoring.cases import CaseResult, CaseToRun, run_case
 from engine.backends.durable import DurableBackend
 from engine.backends.evaluate import Grader, UnitEvaluation
-from engine.compiling.compile import Plan
-from engine.errors import FactsError, Problem, UserInputError
+from engine.compiling.compile import Plan, compile_file
+from engine.errors import FactsError, Problem, UsageProblem, UserInputError
 from engine.grading.quota import QuotaCandidate, QuotaEffect, place
+from engine.ledger.history import HistoryFiller
+from engine.ledger.record import RunRecorder
+from engine.ledger.store import Store
 from engine.pipeline.chunks import Batch, Graded, Row, Setup, Worker, grade_in_process, quiet_collector, settle_in_process, start
-from engine.reading.facts import Cell, Stream, TextChunk, UnitFacts, check_columns, open_stream, parse_chunk
+from engine.reading.facts import Cell, Stream, TextChunk, UnitFacts, check_columns, open_stream, parse_chunk, years_in
+from engine.reading.loading import display_path, resolve_ruleset_path
 from engine.rendering import render
 
 CHUNK = 500  # units sent to a process at a time
@@ -129,9 +133,46 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
-def grade_file(plan: Plan, path: Path, **options) -> Outcome:
-    """Grade every unit of a facts file and write the output; see :func:`grade_stream`."""
-    return grade_stream(plan, open_stream(path), **options)
+def plan_named(spec: str) -> Plan:
+    """A rule set named as a user names one (a year: its newest version; a version such as ``2025.1``; a path),
+    compiled."""
+    return compile_file(resolve_ruleset_path(spec))
+
+
+def plan_for(rules: Optional[str], facts: Path) -> Plan:
+    """The rule set ``rules`` names, or the bundled one for the year the facts report."""
+    if rules is None:
+        years = years_in(facts)
+        if len(years) > 1:
+            raise UsageProblem([Problem(display_path(facts), f"reports several years ({', '.join(map(str, years))}); "
+                                        "grade one year at a time or pass --rules")])
+        if not years:
+            raise UsageProblem([Problem(display_path(facts), "cannot tell its year: it has no readable 'year' column; "
+                                        "pass --rules")])
+        rules = str(years[0])
+    return plan_named(rules)
+
+
+def grade_file(plan: Plan, path: Path, *, ledger: Optional[Path] = None, **options) -> Outcome:
+    """Grade every unit of a facts file and write the output; see :func:`grade_stream`.
+
+    ``ledger``: an audit database; when it exists, what a unit left empty that its earlier years there know (last
+    year's grade, a title's streak) is filled from it."""
+    if ledger is None or not ledger.exists():
+        return grade_stream(plan, open_stream(path), **options)
+    with Store(ledger, create=False) as store:
+        history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
+        return grade_stream(plan, open_stream(path), history=history, **options)
+
+
+def record_file(plan: Plan, path: Path, ledger: Path, by: str, **options) -> tuple[Outcome, int]:
+    """Grade a facts file and record the run in the ledger (made when missing) in the same pass that writes the
+    output: both, or neither.  Returns the outcome and the run's record number."""
+    with Store(ledger) as store:
+        history = HistoryFiller(plan.catalogue, plan.ruleset.year, store)
+        recorder = RunRecorder(store, plan, path, display_path(path), by)
+        outcome = grade_stream(plan, open_stream(path), history=history, recorder=recorder, **options)
+    return outcome, recorder.seq
 
 
 def evaluations(plan: Plan, units: list[UnitFacts], explain: bool = True) -> list[UnitEvaluation]:

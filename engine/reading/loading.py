@@ -248,8 +248,20 @@ def _unwrap(annotation: Any) -> Any:
         return annotation
 
 
-def resolve_ruleset_path(spec: str, rules_root: FsPath) -> FsPath:
-    """``--rules`` takes a year (its newest version), a version (``2025.1``) or a path."""
+def find_rules_root() -> FsPath:
+    """The bundled ``rules/`` folder: in the current folder or one above it (where the user stands in a clone)."""
+    here = FsPath.cwd()
+    for folder in (here, *here.parents):
+        if (folder / RULES_DIR_NAME).is_dir():
+            return folder / RULES_DIR_NAME
+    return here / RULES_DIR_NAME
+
+
+def resolve_ruleset_path(spec: str, rules_root: Optional[FsPath] = None) -> FsPath:
+    """``--rules`` takes a year (its newest version), a version (``2025.1``) or a path; years and versions are
+    looked for in ``rules_root`` (default: :func:`find_rules_root`)."""
+    if rules_root is None:
+        rules_root = find_rules_root()
     version = re.fullmatch(r"(\d{4})\.(\d+)", spec)
     if (version or spec.isdigit()) and not FsPath(spec).exists() and not rules_root.is_dir():
         raise RuleSetError([Problem(display_path(rules_root), f"the bundled rule set {spec} is looked for in a "
