@@ -5,7 +5,6 @@ import errno
 import getpass
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 from decimal import Decimal, InvalidOperation
@@ -82,8 +81,10 @@ class Cli(click.Group):
         except EngineDisagreement as exc:
             click.echo(f"internal error: the two evaluators disagree: {exc}", err=True)
             ctx.exit(3)
-        except (EnvironmentProblem, CannotWrite) as exc:
-            raise click.ClickException(str(exc)) from None
+        except CannotWrite as exc:
+            fail([exc.problem])
+        except EnvironmentProblem as exc:
+            fail([Problem(ctx.command_path, str(exc))])
         except BrokenPipeError:  # `cdcs grade … | head`: the reader has what it wanted; no message, no traceback
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(1)
@@ -91,13 +92,10 @@ class Cli(click.Group):
             if exc.errno not in _DISK_FULL:
                 raise
             # a spool file or the system's temporary folder ran out of room: outputs are renamed only when whole
-            where = display_path(Path(exc.filename)) if exc.filename else f"a temporary file in {tempfile.gettempdir()}"
-            raise click.ClickException(f"{where}: cannot write: {exc.strerror}; nothing was written or recorded "
-                                       "(a file already there is kept as it was)") from None
-        except sqlite3.OperationalError as exc:  # a full disk, a read-only file: the transaction was rolled back
-            raise click.ClickException(f"the audit database cannot be written: {exc}; nothing of this command was "
-                                       "recorded and the database is as it was (free some space, or give --db "
-                                       "another place)") from None
+            where, what = ((display_path(Path(exc.filename)), "cannot write") if exc.filename else
+                           (tempfile.gettempdir(), "cannot write a temporary file here"))
+            fail([Problem(where, f"{what}: {exc.strerror}; nothing was written or recorded (a file already there is "
+                                 "kept as it was)")])
 
 
 @click.group(cls=Cli)
@@ -339,9 +337,9 @@ def _percent(ctx: click.Context, param: click.Parameter, value: str | None) -> D
     try:
         pct = Decimal(value.strip().rstrip("%"))
     except InvalidOperation:
-        raise click.BadParameter(f"'{value}' is not a percentage (for example 90 or 87.5)") from None
+        refuse(f"--fail-under {value}: not a percentage (for example 90 or 87.5)", usage=True)
     if not pct.is_finite() or not 0 <= pct <= 100:
-        raise click.BadParameter(f"{value} is outside 0..100")
+        refuse(f"--fail-under {value}: outside 0..100", usage=True)
     return pct
 
 
@@ -707,4 +705,4 @@ def schema(kind: str, out: Optional[Path]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog_name="cdcs"))  # messages name the command as its users type it

@@ -60,8 +60,9 @@ class CannotWrite(Exception):
     """An output file could not be written (a full disk, a folder not writable); what was there is kept."""
 
     def __init__(self, path: str, error: OSError):
-        super().__init__(f"{path}: cannot write: {error.strerror or error}; nothing was written there "
-                         "(a file already there is kept as it was)")
+        self.problem = Problem(path, f"cannot write: {error.strerror or error}; nothing was written there "
+                                     "(a file already there is kept as it was)")
+        super().__init__(self.problem.render())
 
 
 class EnvironmentProblem(Exception):

@@ -641,7 +641,7 @@ def test_grading_into_the_rule_set_file_is_refused_and_the_rule_set_is_kept(tmp_
 
 
 @pytest.mark.parametrize("limit, words", [
-    (65536, "Error: the audit database cannot be written: "),  # the spools fit, the ledger's journal does not
+    (65536, "audit.sqlite: error: cannot be written: "),  # the spools fit, the ledger's journal does not
     (16384, "error: cannot open the audit database: disk I/O error (a full disk"),  # its shared memory does not
 ])
 def test_a_recording_that_meets_a_full_disk_records_nothing_and_keeps_the_ledger(ledger, tmp_path, limit: int,

@@ -133,6 +133,8 @@ def test_coverage_options_need_coverage_and_a_percentage():
         run = run_cdcs("test", "2024", *args)
         assert run.code == 2, run
         assert_no_traceback(run)
+        if "--coverage" in args:  # a value that is not a percentage is named, in the located format
+            assert run.stderr.strip().startswith(f"cdcs test: error: --fail-under {args[-1]}: "), run
 
 
 def test_without_coverage_the_output_is_unchanged():

@@ -49,7 +49,7 @@ def test_new_year_where_a_file_stands_in_for_its_folder_is_a_one_line_error(work
     before = {p: p.read_bytes() for p in (workspace / "rules" / "2024").rglob("*") if p.is_file()}
     run = run_cdcs("new-year", "2025", "--from", "2024", cwd=workspace)
     assert run.code == 1 and "Traceback" not in run.stderr, run
-    assert f"Error: {in_the_way}: cannot write: a file of that name stands where a folder is needed" in run.stderr, run
+    assert f"{in_the_way}: error: cannot write: a file of that name stands where a folder is needed" in run.stderr, run
     assert blocker.read_text(encoding="utf-8") == "not a folder\n"
     assert {p: p.read_bytes() for p in (workspace / "rules" / "2024").rglob("*") if p.is_file()} == before
     assert not [p for p in workspace.rglob(".*.part")], "no temporary file is left behind"

@@ -122,8 +122,9 @@ def test_an_output_that_meets_a_full_disk_is_one_line_and_the_previous_file_is_k
     out.write_bytes(b"the results of an earlier run\n")
     run = run_cdcs("grade", "examples/province_2024.csv", "--format", fmt, "--out", str(out), file_size_limit=4096)
     assert run.code == 1 and "Traceback" not in run.stderr, run
-    error = [line for line in run.stderr.splitlines() if line.startswith("Error: ")]
-    assert len(error) == 1 and ": cannot write: File too large; nothing was written" in error[0], run
+    error = [line for line in run.stderr.splitlines() if ": error: " in line]
+    assert len(error) == 1 and ": error: cannot write" in error[0], run
+    assert ": File too large; nothing was written" in error[0], run
     assert out.read_bytes() == b"the results of an earlier run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
 

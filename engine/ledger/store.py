@@ -414,8 +414,11 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, value, traceback) -> None:
         self.db.close()
+        if isinstance(value, sqlite3.OperationalError):  # a full disk, a read-only file: the transaction rolled back
+            raise _problem(self.shown, f"cannot be written: {value}; nothing of this command was recorded and the "
+                                       "audit database is as it was (free some space, or give --db another place)") from None
 
     def _refuse_a_stranger(self, create: bool) -> None:
         """Before anything is written: another application's database is never made a ledger, and a question
