@@ -2,7 +2,7 @@
 
 The packages follow the pipeline, and each imports only its own step or earlier ones
 (``tests/test_layering.py``): the shared words at the top (``errors``, ``limits``,
-``keys``, ``nfc``, ``model``, ``yamlpos``), then :mod:`engine.expr` (the condition
+``keys``, ``nfc``, ``values``, ``model``, ``yamlpos``), then :mod:`engine.expr` (the condition
 language), :mod:`engine.reading`, :mod:`engine.compiling`, :mod:`engine.grading`,
 :mod:`engine.backends`, :mod:`engine.explaining`, :mod:`engine.authoring`,
 :mod:`engine.ledger`, :mod:`engine.rendering`, :mod:`engine.pipeline`,

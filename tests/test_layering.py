@@ -15,7 +15,7 @@ import pytest
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 
-SHARED = {"errors", "limits", "keys", "nfc", "model", "yamlpos"}  # the words every step speaks
+SHARED = {"errors", "limits", "keys", "nfc", "values", "model", "yamlpos"}  # the words every step speaks
 STEPS = ["shared", "expr", "reading", "compiling", "grading", "backends", "explaining", "authoring", "ledger",
          "rendering", "pipeline", "review", "cli"]
 

@@ -306,7 +306,7 @@ def _run(plan: Plan, grader: Grader, case: Case, base: dict[str, Any], file: str
 def actual(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
     """The facets of a result a case can state, in the case file's vocabulary."""
     d = ev.decided
-    from engine.explaining.explain import number
+    from engine.values import number
 
     return {
         "status": ev.status,

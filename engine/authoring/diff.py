@@ -6,7 +6,6 @@ id, because ids are permanent and explanations and audit records key on them.
 """
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Optional
@@ -15,6 +14,7 @@ from engine import keys
 from engine.compiling.compile import Plan
 from engine.expr import ast
 from engine.expr.parser import parse
+from engine.values import data
 
 Row = dict[str, Any]
 
@@ -39,7 +39,7 @@ class Change:
 
     def row(self) -> Row:
         return {"section": self.section, "rule": self.rule, "change": self.change, "what": self.what,
-                "before": _plain(self.before), "after": _plain(self.after), "description": self.describe()}
+                "before": data(self.before), "after": data(self.after), "description": self.describe()}
 
 
 def _detail(what: str, value: Any) -> str:
@@ -64,16 +64,6 @@ def _show(value: Any) -> str:
     if isinstance(value, dict):  # as the designer writes it in YAML flow style; unset keys are not written
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if v is not None) + "}"
     return str(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def canonical(node: ast.Node) -> str:

@@ -14,9 +14,10 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from engine import keys
 from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan
-from engine.explaining.explain import number, verdict
+from engine.explaining.explain import verdict
 from engine.grading.aggregate import points
 from engine.model import GRADES, Status
+from engine.values import number
 
 STATES = (*GRADES, "not_graded", "invalid")
 """Rows of the distribution: the grades from the top down, then the units without one."""

@@ -19,21 +19,9 @@ from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
 from engine.grading.aggregate import points
 from engine.model import GRADE_LABELS, GRADES
+from engine.values import number
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
-
-
-def number(value: Any) -> Any:
-    """Exact numbers for JSON: ints stay ints, terminating fractions become decimals."""
-    if value.__class__ is Fraction:  # not isinstance: Fraction's abstract base makes that slow, and it is asked often
-        if value.denominator == 1:
-            return int(value)
-        d = value.denominator
-        for places in range(1, 7):
-            if 10 ** places % d == 0:  # a fraction in lowest terms: value × 10^places is whole
-                return round(value.numerator / d, places)
-        return f"{value.numerator}/{d}"
-    return value
 
 
 @functools.lru_cache(maxsize=16384)

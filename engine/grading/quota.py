@@ -7,13 +7,13 @@ batch always keeps the same units.
 """
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cmp_to_key
 from typing import Any, Optional
 
 from engine.model import Quota
+from engine.values import data
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def place(quota: Quota, candidates: list[QuotaCandidate], base: dict[str, int]) 
             effects[unit.unit_id] = QuotaEffect(
                 cohort, quota.level, tuple(quota.of_levels), count, quota.share_pct, allowed, len(ranked), rank,
                 kept, None if kept else quota.demote_to,
-                tuple((k.key, k.order, _plain(v)) for k, v in zip(quota.rank_by, unit.keys)))
+                tuple((k.key, k.order, data(v)) for k, v in zip(quota.rank_by, unit.keys)))
     return effects
 
 
@@ -85,9 +85,3 @@ def _comparer(quota: Quota):
     return compare
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return value if value.denominator != 1 else int(value)
-    return value

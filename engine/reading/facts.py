@@ -24,6 +24,7 @@ from engine.limits import (COLUMNS, JSON_FACTS_BYTES, NUMBER_CHARS, NUMBER_DIGIT
 from engine.model import Catalogue, FactSpec
 from engine.nfc import in_nfc, nfc, nfc_value, typed, unit_id_of
 from engine.reading.loading import display_path
+from engine.values import decimal_text
 
 TRUE_WORDS = {"true", "yes", "1", "có", "co", "x", "đúng", "đã"}
 FALSE_WORDS = {"false", "no", "0", "không", "khong", "sai", "chưa"}
@@ -804,14 +805,10 @@ def parse_value(raw: Any, spec: FactSpec) -> Any:
         value = _decimal(raw, spec)
     low, high = spec.bounds
     if low is not None and value < low:
-        raise ValueError(f"below the allowed range; expected at least {_plain(low)}")
+        raise ValueError(f"below the allowed range; expected at least {decimal_text(low)}")
     if high is not None and value > high:
-        raise ValueError(f"above the allowed range; expected at most {_plain(high)}")
+        raise ValueError(f"above the allowed range; expected at most {decimal_text(high)}")
     return value
-
-
-def _plain(d: Decimal) -> str:
-    return format(d.normalize(), "f") if d == d.to_integral() else str(d)
 
 
 def _bool(raw: Any) -> bool:

@@ -13,10 +13,10 @@ from fractions import Fraction
 from html import escape
 from typing import Any, Iterable
 
-from engine.explaining.explain import number
 from engine.model import GRADE_LABELS
 from engine.rendering.render import fmt
 from engine.rendering.render_report import STATES, WORDS as REPORT_WORDS, _cell, _figures, _goal, _key, _of, _pct
+from engine.values import number
 
 WORDS = {
     "vi": {"year": "Năm", "targets": "Chỉ tiêu", "target_set": "Bộ chỉ tiêu", "reference": "Căn cứ", "result": "Kết quả", "version": "phiên bản",

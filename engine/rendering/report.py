@@ -19,8 +19,9 @@ from engine import keys
 from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
 from engine.compiling.targets import Target, Targets, grade_reaches
-from engine.explaining.explain import number, reasons, ruleset_record
+from engine.explaining.explain import reasons, ruleset_record
 from engine.ledger.record import evaluation_from, outcomes_of
+from engine.values import number
 
 BREAKDOWNS = ("upper_union", "workplace_group", "emulation_bloc")
 BREAKDOWN_FACTS = ("upper_union", "emulation_bloc", "workplace_type")
