@@ -17,14 +17,16 @@ in; ``{"pid"}`` once the child is started, then ``{"code"}`` when it has ended.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
+from typing import NoReturn
 
 
-def _child(request: dict) -> None:
+def _child(request: dict) -> NoReturn:
     """Become the command: its folder, its variables, its streams; then run it as ``python -m engine.cli`` does
-    (an exception it does not handle ends the process with a traceback and exit code 1, as there)."""
+    and end as it ends (an exception it does not handle: a traceback and exit code 1)."""
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -36,7 +38,22 @@ def _child(request: dict) -> None:
         os.close(opened)
     sys.argv = ["cdcs", *request["args"]]
     from engine.cli import main
-    main(args=request["args"], prog_name="cdcs")
+    try:
+        main(args=request["args"], prog_name="cdcs")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, (int, type(None))):
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    # the end of an interpreter, less tearing down its modules (a large part of a short run): what the command
+    # registered to run at exit, then its streams
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _serve() -> None:
@@ -46,7 +63,7 @@ def _serve() -> None:
         pid = os.fork()
         if pid == 0:
             replies.close()
-            _child(request)  # never returns: the command ends with SystemExit, raised through this frame
+            _child(request)
         replies.write(json.dumps({"pid": pid}) + "\n")
         replies.flush()
         _, status = os.waitpid(pid, 0)
