@@ -278,9 +278,12 @@ def start(setup: Setup) -> None:
 @contextmanager
 def quiet_collector():
     """A batch makes many small short-lived objects and keeps few: what exists when it starts (the plan)
-    is set aside from the cyclic collector, which runs a hundred times less often; as it was, after."""
+    is set aside from the cyclic collector, which runs a hundred times less often; as it was, after.
+
+    Only the young objects are collected first (the garbage is there); a full collection would cost in
+    proportion to everything the process holds, at every batch of a process that grades many."""
     thresholds = gc.get_threshold()
-    gc.collect()
+    gc.collect(1)
     gc.freeze()
     gc.set_threshold(70_000, 10, 10)
     try:

@@ -26,9 +26,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Optional
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional
 
-from engine.authoring.cases import CaseResult, CaseToRun, run_case
 from engine.backends.durable import DurableBackend
 from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.compiling.compile import Plan, compile_file
@@ -41,6 +40,9 @@ from engine.pipeline.chunks import Batch, Graded, Row, Setup, Worker, grade_in_p
 from engine.reading.facts import Cell, Stream, TextChunk, UnitFacts, check_columns, open_stream, parse_chunk, years_in
 from engine.reading.loading import display_path, resolve_ruleset_path
 from engine.rendering import render
+
+if TYPE_CHECKING:
+    from engine.authoring.cases import CaseResult, CaseToRun
 
 CHUNK = 500  # units sent to a process at a time
 EXPLAINED_CHUNK = 50  # ... when each unit's output carries its explanation (tens of kilobytes)
@@ -187,7 +189,9 @@ def evaluation(plan: Plan, unit: UnitFacts, quota_cap: Optional[str] = None, exp
 
 
 def case_runner(plan: Plan) -> Callable[[CaseToRun], CaseResult]:
-    """Runs a rule set's test cases, one grader for them all."""
+    """Runs a rule set's test cases, one grader for them all (the cases' module is imported only by a command that
+    runs cases: grading a file needs none of it)."""
+    from engine.authoring.cases import run_case
     grader = Grader(plan)
     return lambda to_run: run_case(plan, grader, to_run)
 
