@@ -260,7 +260,7 @@ def make_units(plan: Plan, count: int, seed: int) -> tuple[list[UnitFacts], dict
     for i in range(1, count + 1):
         raw = draw_facts(rng, i, year, width)
         incomplete = _chance(rng, INCOMPLETE_SHARE)
-        unit = UnitFacts(unit_id=raw["unit_id"], record=i, source="synthetic")
+        unit = UnitFacts(unit_id=raw["unit_id"], position=i, source="synthetic")
         for name, spec in facts.items():
             value = raw[name] if name in raw else draw_generic(rng, spec, year)
             if spec.on_missing == "insufficient":

@@ -264,7 +264,7 @@ def report_command(facts: Optional[Path], rules: Optional[str], targets_path: Op
 def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str, db: Optional[Path]) -> None:
     """Explain the full decision for UNIT_ID: every rule, its values, and what is missing for the next grade."""
     from engine.rendering import render
-    from engine.explaining.explain import result as result_record, ruleset_record
+    from engine.explaining.explain import result as result_data, ruleset_data
     from engine.pipeline import run
     from engine.reading.facts import ids_in
     plan = run.plan_for(rules, facts)
@@ -273,11 +273,11 @@ def explain(unit_id: str, facts: Path, rules: Optional[str], fmt: str, lang: str
     if outcome.kept is None:
         refuse(f"no unit '{unit_id}'.{did_you_mean(unit_id, ids_in(facts))}", facts)
     evaluation = outcome.kept.kept
-    record = result_record(plan, evaluation, lang)
+    record = result_data(plan, evaluation, lang)
     if fmt == "json":
-        click.echo(json.dumps({"ruleset": ruleset_record(plan), "result": record}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ruleset": ruleset_data(plan), "result": record}, ensure_ascii=False, indent=2))
     else:
-        click.echo(render.explain_text(record, ruleset_record(plan), lang, _type_labels(plan)), nl=False)
+        click.echo(render.explain_text(record, ruleset_data(plan), lang, _type_labels(plan)), nl=False)
     if evaluation.problems:  # the unit could not be graded: say where its facts are wrong
         for problem in evaluation.problems:
             click.echo(problem.render(), err=True)
@@ -413,12 +413,12 @@ def diff_command(old: str, new: str, fmt: str) -> None:
     from tabulate import tabulate
 
     from engine.authoring.diff import diff
-    from engine.explaining.explain import ruleset_record
+    from engine.explaining.explain import ruleset_data
     from engine.pipeline import run
     plans = [run.plan_named(spec) for spec in (old, new)]
     changes = [c.row() for c in diff(*plans)]
     if fmt == "json":
-        records = [ruleset_record(p) for p in plans]
+        records = [ruleset_data(p) for p in plans]
         click.echo(json.dumps({"from": records[0], "to": records[1], "changes": changes}, ensure_ascii=False, indent=2))
         return
     a, b = (p.ruleset for p in plans)

@@ -209,8 +209,8 @@ def unit_values(draw, catalogue: Catalogue, base: Optional[dict] = None, complet
     return values
 
 
-def record(values: dict[str, Any]) -> dict[str, Any]:
-    """Typed values → a raw facts record (what a row of a facts file holds)."""
+def facts_row(values: dict[str, Any]) -> dict[str, Any]:
+    """Typed values → a raw facts row (what a row of a facts file holds)."""
     return {k: raw(v) for k, v in values.items()}
 
 

@@ -499,7 +499,7 @@ def test_an_appeal_lands_where_grading_the_corrected_file_does_whatever_the_proc
             outcomes.append(audit.appeal(store, "HL-BV05", 2024, facts, "records found", "test", True, jobs))
     one, two = outcomes
     assert one.cohort_effect and one.cohort_effect == two.cohort_effect and one.after == two.after
-    assert [(u.unit_id, u.record, u.data) for u in one.entry.units] == [(u.unit_id, u.record, u.data) for u in two.entry.units]
+    assert [(u.unit_id, u.position, u.data) for u in one.entry.units] == [(u.unit_id, u.position, u.data) for u in two.entry.units]
 
     with open(REPO / PROVINCE, encoding="utf-8", newline="") as source:
         rows = list(csv.reader(source))

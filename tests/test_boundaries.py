@@ -29,7 +29,7 @@ from engine.backends.durable import DurableBackend
 from engine.compiling.compile import Plan
 from engine.backends.evaluate import TraceBackend
 from engine.expr import ast
-from engine.reading.facts import from_integer, parse_value, to_integer, unit_from_record
+from engine.reading.facts import from_integer, parse_value, to_integer, unit_from_row
 from engine.reading.loading import load_catalogue
 from engine.model import GRADES, FactSpec
 
@@ -90,7 +90,7 @@ def test_a_value_outside_its_range_makes_only_that_unit_invalid_at_its_cell():
     record = {"unit_id": "X", "members_informed_pct": "100.01", "tasks_done": "-1"}
     cells = {"members_informed_pct": (2, 7), "tasks_done": (2, 9)}
     from engine.reading.facts import Cell
-    unit = unit_from_record(1, record, {k: Cell(*v) for k, v in cells.items()}, plan.catalogue, "units.csv")
+    unit = unit_from_row(1, record, {k: Cell(*v) for k, v in cells.items()}, plan.catalogue, "units.csv")
     messages = {(p.line, p.column): p.message for p in unit.problems}
     assert "above the allowed range; expected at most 100" in messages[(2, 7)]
     assert "below the allowed range; expected at least 0" in messages[(2, 9)]

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from conftest import BUNDLED_RULESETS, ROOT, compiled
 from engine.authoring.cases import load_cases
 from engine.backends.evaluate import decide_unit, engine_values
-from engine.reading.facts import load_facts, unit_from_record
+from engine.reading.facts import load_facts, unit_from_row
 from engine.model import GRADES
-from strategies import record, unit_values
+from strategies import facts_row, unit_values
 
 CAPS = (None, *GRADES)
 EXAMPLES = {"rules/2024/ruleset-2024.1.yaml": ["examples/province_2024.csv"],
@@ -72,7 +72,7 @@ BASE = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base  # an excellen
        cap=st.sampled_from(CAPS))
 def test_random_units_are_decided_as_step_by_step(values, cap):
     """Random units reach every branch: undecided criteria, vetoes held and undecided, caps, no grade at all."""
-    unit = unit_from_record(1, record(values), {}, PLAN_2024.catalogue, "properties")
+    unit = unit_from_row(1, facts_row(values), {}, PLAN_2024.catalogue, "properties")
     if unit.valid:
         assert_same("rules/2024/ruleset-2024.1.yaml", engine_values(PLAN_2024, unit.values), cap)
 
@@ -88,7 +88,7 @@ def test_an_undecided_veto_is_weighed_as_step_by_step():
     """The excellent hospital with each fact a veto reads left out: a veto that would cap lower keeps the grade
     undecided, one that would not leaves it."""
     _, grader = compiled("rules/2024/ruleset-2024.1.yaml")
-    base = engine_values(PLAN_2024, unit_from_record(1, record(BASE), {}, PLAN_2024.catalogue, "case").values)
+    base = engine_values(PLAN_2024, unit_from_row(1, facts_row(BASE), {}, PLAN_2024.catalogue, "case").values)
     undecided = set()
     for _, key, _ in PLAN_2024.outline.vetoes:
         for name in sorted(PLAN_2024.by_key[key].reads):
@@ -112,7 +112,7 @@ def test_a_group_without_criteria_scores_zero_as_step_by_step():
         criterion["group"] = other if criterion["group"] == empty else criterion["group"]
     plan = compile_plan(dataclasses.replace(PLAN_2024.loaded, ruleset=RuleSet.model_validate(data)))
     backend = CompiledBackend(plan)
-    values = engine_values(plan, unit_from_record(1, record(BASE), {}, plan.catalogue, "case").values)
+    values = engine_values(plan, unit_from_row(1, facts_row(BASE), {}, plan.catalogue, "case").values)
     whole = backend.unit(values)
     assert shape(whole) == shape(decide_unit(plan, backend, values))
     assert whole.one.group_hundredths[empty] == 0 and whole.env[f"group_score.{empty}"] == 0

@@ -137,10 +137,10 @@ def test_a_unit_that_overflows_the_engines_stack_is_checked_again_in_smaller_fac
 
 def _base_values(plan) -> dict:
     from engine.authoring.cases import load_cases
-    from engine.reading.facts import unit_from_record
+    from engine.reading.facts import unit_from_row
 
     base = load_cases(ROOT / "rules/2024/cases/grading.yaml")[0].base
-    return unit_from_record(1, dict(base), {}, plan.catalogue, "base").values
+    return unit_from_row(1, dict(base), {}, plan.catalogue, "base").values
 
 
 STAGE_ONE = [c for c in CHECKS if c.get("stage", 1) == 1]

@@ -170,7 +170,7 @@ def crash_of(read: Callable[[], Any], *refusals: type[Exception]) -> Any:
 # --- the two ways the CLI reads a facts file ------------------------------------------------
 
 def read_whole(path: Path) -> list:
-    """As ``validate``, ``explain`` and ``impact`` read a file: every unit typed by :func:`unit_from_record`."""
+    """As ``validate``, ``explain`` and ``impact`` read a file: every unit typed by :func:`unit_from_row`."""
     return load_facts(path, CATALOGUE, YEAR).units
 
 
@@ -194,7 +194,7 @@ def _streamed(path: Path, chunk: int) -> tuple[list[str], list]:
                                          stream.shown))
     else:
         for index, line, values, where in stream.rows:
-            units.append(typist.unit(index, stream.record(values), stream.cells(line, values, where), stream.shown))
+            units.append(typist.unit(index, stream.reported(values), stream.cells(line, values, where), stream.shown))
     return stream.columns, units
 
 

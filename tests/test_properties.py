@@ -31,11 +31,11 @@ from engine.authoring.cases import load_cases
 from engine.backends.evaluate import TraceBackend, decide_unit, engine_values
 from engine.errors import RuleSetError
 from engine.explaining.explain import document, result
-from engine.reading.facts import load_facts, parse_value, unit_from_record
+from engine.reading.facts import load_facts, parse_value, unit_from_row
 from engine.model import MAX_MAGNITUDE
 from engine.rendering.render import to_json
 from strategies import (COHORTS, VIETNAMESE_TEXT, condition_env, fact_value, random_conditions, ranked, raw,
-                        record, unit_values)
+                        facts_row, unit_values)
 
 PLAN, GRADER = compiled("rules/2024/ruleset-2024.1.yaml")
 CATALOGUE = PLAN.catalogue
@@ -49,7 +49,7 @@ DETERMINISTIC = dict(derandomize=True, database=None, deadline=None, print_blob=
 
 
 def as_unit(values: dict, index: int = 1, source: str = "properties"):
-    unit = unit_from_record(index, record(values), {}, CATALOGUE, source)
+    unit = unit_from_row(index, facts_row(values), {}, CATALOGUE, source)
     assert unit.valid, f"the strategy made an invalid unit: {[p.render() for p in unit.problems]}"
     return unit
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, compiled
 from engine.compiling.compile import compile_plan
 from engine.backends.evaluate import Grader
-from engine.reading.facts import load_facts, unit_from_record
+from engine.reading.facts import load_facts, unit_from_row
 from engine.model import Quota, RankKey, RuleSet
 from engine.grading.quota import QuotaCandidate, apply_quota
 
@@ -118,8 +118,8 @@ def _example(plan):
 def test_a_batch_is_graded_under_the_quota_unless_told_otherwise_and_an_invalid_unit_takes_no_place():
     plan, grader = compiled("rules/2024/ruleset-2024.1.yaml")
     units = _example(plan)
-    broken = unit_from_record(len(units) + 1, dict(units[0].raw, unit_id="HL-BROKEN", tasks_done="nhiều"), {},
-                              plan.catalogue, "example", plan.ruleset.year)
+    broken = unit_from_row(len(units) + 1, dict(units[0].raw, unit_id="HL-BROKEN", tasks_done="nhiều"), {},
+                           plan.catalogue, "example", plan.ruleset.year)
     assert broken.problems
     graded = {ev.unit.unit_id: ev for ev in grader.batch([*units, broken])}
     assert {u for u, ev in graded.items() if ev.quota and not ev.quota.kept} == EXAMPLE_CAPPED

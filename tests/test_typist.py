@@ -1,7 +1,7 @@
 """The fast reader of a batch reads every cell exactly as the reader of a single unit does.
 
 A batch types cells with code written per catalogue (``engine.reading.facts.Typist``); a single
-unit, a test case or an appeal goes through ``unit_from_record``.  Whatever a cell holds
+unit, a test case or an appeal goes through ``unit_from_row``.  Whatever a cell holds
 — a usual spelling, a near miss, junk, a value out of range, nothing — both must give the
 same value, the same defaults and the same problems, word for word.
 """
@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BUNDLED_RULESETS, compiled
-from engine.reading.facts import Cell, GridCells, Typist, to_integer, unit_from_record
+from engine.reading.facts import Cell, GridCells, Typist, to_integer, unit_from_row
 from strategies import fact_value, raw
 
 SETTINGS = dict(derandomize=True, database=None, deadline=None, print_blob=False,
@@ -66,7 +66,7 @@ def _same(catalogue, year, record: dict, text_only: bool) -> None:
     columns = list(record)
     cells = GridCells(7, columns)
     fast = _typist(catalogue, year, text_only).unit(3, record, cells, "units.csv")
-    slow = unit_from_record(3, record, {k: Cell(7, i + 1) for i, k in enumerate(columns)}, catalogue, "units.csv", year)
+    slow = unit_from_row(3, record, {k: Cell(7, i + 1) for i, k in enumerate(columns)}, catalogue, "units.csv", year)
     assert fast.unit_id == slow.unit_id
     assert fast.engine == {k: to_integer(catalogue.facts[k], v) for k, v in slow.values.items()}
     assert fast.defaulted == slow.defaulted

@@ -22,7 +22,7 @@ from engine.backends.evaluate import Grader, UnitEvaluation
 from engine.compiling.compile import Plan
 from engine.errors import Problem, RuleSetError, UserInputError, did_you_mean
 from engine.explaining.explain import missing_facts, reasons, verdict
-from engine.reading.facts import Cell, moved_record, unit_from_record
+from engine.reading.facts import Cell, moved_row, unit_from_row
 from engine.reading.loading import display_path, load_model, read_text
 
 
@@ -195,7 +195,7 @@ def _expand(path: Path, plan: Plan, chain: tuple[Path, ...]) -> tuple[list[CaseT
     inherited_base: dict[str, Any] = {}
     if file.inherit is not None:
         out, inherited_base = _inherited(path, file, located, plan, chain + (path.resolve(),))
-    base = moved_record(file.base, _years(file.base, plan), plan.catalogue) if file.base else inherited_base
+    base = moved_row(file.base, _years(file.base, plan), plan.catalogue) if file.base else inherited_base
     names = {c.case.name for c in out}
     for i, case in enumerate(file.cases):
         if case.name in names:
@@ -218,8 +218,8 @@ def _years(base: dict[str, Any], plan: Plan) -> int:
 def _moved_case(case: Case, years: int, plan: Plan) -> Case:
     if not years:
         return case
-    return case.model_copy(update={"facts": moved_record(case.facts, years, plan.catalogue),
-                                   "units": None if case.units is None else [moved_record(u, years, plan.catalogue) for u in case.units]})
+    return case.model_copy(update={"facts": moved_row(case.facts, years, plan.catalogue),
+                                   "units": None if case.units is None else [moved_row(u, years, plan.catalogue) for u in case.units]})
 
 
 def _inherited(path: Path, file: CaseFile, located: yamlpos.Located, plan: Plan,
@@ -285,9 +285,9 @@ def _run(plan: Plan, grader: Grader, case: Case, base: dict[str, Any], file: str
         unknown = [k for k in rec if k not in plan.catalogue.facts]
         for k in unknown:
             problems.append(f"unknown fact '{k}'.{did_you_mean(k, plan.catalogue.facts)}")
-        units.append(unit_from_record(n, {k: v for k, v in rec.items() if k not in unknown},
-                                      {k: Cell(line, None) for k in rec}, plan.catalogue, file,
-                                      plan.ruleset.year))
+        units.append(unit_from_row(n, {k: v for k, v in rec.items() if k not in unknown},
+                                   {k: Cell(line, None) for k in rec}, plan.catalogue, file,
+                                   plan.ruleset.year))
     if problems:
         raise RuleSetError([Problem(file, f"cases[{case.name}]: {p}", line) for p in problems])
     evaluations = grader.batch(units, cohort=case.units is not None)

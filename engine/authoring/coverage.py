@@ -16,7 +16,7 @@ from engine import keys
 from engine.authoring.cases import CaseResult
 from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan
-from engine.explaining.explain import ruleset_record
+from engine.explaining.explain import ruleset_data
 from engine.model import GRADE_LABELS, STATUSES
 
 
@@ -131,7 +131,7 @@ class Coverage:
     def report(self) -> dict:
         """The coverage as JSON-ready data, rows in rule-set order."""
         return {
-            "ruleset": ruleset_record(self.plan), "file": self.plan.loaded.source.file,
+            "ruleset": ruleset_data(self.plan), "file": self.plan.loaded.source.file,
             "cases": self.cases, "units": self.units,
             "exercised": self.exercised, "total": self.total, "percent": self.percent(),
             "rows": [{"section": r.section, "rule": r.rule, "where": r.where, "line": r.line, "label": r.label,

@@ -54,7 +54,7 @@ class UnitImpact:
     rules: list[dict[str, Any]] = field(default_factory=list)  # {rule, before, after}
     missing_after: list[str] = field(default_factory=list)  # facts the new rule set lacks that the old did not need
 
-    def record(self) -> dict[str, Any]:
+    def as_data(self) -> dict[str, Any]:
         def side(s: Side) -> dict[str, Any]:
             return {"status": s.status, "grade": s.grade, "score": None if s.score is None else number(s.score),
                     "titles": s.titles, "financial_audit": s.verdict, "quota": s.quota}

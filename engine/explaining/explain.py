@@ -52,7 +52,7 @@ def _is_number_text(text: str) -> bool:
     return text.replace(".", "", 1).replace("%", "").lstrip("-").isdigit()
 
 
-def trace_record(trace: Trace) -> dict:
+def trace_data(trace: Trace) -> dict:
     """The trace as JSON-ready data: one record per sub-expression."""
     kind, value = trace.kind, trace.value
     if kind == "name":
@@ -60,16 +60,16 @@ def trace_record(trace: Trace) -> dict:
             return {"name": trace.text, "value": None, ("undecided" if is_outcome(trace.text) else "missing"): True}
         return {"name": trace.text, "value": plain(value)}
     if kind == "literal":
-        return dict(_literal_record(trace.text, value.__class__, value))
+        return dict(_literal_data(trace.text, value.__class__, value))
     record = {"expr": trace.text, "value": plain(value)}
     if trace.op:
         record["op"] = trace.op
-    record["parts"] = [trace_record(c) for c in trace.children]
+    record["parts"] = [trace_data(c) for c in trace.children]
     return record
 
 
 @functools.lru_cache(maxsize=4096)
-def _literal_record(text: str, kind: type, value: Any) -> dict:
+def _literal_data(text: str, kind: type, value: Any) -> dict:
     """A constant's record, the same for every unit (``kind`` keeps ``True`` apart from ``1``); copied when used."""
     shown = plain(value)
     # a folded constant (months_before(period_end, 12)) keeps the words the designer wrote
@@ -86,7 +86,7 @@ def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any,
     record = {"id": ident, "label": text, "require": plan.by_key[key].source,
               "outcome": OUTCOME_WORDS[outcome]}
     if trace is not None:
-        record["trace"] = trace_record(trace)
+        record["trace"] = trace_data(trace)
         missing = trace.missing() if outcome is None else None
         if missing:
             record["missing_facts"] = missing
@@ -116,7 +116,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         if crit.max_points is not None:
             record["tiers"] = [
                 {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
-                 "trace": trace_record(ev.traces[key])}
+                 "trace": trace_data(ev.traces[key])}
                 for tier, key in zip(crit_model.tiers, tier_keys[crit.id])]
         criteria.append(record)
     out["criteria"] = criteria
@@ -152,7 +152,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         {"id": t.id, "label": getattr(t.label, lang), "awarded": d.titles[t.id],
          "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang) for c in t.conditions]}
         for t in rs.titles]
-    out["quota"] = quota_record(ev)
+    out["quota"] = quota_data(ev)
     out["next_grade"] = next_grade(plan, ev, lang)
     out["missing_facts"] = missing_facts(plan, ev)
     out["defaulted_facts"] = sorted(ev.unit.defaulted)
@@ -165,7 +165,7 @@ def verdict(passed: Optional[bool]) -> Optional[str]:
     return None if passed is None else ("pass" if passed else "fail")
 
 
-def quota_record(ev: UnitEvaluation) -> Optional[dict]:
+def quota_data(ev: UnitEvaluation) -> Optional[dict]:
     q = ev.quota
     if q is None:
         return None
@@ -205,7 +205,7 @@ def next_grade(plan: Plan, ev: UnitEvaluation, lang: str) -> Optional[dict]:
     for ident, key, label, require in tests:
         record_ = {"id": ident, "label": label, "require": require, "outcome": OUTCOME_WORDS[d.outcomes[key]]}
         if key in ev.traces:  # an explanation shows how it failed; a one-line reason needs only its label
-            record_["trace"] = trace_record(ev.traces[key])
+            record_["trace"] = trace_data(ev.traces[key])
         unmet.append(record_)
     record["unmet"] = unmet
     blocked = []
@@ -330,7 +330,7 @@ def _fmt_score(value: Any, lang: str) -> str:
 
 def facts_used(ev: UnitEvaluation) -> dict:
     """The unit's facts exactly as the evaluation used them, with where they came from."""
-    return {"source": ev.unit.source, "record": ev.unit.record,
+    return {"source": ev.unit.source, "record": ev.unit.position,
             "values": {k: plain(v) for k, v in sorted(ev.unit.values.items())},
             "defaulted": sorted(ev.unit.defaulted),
             **({"from_history": dict(sorted(ev.unit.history.items()))} if ev.unit.history else {})}
@@ -377,12 +377,12 @@ def summary(plan: Plan, ev: UnitEvaluation, lang: str = "vi", brief: bool = Fals
         "score": score_number(d),
         "titles": {t: d.titles[t] for t in titles} if d else dict.fromkeys(titles),
         "financial_audit": {"verdict": verdict(d.one.finance_passed) if d else None, "findings": findings},
-        "quota": quota_record(ev),
+        "quota": quota_data(ev),
         "reasons": reasons(plan, ev, lang, first=brief),
     }
 
 
-def ruleset_record(plan: Plan) -> dict:
+def ruleset_data(plan: Plan) -> dict:
     rs = plan.ruleset
     return {"id": rs.id, "version": rs.version, "year": rs.year, "sha256": plan.loaded.sha256,
             "catalogue": {"id": plan.catalogue.id, "version": plan.catalogue.version}}
@@ -392,5 +392,5 @@ def document(plan: Plan, evaluations: list[UnitEvaluation], lang: str = "vi") ->
     """The whole run as one JSON-ready document (no clock, no host: byte-identical on re-run)."""
     from engine import __version__
 
-    return {"ruleset": ruleset_record(plan), "engine": {"version": __version__}, "lang": lang,
+    return {"ruleset": ruleset_data(plan), "engine": {"version": __version__}, "lang": lang,
             "results": [result(plan, ev, lang) for ev in evaluations]}

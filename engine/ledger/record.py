@@ -15,7 +15,7 @@ from engine import __version__
 
 from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.compiling.compile import Plan
-from engine.explaining.explain import quota_record, verdict
+from engine.explaining.explain import quota_data, verdict
 from engine.grading import aggregate
 from engine.grading.quota import QuotaEffect
 from engine.ledger.store import Entry, Store, StoredUnit, canonical_json, canonical_texts
@@ -38,7 +38,7 @@ def decision(plan: Plan, ev: UnitEvaluation) -> dict[str, Any]:
         "titles": dict(d.titles),
         "verdict": verdict(d.one.finance_passed),
         "outcomes": "".join(map(OUTCOME_CODES.__getitem__, map(d.outcomes.__getitem__, decision_keys(plan)))),
-        "quota": quota_record(ev),
+        "quota": quota_data(ev),
         "defaulted": sorted(ev.unit.defaulted),
     })
     return out
@@ -121,7 +121,7 @@ def stored_as(plan: Plan, unit: UnitFacts, decided: dict[str, Any], year: Option
     values = unit.values
     year = year if year is not None else (values.get("year") if isinstance(values.get("year"), int) else plan.ruleset.year)
     data = unit_data(unit.source, unit.raw, unit.cells, unit.history, decided)
-    return StoredUnit(unit.unit_id, year, unit.record, decided["status"], decided.get("grade"), data)
+    return StoredUnit(unit.unit_id, year, unit.position, decided["status"], decided.get("grade"), data)
 
 
 def ruleset_entry(plan: Plan) -> dict:

@@ -194,20 +194,20 @@ def now() -> str:
 
 @dataclass
 class UnitRow:
-    """A unit as layout 1 stored it: its record as read and its whole result in both languages."""
+    """A unit as layout 1 stored it: its facts as read and its whole result in both languages."""
 
     unit_id: str
     year: int
-    record: int
+    position: int  # the unit's number within its entry
     source: str
     status: Status
     grade: Optional[str]
-    raw: str  # canonical JSON of the record as read
+    raw: str  # canonical JSON of the facts as read
     result_vi: str  # canonical JSON of the result, explanation included
     result_en: str
 
     def digest(self) -> list:
-        return [self.unit_id, self.year, self.record, self.source, self.status, self.grade,
+        return [self.unit_id, self.year, self.position, self.source, self.status, self.grade,
                 sha256(self.raw), sha256(self.result_vi), sha256(self.result_en)]
 
 
@@ -218,14 +218,14 @@ class StoredUnit:
     ``data`` (layout 2) holds ``source``, ``facts`` (the record as read), ``cells`` (where
     each value was), ``history`` (facts taken from earlier years, and whence) and
     ``decision`` (codes and numbers); ``results`` (layout 1) the prose result per language.
-    ``record`` numbers the unit within its entry; ``data["record"]``, when present, is the
+    ``position`` numbers the unit within its entry; ``data["record"]``, when present, is the
     unit's own number in its source, where the two differ (an appeal's units come from
     several files).
     """
 
     unit_id: str
     year: int
-    record: int
+    position: int
     status: Status
     grade: Optional[str]
     data: dict[str, Any]
@@ -242,7 +242,7 @@ class StoredUnit:
     @property
     def read_at(self) -> int:
         """The unit's number in the source its facts were read from."""
-        return self.data.get("record", self.record)
+        return self.data.get("record", self.position)
 
     @property
     def history(self) -> dict[str, str]:
@@ -254,7 +254,7 @@ class StoredUnit:
 
     def digest(self, text: Optional[str] = None) -> str:
         """The line an entry's hash covers for this unit (layout 2)."""
-        return canonical_json([self.record, self.unit_id, self.year, self.status, self.grade,
+        return canonical_json([self.position, self.unit_id, self.year, self.status, self.grade,
                                sha256(text if text is not None else canonical_json(self.data))])
 
     @staticmethod
@@ -262,7 +262,7 @@ class StoredUnit:
         stored = json.loads(row.raw)
         data = {"source": row.source, "facts": stored["record"], "cells": {"at": stored["cells"]},
                 "history": stored.get("history", {})}
-        return StoredUnit(row.unit_id, row.year, row.record, row.status, row.grade, data,
+        return StoredUnit(row.unit_id, row.year, row.position, row.status, row.grade, data,
                           {"vi": json.loads(row.result_vi), "en": json.loads(row.result_en)})
 
 
@@ -349,7 +349,7 @@ class EntryWriter:
 
     def add(self, unit: StoredUnit) -> None:
         text = canonical_json(unit.data)
-        self.add_packed(unit.record, unit.unit_id, unit.year, unit.status, unit.grade, pack_unit(text, self.dictionary),
+        self.add_packed(unit.position, unit.unit_id, unit.year, unit.status, unit.grade, pack_unit(text, self.dictionary),
                         unit.digest(text))
 
     def add_packed(self, record: int, unit_id: str, year: int, status: str, grade: Optional[str], blob: bytes,
@@ -462,7 +462,7 @@ class Store:
     def append(self, entry: Entry) -> int:
         """Write one entry and all its units in one transaction; returns its sequence number."""
         with self.writing(entry.kind, entry.year, entry.by, entry.ruleset) as writer:
-            for unit in sorted(entry.units, key=lambda u: u.record):
+            for unit in sorted(entry.units, key=lambda u: u.position):
                 writer.add(unit)
             return writer.finish(entry.detail)
 

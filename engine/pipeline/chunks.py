@@ -22,7 +22,7 @@ from engine.explaining.explain import missing_facts, result, summary
 from engine.grading.quota import QuotaEffect
 from engine.ledger.record import decision, stored_cells, unit_text
 from engine.ledger.store import StoredUnit, pack_unit, packing, unpack_unit
-from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_record,
+from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_row,
                           moving_facts, parse_chunk)
 from engine.reading.loading import loaded_from_canonical
 from engine.rendering import render
@@ -42,7 +42,7 @@ class Setup:
     text_only: bool
     output: str  # one of FORMATS
     lang: str
-    record: bool  # also the data an audit record keeps of each unit, packed as the ledger stores it
+    recording: bool  # also the data an audit record keeps of each unit, packed as the ledger stores it
     keep: Optional[str] = None  # a unit whose full evaluation comes back too (to explain it)
     csv_format: Optional[CsvFormat] = None  # how to read chunks of a CSV file's text
     compare: bool = False  # each unit's decision as data, with what a comparison of two gradings shows
@@ -175,8 +175,8 @@ class Worker:
         else:
             record, cells = row.values, row.where or {k: Cell(None, None) for k in row.values}
         if self.setup.moved_years is not None:
-            record = moved_record({k: v for k, v in record.items() if k in self.known}, self.setup.moved_years,
-                                  self.plan.catalogue, self.moving)
+            record = moved_row({k: v for k, v in record.items() if k in self.known}, self.setup.moved_years,
+                               self.plan.catalogue, self.moving)
         unit = self.typist.unit(row.index, record, cells, self.setup.source)
         unit.problems += row.problems
         unit.history = dict(row.history)
@@ -242,11 +242,11 @@ class Worker:
                 out.output = render.row(brief, lang, self.type_labels)
             else:
                 out.output = (render.row(brief, lang, self.type_labels), render.flat_row(brief))
-        if self.setup.record or self.setup.compare:
+        if self.setup.recording or self.setup.compare:
             decided = decision(self.plan, ev)
             year = unit.engine.get("year")
             out.year = year if isinstance(year, int) else None
-            if self.setup.record:  # packed and hashed here, in parallel: the ledger only writes it
+            if self.setup.recording:  # packed and hashed here, in parallel: the ledger only writes it
                 text = unit_text(unit.source, unit.raw, unit.cells, unit.history, decided)
                 stored = StoredUnit(unit.unit_id, out.year or self.plan.ruleset.year, unit.index, decided["status"],
                                     decided.get("grade"), {})

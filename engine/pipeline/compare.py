@@ -12,7 +12,7 @@ from typing import IO, Iterator, Optional
 from engine.authoring.impact import compare, side_of
 from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, did_you_mean
-from engine.explaining.explain import ruleset_record
+from engine.explaining.explain import ruleset_data
 from engine.ledger.record import evaluation_from
 from engine.pipeline import run
 from engine.reading.facts import as_year, ids_in, open_stream, read_table, supplement_of, years_in
@@ -49,11 +49,11 @@ def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *
         report = compare(old, new, _pairs(plans, gradings))
         for spool in gradings:
             spool.close()
-    return {"from": ruleset_record(old), "to": ruleset_record(new),
+    return {"from": ruleset_data(old), "to": ruleset_data(new),
             "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
                       "sides": sides},
             "summary": report.summary(), "distribution": report.distribution,
-            "units": [u.record() for u in report.units]}
+            "units": [u.as_data() for u in report.units]}
 
 
 def _pairs(plans: list[Plan], gradings: list[IO[bytes]]) -> Iterator[tuple]:

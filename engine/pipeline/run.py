@@ -288,10 +288,10 @@ def _observe(writer, graded: Graded) -> None:
 def _write(spool: "_Spool", writer, out: Optional[Path], plan: Plan, lang: str, outcome: Outcome, recorder,
            progress: Progress, total: int, collect: Optional[Callable[[Graded], None]] = None) -> None:
     """The last pass: every unit in input order, to the output and to the audit record."""
-    from engine.explaining.explain import ruleset_record
+    from engine.explaining.explain import ruleset_data
     from engine import __version__
 
-    ruleset = ruleset_record(plan)
+    ruleset = ruleset_data(plan)
     written = 0
 
     def each() -> Iterator[Graded]:
@@ -382,7 +382,7 @@ class _Reading:
             yield row
 
     def _fill(self, row: Row) -> None:
-        record = self.stream.record(row.values)
+        record = self.stream.reported(row.values)
         filled, provenance = self.history.fill(record)
         if provenance:
             cells = dict(self.stream.cells(row.line, row.values, row.where))

@@ -44,7 +44,7 @@ class UnitFacts:
     """One unit's facts as used: typed values, what was defaulted, and any problems."""
 
     unit_id: str
-    record: int  # 1-based position of the unit in its file
+    position: int  # 1-based position of the unit in its file
     source: str
     where: Cell = Cell(None, None)  # the unit_id cell (its row), when the format has positions
     values: dict[str, Any] = field(default_factory=dict)
@@ -81,7 +81,7 @@ def load_facts(path: Path, catalogue: Catalogue, year: Optional[int] = None,
     header_problems = check_columns(read.columns, catalogue, shown)
     if header_problems:
         raise FactsError(header_problems)
-    units = [unit_from_record(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(read.rows)]
+    units = [unit_from_row(i + 1, rec, cells, catalogue, shown, year) for i, (rec, cells) in enumerate(read.rows)]
     _flag_duplicates(units)
     return FactsFile(shown, units)
 
@@ -100,7 +100,7 @@ def read_table(path: Path) -> Table:
     batch is read as a :class:`Stream`."""
     stream = open_stream(path)
     return Table(stream.columns,
-                 [(stream.record(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows])
+                 [(stream.reported(values), stream.cells(line, values, where)) for _, line, values, where in stream.rows])
 
 
 @dataclass
@@ -127,7 +127,7 @@ class Stream:
         """The columns graded."""
         return self.columns if self.known is None else [c for c in self.columns if c in self.known]
 
-    def record(self, values: Any) -> dict[str, Any]:
+    def reported(self, values: Any) -> dict[str, Any]:
         return dict(zip(self.columns, values)) if isinstance(values, list) else values
 
     def cells(self, line: Optional[int], values: Any, where: Optional[dict[str, Cell]]) -> Mapping[str, Cell]:
@@ -276,11 +276,11 @@ def _read_csv(path: Path, shown: str) -> Stream:
     if handle.read(1) != "\ufeff":
         handle.seek(0)
     lines = _lines(handle, shown)
-    first_record = next(_records(lines, fmt, shown, 1), None)
-    if first_record is None:
+    first_row = next(_row_texts(lines, fmt, shown, 1), None)
+    if first_row is None:
         handle.close()
         raise FactsError([Problem(shown, "the file is empty; expected a header row of fact names")])
-    header = [typed(h) for h in first_record[1]]
+    header = [typed(h) for h in first_row[1]]
 
     def rows():
         index = 0
@@ -303,9 +303,9 @@ def _read_csv(path: Path, shown: str) -> Stream:
         try:
             line, parts, units, first, first_index = 2, [], 0, 2, 1
             delimiter = fmt.delimiter
-            for record, row in _records(lines, fmt, shown, 2, cells=False):
-                parts.append(record)
-                if (record.replace(delimiter, "").strip() if row is None else any(c.strip() for c in row)):
+            for text, row in _row_texts(lines, fmt, shown, 2, cells=False):
+                parts.append(text)
+                if (text.replace(delimiter, "").strip() if row is None else any(c.strip() for c in row)):
                     units += 1
                 line += 1
                 if units == size:
@@ -348,9 +348,9 @@ def _lines(handle, shown: str) -> Iterator[str]:
         raise FactsError([Problem(shown, f"the file is not UTF-8 text (byte {exc.start}); save the CSV as UTF-8")]) from None
 
 
-def _records(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int,
-             cells: bool = True) -> Iterator[tuple[str, Optional[list[str]]]]:
-    """Each record's text and cells, split exactly where the CSV reader splits them (a quote inside a cell is
+def _row_texts(lines: Iterator[str], fmt: CsvFormat, shown: str, first: int,
+               cells: bool = True) -> Iterator[tuple[str, Optional[list[str]]]]:
+    """Each row's text and cells, split exactly where the CSV reader splits them (a quote inside a cell is
     text, not the start of a quoted cell), for another process to parse the text again.
 
     A line without a quote (or a NUL, which the reader refuses) is one whole record, its cells split at the
@@ -614,10 +614,10 @@ def check_columns(columns: list[str], catalogue: Catalogue, shown: str) -> list[
 HEADER_PROBLEMS_SHOWN = 20
 
 
-def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str,
-                     year: Optional[int] = None) -> UnitFacts:
+def unit_from_row(index: int, rec: dict, cells: dict[str, Cell], catalogue: Catalogue, shown: str,
+                  year: Optional[int] = None) -> UnitFacts:
     unit_id = unit_id_of(rec) or f"#{index}"
-    unit = UnitFacts(unit_id=unit_id, record=index, source=shown, where=cells.get("unit_id", Cell(None, None)),
+    unit = UnitFacts(unit_id=unit_id, position=index, source=shown, where=cells.get("unit_id", Cell(None, None)),
                      raw={k: _jsonable(v) for k, v in rec.items()}, cells=dict(cells))
     for name, spec in catalogue.facts.items():
         raw = rec.get(name)
@@ -643,7 +643,7 @@ def unit_from_record(index: int, rec: dict, cells: dict[str, Cell], catalogue: C
 
 
 def fact_value(raw: Any, spec: FactSpec, absent: Any = None) -> Any:
-    """One fact's value as :func:`unit_from_record` reads it, or ``absent`` where that unit has none (blank
+    """One fact's value as :func:`unit_from_row` reads it, or ``absent`` where that unit has none (blank
     without a default, or unreadable): for reading one fact of many stored units without reading them whole."""
     if _blank(raw):
         return parse_value(spec.default, spec) if spec.on_missing == "default" and spec.default is not None else absent
@@ -665,7 +665,7 @@ def _flag_duplicates(units: list[UnitFacts]) -> None:
     for unit in units:
         if unit.unit_id in first:
             earlier = first[unit.unit_id]
-            where = f"row {earlier.where.line}" if earlier.where.line else f"unit {earlier.record}"
+            where = f"row {earlier.where.line}" if earlier.where.line else f"unit {earlier.position}"
             unit.problems.append(Problem(unit.source, f"column 'unit_id': '{unit.unit_id}' is given twice (first on {where}); "
                                          "each unit is graded once a year", unit.where.line, unit.where.column))
         else:
@@ -693,7 +693,7 @@ def supplement_of(extra: Table, columns: list[str], ids: list[str], shown: str,
 
     Every unit it gives must be one of ``ids``, once, and no column may be in both files, so that no fact is
     silently taken from one file over the other."""
-    extra_columns, extra_records = extra.columns, extra.rows
+    extra_columns, extra_rows = extra.columns, extra.rows
     if "unit_id" not in extra_columns:
         raise FactsError([Problem(extra_shown, "no 'unit_id' column: the supplement's rows are matched to units by id", 1)])
     both = [c for c in extra_columns if c in columns and c != "unit_id"]
@@ -703,7 +703,7 @@ def supplement_of(extra: Table, columns: list[str], ids: list[str], shown: str,
     by_id: dict[str, dict] = {}
     problems = []
     known = set(ids)
-    for rec, cells in extra_records:
+    for rec, cells in extra_rows:
         unit_id = unit_id_of(rec)
         where = cells.get("unit_id", Cell(None, None))
         if unit_id in by_id:
@@ -719,9 +719,9 @@ def supplement_of(extra: Table, columns: list[str], ids: list[str], shown: str,
 def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Optional[tuple[list[str], dict[str, dict]]] = None
             ) -> Stream:
     """The same units read under another year's catalogue, unit by unit: columns it does not know (facts of the
-    other year) left out, and the year and every date moved by ``years`` (:func:`moved_record`).
+    other year) left out, and the year and every date moved by ``years`` (:func:`moved_row`).
 
-    A CSV file stays in chunks of text: the processes that type its records move them (:func:`moved_record`),
+    A CSV file stays in chunks of text: the processes that type its records move them (:func:`moved_row`),
     in parallel, as they would any other year's; with a supplement, records are merged and moved here."""
     if supplement is None and stream.texts is not None:
         return replace(stream, text_only=False, moved_years=years, known=frozenset(catalogue.facts))
@@ -731,19 +731,19 @@ def as_year(stream: Stream, catalogue: Catalogue, years: int, supplement: Option
 
     def rows():
         for index, line, values, where in stream.rows:
-            rec = stream.record(values)
+            rec = stream.reported(values)
             cells = stream.cells(line, values, where)  # a row's cells are placed when a message needs them
             if added:
                 unit_id = unit_id_of(rec)
                 extra = by_id.get(unit_id, {})
                 rec = {**rec, **{c: extra.get(c) for c in added}}
                 cells = {**cells, **{c: Cell(None, None) for c in added}}
-            rec = moved_record({k: v for k, v in rec.items() if k in known}, years, catalogue, moving)
+            rec = moved_row({k: v for k, v in rec.items() if k in known}, years, catalogue, moving)
             yield index, line, rec, cells
     return Stream(stream.shown, columns, False, rows(), stream.path)
 
 
-def moved_record(rec: dict, years: int, catalogue: Catalogue, moving: Optional[tuple[str, ...]] = None) -> dict:
+def moved_row(rec: dict, years: int, catalogue: Catalogue, moving: Optional[tuple[str, ...]] = None) -> dict:
     """The same report ``years`` later: its ``year`` and every date fact move, nothing else.
 
     Used to grade one year's units under another year's rules (test cases inherited
@@ -973,7 +973,7 @@ class Reported:
 
 
 class Typist:
-    """Types the cells of many units, as :func:`unit_from_record` does, into integer forms.
+    """Types the cells of many units, as :func:`unit_from_row` does, into integer forms.
 
     The usual spelling of each fact (digits, an ISO date, an allowed code) is read by
     straight-line code written once per catalogue from its own numbers, codes and
@@ -1054,8 +1054,8 @@ class Typist:
             problems.append(_problem(shown, index, cells.get("year", _NOWHERE), "year",
                                      f"{reported}: this unit reports another year than the rule set's {self.year}; "
                                      "grade each year with its own rule set"))
-        raw_record = dict(rec) if self.text_only else {k: (v if v.__class__ is str else _jsonable(v)) for k, v in rec.items()}
-        return Reported(index, unit_id, shown, cells.get("unit_id", _NOWHERE), engine, defaulted, raw_record, cells,
+        raw_row = dict(rec) if self.text_only else {k: (v if v.__class__ is str else _jsonable(v)) for k, v in rec.items()}
+        return Reported(index, unit_id, shown, cells.get("unit_id", _NOWHERE), engine, defaulted, raw_row, cells,
                         problems)
 
 
@@ -1104,7 +1104,7 @@ def years_in(path: Path) -> list[int]:
     years = set()
     for _, _, values, _ in stream.rows:
         try:
-            years.add(_integer(stream.record(values).get("year"), "int"))
+            years.add(_integer(stream.reported(values).get("year"), "int"))
         except (ValueError, TypeError):
             continue
     return sorted(years)
@@ -1113,5 +1113,5 @@ def years_in(path: Path) -> list[int]:
 def ids_in(path: Path) -> list[str]:
     """The unit ids a facts file gives (for a "did you mean")."""
     stream = open_stream(path)
-    return [unit_id_of(stream.record(values))
+    return [unit_id_of(stream.reported(values))
             for _, _, values, _ in stream.rows]

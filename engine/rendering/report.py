@@ -19,7 +19,7 @@ from engine import keys
 from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
 from engine.compiling.targets import Target, Targets, grade_reaches
-from engine.explaining.explain import reasons, ruleset_record
+from engine.explaining.explain import reasons, ruleset_data
 from engine.ledger.record import evaluation_from, outcomes_of
 from engine.values import number
 
@@ -121,7 +121,7 @@ class ReportBuilder:
         return {
             "targets": {"id": model.id, "version": model.version, "sha256": self.targets.sha256,
                         "title": model.title.model_dump(), "source": model.source},
-            "ruleset": ruleset_record(self.plan),
+            "ruleset": ruleset_data(self.plan),
             "units": self.units,
             "groups": {gid: g.label.model_dump() for gid, g in model.groups.items()},
             "results": [self._target_result(t) for t in model.targets],

@@ -21,13 +21,13 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
-from engine.explaining.explain import result as result_record
+from engine.explaining.explain import result as result_data
 from engine.ledger.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
 from engine.ledger.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
 from engine.model import GRADES
 from engine.nfc import typed, unit_id_of
 from engine.pipeline import run
-from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_table, unit_from_record
+from engine.reading.facts import Cell, Stream, UnitFacts, fact_value, read_table, unit_from_row
 from engine.reading.loading import display_path, loaded_from_canonical
 
 
@@ -41,13 +41,13 @@ def stored_plan(store: Store, sha: str) -> Plan:
     return compile_plan(loaded)
 
 
-def unit_from_row(row: StoredUnit, plan: Plan, record: Optional[dict] = None, cells: Optional[dict] = None,
-                  source: Optional[str] = None, index: Optional[int] = None) -> UnitFacts:
-    """A stored unit read again exactly as it was (or with a corrected record)."""
-    raw = row.facts if record is None else record
+def unit_from_stored(row: StoredUnit, plan: Plan, corrected: Optional[dict] = None, cells: Optional[dict] = None,
+                     source: Optional[str] = None, index: Optional[int] = None) -> UnitFacts:
+    """A stored unit read again exactly as it was (or with a corrected row of facts)."""
+    raw = row.facts if corrected is None else corrected
     where = stored_cells(row.data["cells"]) if cells is None else cells
-    unit = unit_from_record(row.read_at if index is None else index, raw, where, plan.catalogue,
-                            row.source if source is None else source, plan.ruleset.year)
+    unit = unit_from_row(row.read_at if index is None else index, raw, where, plan.catalogue,
+                         row.source if source is None else source, plan.ruleset.year)
     unit.history = dict(row.history)  # values taken from the ledger then are in the record
     return unit
 
@@ -94,7 +94,7 @@ def _explained_outcomes(explanation: dict) -> dict[str, str]:
 
 def evaluation_of(plan: Plan, row: StoredUnit, explain: bool = True) -> UnitEvaluation:
     """A stored unit graded again from its stored facts and quota effect; it must reach its stored decision."""
-    unit = unit_from_row(row, plan)
+    unit = unit_from_stored(row, plan)
     stored = decision_of(row)
     effect = quota_effect(stored.get("quota"))
     ev = run.evaluation(plan, unit, None if effect is None or effect.kept else effect.demote_to, explain)
@@ -108,8 +108,8 @@ def evaluation_of(plan: Plan, row: StoredUnit, explain: bool = True) -> UnitEval
 
 
 def _as_layout1(plan: Plan, row: StoredUnit, ev: UnitEvaluation) -> StoredUnit:
-    return StoredUnit(row.unit_id, row.year, row.record, ev.status, ev.grade, row.data,
-                      {"en": result_record(plan, ev, "en")})
+    return StoredUnit(row.unit_id, row.year, row.position, ev.status, ev.grade, row.data,
+                      {"en": result_data(plan, ev, "en")})
 
 
 def _compared(stored: dict) -> str:
@@ -149,7 +149,7 @@ def replay(store: Store, seq: int, jobs: Optional[int] = None, progress=None) ->
                       progress)
     else:
         rows = stored.values() if entry["kind"] == "run" else _cohort_of_appeal(store, detail, stored)
-        for ev in run.evaluations(plan, [unit_from_row(row, plan) for row in rows], explain=prose):
+        for ev in run.evaluations(plan, [unit_from_stored(row, plan) for row in rows], explain=prose):
             row = stored.get(ev.unit.unit_id)
             if row is not None:
                 again[row.unit_id] = decision(plan, ev) if row.decision is not None else \
@@ -224,7 +224,7 @@ class Standing:
         """The result as people read it: as stored (layout 1), or made again from the stored decision (layout 2)."""
         if self.row.results is not None:
             return self.row.results[lang]
-        return result_record(self.plan, evaluation_of(self.plan, self.row), lang)
+        return result_data(self.plan, evaluation_of(self.plan, self.row), lang)
 
 
 def standing(store: Store, unit_id: str, year: int) -> Standing:
@@ -282,10 +282,10 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     if now.unit_id not in facts_from:
         raise StoreError([Problem(store.shown, f"unit '{now.unit_id}' is not in run {run['seq']}")])
     appealed = now.row  # the row its result stands in: the one facts_from names for it
-    corrected_unit = unit_from_row(appealed, plan, merged, cells, shown, index)
+    corrected_unit = unit_from_stored(appealed, plan, merged, cells, shown, index)
     if corrected_unit.problems:
         raise UserInputError(corrected_unit.problems)
-    in_cohort = _cohort(plan, unit_from_row(appealed, plan), corrected_unit)
+    in_cohort = _cohort(plan, unit_from_stored(appealed, plan), corrected_unit)
     before: dict[str, dict] = {}  # each cohort unit's result as it stands
     after: dict[str, dict] = {}  # the fresh decisions that differ from it, and the appealed unit's
 
@@ -309,7 +309,7 @@ def appeal(store: Store, unit_id: str, year: int, corrected_path: Path, reason: 
     rows = [stored_as(plan, corrected_unit, after[now.unit_id])]
     if apply_to_cohort:
         moved = [store.units(facts_from[e["unit_id"]], e["unit_id"])[0] for e in effect]
-        rows += [stored_as(plan, unit_from_row(row, plan), after[row.unit_id]) for row in moved]
+        rows += [stored_as(plan, unit_from_stored(row, plan), after[row.unit_id]) for row in moved]
     rows = [_numbered(row, n) for n, row in enumerate(rows, start=1)]
     facts_from = {uid: facts_from[uid] for uid in cohort_ids}
     detail = {"unit_id": now.unit_id, "base_seq": now.graded_by["seq"], "ruleset_sha256": plan.loaded.sha256,
@@ -334,9 +334,9 @@ def _grade_cohort(plan: Plan, units: Iterator[tuple], collect: Callable, jobs: O
 def _numbered(row: StoredUnit, position: int) -> StoredUnit:
     """A unit numbered by its place in an appeal: its own number is kept with its facts where it differs (the
     appealed unit's row in the corrected file, a cohort unit's in the file it was read from, which can coincide)."""
-    if row.record == position:
+    if row.position == position:
         return row
-    return replace(row, record=position, data={**row.data, "record": row.record})
+    return replace(row, position=position, data={**row.data, "record": row.position})
 
 
 def _current_rows(store: Store, facts_from: dict[str, int]) -> Iterator[tuple[str, StoredUnit]]:
@@ -406,7 +406,7 @@ def override(store: Store, unit_id: str, year: int, grade: str, reason: str, by:
 
 def why_document(store: Store, now: Standing, lang: str) -> dict:
     """Everything an auditor asks about a unit's year, as data: the answer that was true when decided."""
-    from engine.explaining.explain import ruleset_record
+    from engine.explaining.explain import ruleset_data
 
     graded = now.graded_by
     detail = graded["detail"]
@@ -427,7 +427,7 @@ def why_document(store: Store, now: Standing, lang: str) -> dict:
                        "engine_version": run["detail"]["engine_version"],
                        "facts_source": now.row.source, "record": now.row.read_at,
                        "facts_sha256": _facts_file_hash(store, graded, now.unit_id)},
-        "ruleset": ruleset_record(now.plan),
+        "ruleset": ruleset_data(now.plan),
         "history": history,
         "result_from": "stored" if now.row.results is not None else "decision",  # prose kept (schema 1), or made again
         "result": now.result(lang),

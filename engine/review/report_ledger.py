@@ -15,7 +15,7 @@ from engine.compiling.targets import load_targets
 from engine.errors import Problem, RuleSetError
 from engine.ledger.store import Store, StoreError
 from engine.rendering.report import ReportBuilder
-from engine.review.audit import stored_plan, unit_from_row
+from engine.review.audit import stored_plan, unit_from_stored
 
 
 def recorded_years(store: Store) -> dict[int, int]:
@@ -65,7 +65,7 @@ def _tally(store: Store, targets_path: Path, year: int, run: int, keep_units: bo
             grade = overridden[unit.unit_id]
             decision.update(status="not_graded", grade=None) if grade == "not_graded" else \
                 decision.update(status="graded", grade=grade)
-        facts = unit_from_row(unit, plan)
+        facts = unit_from_stored(unit, plan)
         wanted = {n: facts.values[n] for n in builder.facts if n in facts.values}
         builder.add(unit.unit_id, facts.values.get("name"), decision, engine_values(plan, wanted))
     return builder

@@ -75,7 +75,7 @@ FUNCTIONS: dict[str, set[str]] = {
                                   "verify_rules", "usual_outcome", "_shape", "_offset", "part_keys", "splittable"},
     "engine/backends/durable.py": {"decide", "decide_engine", "refused", "_check", "_fired", "_combinations", "_writer",
                                   "_json", "_field_text", "_appender", "_assert", "run"},
-    "engine/reading/facts.py": {"unit_from_record", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
+    "engine/reading/facts.py": {"unit_from_row", "parse_value", "_bool", "_enum", "_date", "_integer", "_decimal",
                         "_blank", "to_integer", "from_integer", "_fast", "_fast_reader", "unit"},
     "engine/ledger/store.py": {"canonical_json", "sha256", "digest", "content_hash", "legacy_content_hash", "entry_hash",
                         "add", "add_packed", "finish", "append", "verify", "content_sha", "_ruleset_problem",
