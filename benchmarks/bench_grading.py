@@ -56,6 +56,7 @@ from engine.backends.compiled import CompiledBackend  # noqa: E402
 from engine.backends.evaluate import Decided, DurableBackend, Grader, TraceBackend, decide_unit, engine_values  # noqa: E402
 from engine.reading.facts import UnitFacts, parse_value  # noqa: E402
 from engine.model import FactSpec  # noqa: E402
+from engine.pipeline import run  # noqa: E402
 
 DEFAULT_RULES = REPO / "rules" / "2024" / "ruleset-2024.1.yaml"
 MEASUREMENTS = ("compiled", "engine_check", "tracer", "engine_alone", "batch")
@@ -326,10 +327,11 @@ def run_backend(plan: Plan, units: list[UnitFacts], mode: str) -> dict[str, Any]
 
 
 def run_batch(plan: Plan, units: list[UnitFacts]) -> dict[str, Any]:
-    """``Grader.batch`` as the CLI runs it; a disagreement ends it and is reported, not hidden."""
+    """A batch in memory, through the pipeline (:func:`engine.pipeline.run.evaluations`); a disagreement ends it and
+    is reported, not hidden."""
     start = time.perf_counter()
     try:
-        results = Grader(plan, explain=False).batch(units)
+        results = run.evaluations(plan, units, explain=False)
     except EngineDisagreement as exc:
         return {"seconds": time.perf_counter() - start, "peak_kib": peak_kib(), "error": f"EngineDisagreement: {exc}"}
     out = {"seconds": time.perf_counter() - start, "peak_kib": peak_kib()}
