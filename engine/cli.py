@@ -71,9 +71,17 @@ class Cli(click.Group):
     """Turns user mistakes into located messages with exit code 1 (2 for a command given wrongly); tracebacks are
     for bugs only."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # ``cdcs --bogus``: the group's own options
+            _wrongly_given(exc)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's options or arguments, as click's parser found them
+            _wrongly_given(exc)
         except UsageProblem as exc:
             fail(exc.problems, code=2)
         except UserInputError as exc:
@@ -96,6 +104,15 @@ class Cli(click.Group):
                            (tempfile.gettempdir(), "cannot write a temporary file here"))
             fail([Problem(where, f"{what}: {exc.strerror}; nothing was written or recorded (a file already there is "
                                  "kept as it was)")])
+
+
+def _wrongly_given(exc: click.UsageError) -> NoReturn:
+    """Click's own finding (an unknown option, a missing argument, a value not among the choices) in the located
+    format, with where to read how the command is given; exit code 2."""
+    where = exc.ctx.command_path if exc.ctx is not None else "cdcs"
+    click.echo(Problem(where, exc.format_message()).render(), err=True)
+    click.echo(f"({where} --help shows how it is given)", err=True)
+    raise click.exceptions.Exit(2)
 
 
 @click.group(cls=Cli)

@@ -77,6 +77,23 @@ def test_xlsx_without_out_is_a_usage_error_naming_out():
     assert run.stdout == ""
 
 
+@pytest.mark.parametrize("args, where, words", [
+    (["grade", FACTS, "--bogus"], "cdcs grade", "No such option '--bogus'"),
+    (["grade", FACTS, "--format", "pdf"], "cdcs grade", "'pdf' is not one of"),
+    (["why"], "cdcs why", "Missing argument 'UNIT_ID'"),
+    (["audit", "replay", "x"], "cdcs audit replay", "'x' is not a valid integer"),
+    (["gradee", FACTS], "cdcs", "No such command 'gradee'"),
+    (["--bogus"], "cdcs", "No such option '--bogus'"),
+])
+def test_a_command_given_wrongly_is_one_located_error_and_where_to_read_how(args: list[str], where: str, words: str):
+    """What click's parser finds is said as every other error is (``where: error: what``), exit code 2."""
+    run = run_cdcs(*args)
+    assert run.code == 2 and run.stdout == "", run
+    first, hint = run.stderr.splitlines()
+    assert first.startswith(f"{where}: error: ") and words in first, run
+    assert hint == f"({where} --help shows how it is given)", run
+
+
 def write_xlsx(path: Path) -> Run:
     run = run_cdcs("grade", FACTS, "--format", "xlsx", "--out", str(path))
     assert_no_traceback(run)
