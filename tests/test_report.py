@@ -29,14 +29,20 @@ def test_a_broken_target_file_is_refused_at_its_line(case: dict, tmp_path: Path)
     assert text.count(old) == 1, f"the replaced text must be in the bundled file once: {old!r}"
     broken = tmp_path / f"{case['name']}.yaml"
     broken.write_text(text.replace(old, new), encoding="utf-8")
-    done = run_cdcs("report", "examples/province_2025.csv", "--targets", str(broken))
-    assert done.code == 1, done
-    assert_no_traceback(done)
-    assert done.stdout == "", done
-    located = done.lines_at(f"{broken}:{case['line']}:")
-    assert located, done
-    for words in case["words"]:
-        assert any(words in line for line in located), (words, done)
+    for done in (run_cdcs("report", "examples/province_2025.csv", "--targets", str(broken)),
+                 run_cdcs("validate", str(broken), "--rules", "2025")):  # validate tells a targets file by its keys
+        assert done.code == 1, done
+        assert_no_traceback(done)
+        assert done.stdout == "", done
+        located = done.lines_at(f"{broken}:{case['line']}:")
+        assert located, done
+        for words in case["words"]:
+            assert any(words in line for line in located), (words, done)
+
+
+def test_the_bundled_target_file_validates_against_the_newest_bundled_catalogue():
+    done = run_cdcs("validate", str(BUNDLED.relative_to(REPO)))
+    assert done.code == 0 and done.stdout == "1 file valid\n", done
 
 
 def test_a_missing_target_file_is_named():

@@ -1,5 +1,5 @@
 """What ``cdcs validate`` checks in a file: it is told what the file is (a catalogue, a rule set's test cases,
-a rule set, a facts file) by its content, then checked as that, every problem located."""
+a programme's targets, a rule set, a facts file) by its content, then checked as that, every problem located."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +7,14 @@ from typing import Optional
 
 from engine import yamlpos
 from engine.compiling.compile import compile_file
-from engine.errors import Problem, RuleSetError
-from engine.reading.loading import display_path, load_catalogue, read_text
+from engine.errors import Problem, RuleSetError, UsageProblem
+from engine.reading.loading import display_path, find_rules_root, load_catalogue, read_text
 
 
 def check_file(path: Path, rules: Optional[str], ignored: frozenset[str]) -> list[Problem]:
-    """One file checked as what it is: a catalogue, a case file, a rule set (loaded by the rule engine, then
-    analysed, less the checks ``ignored``) or a facts file (typed by the catalogue of ``rules`` or of its year).
+    """One file checked as what it is: a catalogue, a case file, a programme's targets (their conditions against the
+    catalogue of ``rules``, or of the newest bundled year), a rule set (loaded by the rule engine, then analysed,
+    less the checks ``ignored``) or a facts file (typed by the catalogue of ``rules`` or of its year).
     A file that cannot be read at all raises the :class:`~engine.errors.UserInputError` that says why."""
     from engine.reading.facts import FORMATS, load_facts
     suffix = path.suffix.lower().lstrip(".")
@@ -27,6 +28,11 @@ def check_file(path: Path, rules: Optional[str], ignored: frozenset[str]) -> lis
         from engine.authoring.cases import cases_to_run, load_cases
         cases, _ = load_cases(path)
         cases_to_run(path, compile_file(path.parent / cases.ruleset))  # the facts they name, in their rule set
+        return []
+    if kind == "targets":
+        from engine.compiling.targets import load_targets
+        from engine.pipeline import run
+        load_targets(path, run.plan_named(rules or _newest_year()))  # their conditions read that catalogue's facts
         return []
     if kind == "ruleset":
         from engine.authoring import lint
@@ -54,4 +60,17 @@ def yaml_kind(path: Path) -> str:
         return "cases"
     if isinstance(data, dict) and "facts" in data and ("groups" in data or "extends" in data):
         return "catalogue"
+    if isinstance(data, dict) and "targets" in data and "criteria" not in data:
+        return "targets"
     return "ruleset"
+
+
+def _newest_year() -> str:
+    """The newest year of the bundled rule sets: a programme's targets are checked against its catalogue unless
+    ``--rules`` names another."""
+    root = find_rules_root()
+    years = sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else []
+    if not years:
+        raise UsageProblem([Problem(display_path(root), "no bundled rule sets to check a programme's targets "
+                                    "against: give --rules")])
+    return str(years[-1])
