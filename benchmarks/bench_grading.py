@@ -488,10 +488,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[list[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if "--commands" in argv:
-        from bench_commands import main as commands
-
-        return commands([a for a in argv if a != "--commands"])
+    if "--commands" in argv:  # that benchmark in place of this one (it imports this module: no import back)
+        script = Path(__file__).with_name("bench_commands.py")
+        os.execv(sys.executable, [sys.executable, str(script), *[a for a in argv if a != "--commands"]])
     args = parse_args(argv)
     if args.child:
         child(args.child, args.rules, args.units, args.seed)
