@@ -72,6 +72,7 @@ class FactSpec(Strict):
     on_missing: Literal["required", "insufficient", "default"] = "insufficient"
     default: Any = None
     history: Optional[HistorySpec] = None  # filled from the audit ledger when the unit does not report it
+    reports_only: Optional[bool] = None  # kept for reports (a breakdown, a programme's target): no rule need read it
 
     @model_validator(mode="after")
     def _consistent(self) -> "FactSpec":

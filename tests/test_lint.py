@@ -85,23 +85,44 @@ def matching_line(line: str, finding: dict) -> bool:
     return line.startswith(where(finding, "")) and all(word in line for word in finding["contains"])
 
 
-def test_the_bundled_rule_set_only_leaves_catalogue_facts_unread():
-    run = run_cdcs("validate", BUNDLED)
-    assert run.code == 0, run
-    lines = run.stderr.splitlines()
-    assert len(lines) == len(BASELINE) == 3, run
-    for line, finding in zip(lines, BASELINE, strict=True):
-        assert matching_line(line, finding) and line.endswith("[unused-fact]"), run
-        assert "no rule of cdcs_health 2024.1 reads it" in line
-    assert run.stdout == "1 file valid, 3 warnings\n"
+def test_the_bundled_rule_set_has_no_finding_and_passes_strict():
+    """Its catalogue's facts that no rule reads are marked as kept for reports: nothing is left to warn about."""
+    assert BASELINE == []
+    for args in ([BUNDLED], ["--strict", BUNDLED]):
+        run = run_cdcs("validate", *args)
+        assert (run.code, run.stderr, run.stdout) == (0, "", "1 file valid\n"), run
+
+
+def test_a_fact_kept_for_reports_is_not_warned_about_and_only_that_fact():
+    unread = shown(RULESETS / "fact_no_longer_read.yaml")
+    run = run_cdcs("validate", unread)
+    warned = [line for line in run.stderr.splitlines() if line.endswith("[unused-fact]")]
+    assert len(warned) == 1 and "fact 'fatal_work_accidents'" in warned[0], run
+    assert "reports_only: true" in warned[0]  # the way out is said where the warning is
+
+
+def test_marking_a_fact_for_reports_changes_no_rule_sets_content_or_hash(tmp_path):
+    """The mark speaks to the analysis only: the rule sets released with the catalogue keep their hash."""
+    import shutil
+    from engine.reading.loading import load_ruleset
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    for catalogue in (tmp_path / "criteria").glob("catalogue*.yaml"):
+        text = catalogue.read_text(encoding="utf-8")
+        catalogue.write_text(text.replace("    reports_only: true\n", ""), encoding="utf-8")
+    for ruleset in sorted((REPO / "rules").glob("*/ruleset-*.yaml")):
+        marked, unmarked = load_ruleset(ruleset), load_ruleset(tmp_path / ruleset.relative_to(REPO))
+        assert "reports_only" not in marked.canonical and marked.sha256 == unmarked.sha256, ruleset
+        assert any(spec.reports_only for spec in marked.catalogue.facts.values())
 
 
 def test_strict_fails_on_warnings_and_ignore_silences_a_check():
-    strict = run_cdcs("validate", "--strict", BUNDLED)
+    unread = shown(RULESETS / "fact_no_longer_read.yaml")
+    strict = run_cdcs("validate", "--strict", unread)
     assert strict.code == 1, strict
     assert strict.stdout == ""
-    assert "3 warnings, which --strict counts as failures" in strict.stderr
-    quiet = run_cdcs("validate", "--strict", "--ignore", "unused-fact", BUNDLED)
+    assert "1 warning, which --strict counts as failures" in strict.stderr
+    quiet = run_cdcs("validate", "--strict", "--ignore", "unused-fact", unread)
     assert (quiet.code, quiet.stderr, quiet.stdout) == (0, "", "1 file valid\n"), quiet
     shadowed = shown(RULESETS / "tier_shadowed_by_a_weaker_tier.yaml")
     still = run_cdcs("validate", "--strict", "--ignore", "unused-fact", shadowed)

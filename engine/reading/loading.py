@@ -50,13 +50,17 @@ class LoadedRuleSet:
 RULESET_KEYS_ADDED_LATER = {"groups"}
 CATALOGUE_KEYS_ADDED_LATER = {"extends"}
 FACT_KEYS_ADDED_LATER = {"history"}
+# Keys that speak to the static analysis only, never to how a unit is graded: left out of
+# the canonical content always, so that a rule set means (and hashes) the same with them.
+FACT_KEYS_FOR_ANALYSIS = {"reports_only"}
 
 
 def canonical_text(ruleset: RuleSet, catalogue: Catalogue, sort_keys: bool = True) -> str:
     """One JSON text per meaning: sorted keys, no spaces, NFC text as UTF-8."""
     rs = _without_unused(ruleset.model_dump(mode="json"), RULESET_KEYS_ADDED_LATER)
     cat = _without_unused(catalogue.model_dump(mode="json"), CATALOGUE_KEYS_ADDED_LATER)
-    cat["facts"] = {name: _without_unused(spec, FACT_KEYS_ADDED_LATER) for name, spec in cat["facts"].items()}
+    cat["facts"] = {name: {k: v for k, v in _without_unused(spec, FACT_KEYS_ADDED_LATER).items()
+                           if k not in FACT_KEYS_FOR_ANALYSIS} for name, spec in cat["facts"].items()}
     return json.dumps({"ruleset": rs, "catalogue": cat}, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":"))
 
 
