@@ -111,6 +111,12 @@ CASES: dict[str, dict] = {
         "expect": [finding("veto-redundant", '"fatal_work_accidents >= 1 and leadership_disciplined"',
                            ["vetoes[fatal_accident].when", "whenever this veto holds, vetoes[leadership_disciplined] (\"leadership_disciplined\") holds too",
                             "at not_completed, lower than this veto's completed"])]},
+    "veto_implied_by_the_levels_above_its_cap": {
+        "edits": [edit('"fatal_work_accidents >= 1"', '"fatal_work_accidents >= 1 and tasks_on_time < tasks_assigned"')],
+        "expect": [finding("veto-implied", '"fatal_work_accidents >= 1 and tasks_on_time < tasks_assigned"',
+                           ["vetoes[fatal_accident].when", "every level above its cap completed already fails",
+                            'levels[excellent].conditions[all_tasks_on_time].require ("tasks_on_time >= tasks_assigned")',
+                            'levels[good].conditions[all_tasks_on_time].require', "never changes a grade"])]},
     "fact_for_reports_read_by_a_rule": {
         "edits": [edit('"fatal_work_accidents >= 1"', '"fatal_work_accidents >= 1 or members_new >= 500"')],
         "expect": [finding("reports-only-read", "    reports_only: true",

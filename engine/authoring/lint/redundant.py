@@ -1,9 +1,14 @@
-"""veto-redundant, duplicate-condition: rules that add nothing to another rule.
+"""veto-redundant, veto-implied, duplicate-condition: rules that add nothing to other rules.
 
 A veto adds nothing when another veto holds whenever it does and caps at least as low::
 
     - {id: leadership_disciplined, when: "leadership_disciplined", cap: not_completed}
     - {id: disunity, when: "leadership_disciplined", cap: not_completed}   # a copy
+
+nor when the grade levels above its cap already refuse every unit it holds for: each of
+them has a condition the veto contradicts (a veto ``tasks_on_time < tasks_assigned``
+capping at ``completed``, when ``good`` and ``excellent`` require
+``tasks_on_time >= tasks_assigned``).  Such a veto can never change a grade.
 
 A level condition that says the same as another condition of the level (or as its
 ``min_score`` band) is a copy, often of a condition meant to be different.
@@ -41,6 +46,28 @@ def veto_redundant(plan: Plan, domain: Domain) -> Iterator[Finding]:
             break
 
 
+def veto_implied(plan: Plan, domain: Domain) -> Iterator[Finding]:
+    """A veto that never changes a grade: each level above its cap has a condition that fails whenever it holds."""
+    for veto in plan.ruleset.vetoes:
+        decision = plan.by_key[keys.veto(veto.id)]
+        holds = formula(decision.expr, domain)
+        above = [level for level in plan.ruleset.levels if GRADES.index(level.id) < GRADES.index(veto.cap)]
+        refused: list[str] = []
+        for level in above:
+            tests = ([keys.band(level.id)] if level.min_score is not None else []) + \
+                    [keys.level_condition(level.id, c.id) for c in level.conditions]
+            failing = next((plan.by_key[k] for k in tests
+                            if implies(holds, formula(plan.by_key[k].expr, domain, negate=True), domain)), None)
+            if failing is None:
+                break
+            refused.append(f'{failing.where} ("{failing.source}")')
+        else:
+            if refused:
+                yield Finding(f"{decision.where}: whenever this veto holds, every level above its cap {veto.cap} "
+                              f"already fails: {'; '.join(refused)}; the veto never changes a grade (it caps what "
+                              "the levels' own conditions already refuse)", decision.path)
+
+
 def duplicate_condition(plan: Plan, domain: Domain) -> Iterator[Finding]:
     """A condition of a grade level that says the same as another condition of that level."""
     for level in plan.ruleset.levels:
@@ -58,4 +85,5 @@ def duplicate_condition(plan: Plan, domain: Domain) -> Iterator[Finding]:
                     break
 
 
-CHECKS = (Check("veto-redundant", "warning", veto_redundant), Check("duplicate-condition", "warning", duplicate_condition))
+CHECKS = (Check("veto-redundant", "warning", veto_redundant), Check("veto-implied", "warning", veto_implied),
+          Check("duplicate-condition", "warning", duplicate_condition))
