@@ -149,18 +149,31 @@ class Basis(Strict):
     note: Optional[str] = None
 
 
+class Reference(Strict):
+    """Where a rule comes from in the policy: the document, and the article or item; a link or page if there is one.
+
+    Shown beside the rule in an explanation, so that "where does 95% come from" is answered by the result."""
+
+    document: str = Field(min_length=1)
+    article: Optional[str] = None
+    page: Optional[Union[int, str]] = None
+    url: Optional[str] = None
+
+
 class Requirement(Strict):
     """A condition that must hold (eligibility, a grade level, a title)."""
 
     id: Id
     label: Label
     require: str
+    reference: Optional[Reference] = None
 
 
 class Tier(Strict):
     when: str
     award_pct: int = Field(ge=0, le=100)
     label: Optional[Label] = None
+    reference: Optional[Reference] = None
 
 
 class Criterion(Strict):
@@ -169,6 +182,7 @@ class Criterion(Strict):
     label: Label
     points: Union[int, dict[str, Optional[int]]]
     tiers: list[Tier] = Field(min_length=1)
+    reference: Optional[Reference] = None
 
     @field_validator("points")
     @classmethod
@@ -183,6 +197,7 @@ class Level(Strict):
     id: GradeId
     min_score: Optional[Decimal] = None
     conditions: list[Requirement] = []
+    reference: Optional[Reference] = None  # of the level's score band (min_score)
 
 
 class Veto(Strict):
@@ -190,6 +205,7 @@ class Veto(Strict):
     label: Label
     when: str
     cap: GradeId
+    reference: Optional[Reference] = None
 
 
 class FinanceCheck(Strict):
@@ -198,6 +214,7 @@ class FinanceCheck(Strict):
     require: str
     severity: Literal["required", "advisory"] = "required"
     finding: Label
+    reference: Optional[Reference] = None
 
 
 class Finance(Strict):
@@ -208,6 +225,7 @@ class Title(Strict):
     id: Id
     label: Label
     conditions: list[Requirement] = Field(min_length=1)
+    reference: Optional[Reference] = None
 
 
 class RankKey(Strict):

@@ -33,8 +33,8 @@ class Change:
             return f"{self.rule}: added{_detail(self.what, self.after)}"
         if self.change == "removed":
             return f"{self.rule}: removed{_detail(self.what, self.before)}"
-        if isinstance(self.before, dict) and isinstance(self.after, dict):
-            return f"{self.rule}: {self.what} {_per_type(self.before, self.after)}"
+        if isinstance(self.before, dict) and isinstance(self.after, dict) and "reference" not in self.what:
+            return f"{self.rule}: {self.what} {_per_type(self.before, self.after)}"  # points per workplace type
         return f"{self.rule}: {self.what} {_show(self.before)} → {_show(self.after)}"
 
     def row(self) -> Row:
@@ -110,6 +110,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
         rule = f"levels.{level_a.id}"
         if level_a.min_score != level_b.min_score:
             changes.append(Change("levels", rule, "changed", "min_score", level_a.min_score, level_b.min_score))
+        changes += _reference("levels", rule, "reference (min_score)", level_a, level_b)
         changes += _listed("levels", level_a.conditions, level_b.conditions,
                            lambda c, lv=level_a.id: {"require": _cond(old, keys.level_condition(lv, c.id))},
                            lambda c, lv=level_b.id: {"require": _cond(new, keys.level_condition(lv, c.id))},
@@ -125,6 +126,7 @@ def diff(old: Plan, new: Plan) -> list[Change]:
         elif tid not in titles_a:
             changes.append(Change("titles", f"titles.{tid}", "added", "", None, None))
         else:
+            changes += _reference("titles", f"titles.{tid}", "reference", titles_a[tid], titles_b[tid])
             changes += _listed("titles", titles_a[tid].conditions, titles_b[tid].conditions,
                                lambda c, t=tid: {"require": _cond(old, keys.title_condition(t, c.id))},
                                lambda c, t=tid: {"require": _cond(new, keys.title_condition(t, c.id))},
@@ -166,7 +168,17 @@ def _listed(section: str, items_a: Iterable, items_b: Iterable, fields_a, fields
                 out.append(Change(section, rule, "changed", field, before[field], after[field]))
         if labelled:
             out += _labels(section, rule, by_a[ident].label, by_b[ident].label)
+        out += _reference(section, rule, "reference", by_a[ident], by_b[ident])
     return out
+
+
+def _reference(section: str, rule: str, what: str, a: Any, b: Any) -> list[Change]:
+    """A rule's source, given, taken away or changed: an auditor reads the version that says where it comes from."""
+    before, after = getattr(a, "reference", None), getattr(b, "reference", None)
+    if before == after:
+        return []
+    shown = [None if r is None else r.model_dump(mode="json", exclude_none=True) for r in (before, after)]
+    return [Change(section, rule, "changed", what, *shown)]
 
 
 def _first(fields: dict) -> Any:
@@ -234,7 +246,9 @@ def _criteria(old: Plan, new: Plan) -> list[Change]:
                     out.append(Change("criteria", rule, "changed", f"{what}.when", ta.when, tb.when))
                 if ta.award_pct != tb.award_pct:
                     out.append(Change("criteria", rule, "changed", f"{what}.award_pct", ta.award_pct, tb.award_pct))
+                out += _reference("criteria", rule, f"{what}.reference", ta, tb)
         out += _labels("criteria", rule, models_a[ident].label, models_b[ident].label)
+        out += _reference("criteria", rule, "reference", models_a[ident], models_b[ident])
     return out
 
 

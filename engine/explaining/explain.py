@@ -18,7 +18,7 @@ from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
 from engine.grading.aggregate import points
-from engine.model import GRADE_LABELS, GRADES
+from engine.model import GRADE_LABELS, GRADES, Reference
 from engine.values import number
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
@@ -78,19 +78,27 @@ def _literal_data(text: str, kind: type, value: Any) -> dict:
     return {"value": shown}
 
 
-def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str) -> dict:
-    """``label``: a rule set's Label, or ``{"vi": …, "en": …}``."""
+def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str,
+               reference: Optional[Reference] = None) -> dict:
+    """``label``: a rule set's Label, or ``{"vi": …, "en": …}``; ``reference``: where the rule comes from."""
     outcome = ev.decided.outcomes[key] if ev.decided else None
     trace = ev.traces.get(key)
     text = label[lang] if isinstance(label, dict) else getattr(label, lang)
     record = {"id": ident, "label": text, "require": plan.by_key[key].source,
               "outcome": OUTCOME_WORDS[outcome]}
+    if reference is not None:
+        record["reference"] = reference_data(reference)
     if trace is not None:
         record["trace"] = trace_data(trace)
         missing = trace.missing() if outcome is None else None
         if missing:
             record["missing_facts"] = missing
     return record
+
+
+def reference_data(reference: Reference) -> dict:
+    """A rule's source as data: only what the rule set gives (a rule without one has no ``reference`` key)."""
+    return reference.model_dump(mode="json", exclude_none=True)
 
 
 def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
@@ -103,7 +111,8 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     d = ev.decided
     out["eligibility"] = {
         "outcome": OUTCOME_WORDS[d.one.eligible],
-        "requirements": [_condition(plan, ev, keys.eligibility(r.id), r.id, r.label, lang) for r in rs.eligibility],
+        "requirements": [_condition(plan, ev, keys.eligibility(r.id), r.id, r.label, lang, r.reference)
+                         for r in rs.eligibility],
     }
     criteria = []
     scored = d.one.criteria
@@ -113,9 +122,12 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
                         "applies": crit.max_points is not None, "max_points": crit.max_points,
                         "points": number(crit.points) if crit.points is not None else None,
                         "tier": crit.tier}
+        if crit_model.reference is not None:
+            record["reference"] = reference_data(crit_model.reference)
         if crit.max_points is not None:
             record["tiers"] = [
                 {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
+                 **({"reference": reference_data(tier.reference)} if tier.reference is not None else {}),
                  "trace": trace_data(ev.traces[key])}
                 for tier, key in zip(crit_model.tiers, tier_keys[crit.id])]
         criteria.append(record)
@@ -126,8 +138,8 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
          "max_points": sum(c.max_points or 0 for c in scored if c.group == g)}
         for g, spec in plan.catalogue.groups.items()]
     out["score"] = number(d.one.score) if d.one.score is not None else None
-    out["vetoes"] = [dict(_condition(plan, ev, keys.veto(v.id), v.id, v.label, lang), cap=v.cap, when=v.when)
-                     for v in rs.vetoes]
+    out["vetoes"] = [dict(_condition(plan, ev, keys.veto(v.id), v.id, v.label, lang, v.reference), cap=v.cap,
+                          when=v.when) for v in rs.vetoes]
     for v in out["vetoes"]:
         del v["require"]
     levels = []
@@ -135,8 +147,10 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         conditions = []
         if level.min_score is not None:
             conditions.append(_condition(plan, ev, keys.band(level.id), "band",
-                                         {"vi": f"Đạt từ {number(Fraction(level.min_score))} điểm", "en": f"At least {number(Fraction(level.min_score))} points"}, lang))
-        conditions += [_condition(plan, ev, keys.level_condition(level.id, c.id), c.id, c.label, lang) for c in level.conditions]
+                                         {"vi": f"Đạt từ {number(Fraction(level.min_score))} điểm", "en": f"At least {number(Fraction(level.min_score))} points"}, lang,
+                                         level.reference))
+        conditions += [_condition(plan, ev, keys.level_condition(level.id, c.id), c.id, c.label, lang, c.reference)
+                       for c in level.conditions]
         levels.append({"id": level.id, "label": GRADE_LABELS[level.id][lang],
                        "min_score": number(Fraction(level.min_score)) if level.min_score is not None else None,
                        "qualifies": OUTCOME_WORDS[d.choice.qualifies[level.id]], "conditions": conditions})
@@ -146,11 +160,13 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     if d.choice.undecided:
         out["undecided_by"] = d.choice.undecided
     out["finance"] = {"verdict": verdict(d.one.finance_passed), "checks": [
-        dict(_condition(plan, ev, keys.check(c.id), c.id, c.label, lang), severity=c.severity)
+        dict(_condition(plan, ev, keys.check(c.id), c.id, c.label, lang, c.reference), severity=c.severity)
         for c in rs.finance.checks]}
     out["titles"] = [
         {"id": t.id, "label": getattr(t.label, lang), "awarded": d.titles[t.id],
-         "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang) for c in t.conditions]}
+         **({"reference": reference_data(t.reference)} if t.reference is not None else {}),
+         "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang, c.reference)
+                        for c in t.conditions]}
         for t in rs.titles]
     out["quota"] = quota_data(ev)
     out["next_grade"] = next_grade(plan, ev, lang)

@@ -50,6 +50,8 @@ class LoadedRuleSet:
 RULESET_KEYS_ADDED_LATER = {"groups"}
 CATALOGUE_KEYS_ADDED_LATER = {"extends"}
 FACT_KEYS_ADDED_LATER = {"history"}
+# Keys the format gained inside rules (a criterion, a tier, a veto...): left out wherever unused.
+NESTED_KEYS_ADDED_LATER = {"reference"}
 # Keys that speak to the static analysis only, never to how a unit is graded: left out of
 # the canonical content always, so that a rule set means (and hashes) the same with them.
 FACT_KEYS_FOR_ANALYSIS = {"reports_only"}
@@ -57,7 +59,8 @@ FACT_KEYS_FOR_ANALYSIS = {"reports_only"}
 
 def canonical_text(ruleset: RuleSet, catalogue: Catalogue, sort_keys: bool = True) -> str:
     """One JSON text per meaning: sorted keys, no spaces, NFC text as UTF-8."""
-    rs = _without_unused(ruleset.model_dump(mode="json"), RULESET_KEYS_ADDED_LATER)
+    rs = _without_unused_within(_without_unused(ruleset.model_dump(mode="json"), RULESET_KEYS_ADDED_LATER),
+                                NESTED_KEYS_ADDED_LATER)
     cat = _without_unused(catalogue.model_dump(mode="json"), CATALOGUE_KEYS_ADDED_LATER)
     cat["facts"] = {name: {k: v for k, v in _without_unused(spec, FACT_KEYS_ADDED_LATER).items()
                            if k not in FACT_KEYS_FOR_ANALYSIS} for name, spec in cat["facts"].items()}
@@ -66,6 +69,15 @@ def canonical_text(ruleset: RuleSet, catalogue: Catalogue, sort_keys: bool = Tru
 
 def _without_unused(data: dict, keys: set[str]) -> dict:
     return {k: v for k, v in data.items() if not (k in keys and v is None)}
+
+
+def _without_unused_within(value: Any, keys: set[str]) -> Any:
+    """``value`` with every unused (None) entry of ``keys`` left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_unused_within(v, keys) for k, v in value.items() if not (k in keys and v is None)}
+    if isinstance(value, list):
+        return [_without_unused_within(v, keys) for v in value]
+    return value
 
 
 def canonical_sha256(ruleset: RuleSet, catalogue: Catalogue) -> str:

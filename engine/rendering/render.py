@@ -448,10 +448,12 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
             points = fmt(c["points"], lang) if c["points"] is not None else "?"
             mark = "?" if c["points"] is None else ("✓" if c["points"] == c["max_points"] else ("~" if c["points"] else "✗"))
             lines.append(f"     {mark} {c['id']} {points}/{c['max_points']} — {c['label']}")
+            lines += _source_lines(c, lang, 9)
             for n, tier in enumerate(c["tiers"], start=1):
                 if c["tier"] is not None and n > c["tier"]:
                     break
                 lines.append(f"         {MARK[tier['outcome']]} {'mức' if vi else 'tier'} {n} ({tier['award_pct']}%): {_trace_line(tier['trace'], lang)}")
+                lines += _source_lines(tier, lang, 13)
                 lines += _sub_lines(tier["trace"], lang, 13)
         skipped = [c["id"] for c in e["criteria"] if c["group"] == group["id"] and not c["applies"]]
         if skipped:
@@ -461,6 +463,7 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
     lines.append((_n() + "Vi phạm loại trừ: " if vi else _n() + "Vetoes: ") + (("không có" if vi else "none") if not held else ""))
     for v in held:
         lines.append(f"   {MARK[v['outcome']]} {v['id']} — {v['label']} ({'tối đa' if vi else 'at most'} {GRADE_LABELS[v['cap']][lang]})")
+        lines += _source_lines(v, lang, 7)
         lines.append(f"       {_trace_line(v['trace'], lang)}")
     lines.append("")
     lines.append(_n() + "Các mức xếp loại" if vi else _n() + "Grade levels")
@@ -487,6 +490,7 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
     lines.append(_n() + "Danh hiệu" if vi else _n() + "Titles")
     for title in e["titles"]:
         lines.append(f"   {title['label']}: {_yes_no(title['awarded'], lang)}")
+        lines += _source_lines(title, lang, 6)
         for cond in title["conditions"]:
             lines += _condition_lines(cond, lang, 6)
     q = e["quota"]
@@ -524,11 +528,23 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
 def _condition_lines(cond: dict, lang: str, indent: int, extra: str = "") -> list[str]:
     pad = " " * indent
     lines = [f"{pad}{MARK[cond['outcome']]} {cond['id']} — {cond['label']}{extra}"]
+    lines += _source_lines(cond, lang, indent + 4)
     trace = cond.get("trace")
     if trace is not None:
         lines.append(f"{pad}    {_trace_line(trace, lang)}")
         lines += _sub_lines(trace, lang, indent + 4)
     return lines
+
+
+def _source_lines(rule: dict, lang: str, indent: int) -> list[str]:
+    """Where a rule comes from, when the rule set says: ``Căn cứ: 1294/HD-TLĐ, mục II.3, tr. 4``."""
+    ref = rule.get("reference")
+    if ref is None:
+        return []
+    parts = [ref["document"]] + ([ref["article"]] if "article" in ref else []) + \
+            ([("tr. " if lang == "vi" else "p. ") + str(ref["page"])] if "page" in ref else []) + \
+            ([ref["url"]] if "url" in ref else [])
+    return [" " * indent + ("Căn cứ: " if lang == "vi" else "Source: ") + ", ".join(parts)]
 
 
 def _sub_lines(trace: dict, lang: str, indent: int) -> list[str]:
