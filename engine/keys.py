@@ -56,3 +56,8 @@ def title(title_id: object) -> str:
 def group_score(group: object) -> str:
     """A criteria group's points, as conditions of grade levels and titles read them (not a decision)."""
     return f"group_score.{group}"
+
+
+def constraint(constraint_id: object) -> str:
+    """A constraint of the catalogue across a unit's facts (checked before grading, not a decision)."""
+    return f"constraint.{constraint_id}"

@@ -119,6 +119,26 @@ class GroupSpec(Strict):
     label: Label
 
 
+class Reference(Strict):
+    """Where a rule comes from in the policy: the document, and the article or item; a link or page if there is one.
+
+    Shown beside the rule in an explanation, so that "where does 95% come from" is answered by the result."""
+
+    document: str = Field(min_length=1)
+    article: Optional[str] = None
+    page: Optional[Union[int, str]] = None
+    url: Optional[str] = None
+
+
+class Constraint(Strict):
+    """What a unit's facts must satisfy together (``tasks_on_time <= tasks_assigned``): a unit whose reported facts
+    break it is invalid, at its cells, before it is graded."""
+
+    require: str
+    label: Label
+    reference: Optional[Reference] = None
+
+
 class Catalogue(Strict):
     """Facts and groups; a later version ``extends`` an earlier file and adds or redefines facts.
 
@@ -131,6 +151,7 @@ class Catalogue(Strict):
     extends: Optional[str] = None
     groups: dict[Id, GroupSpec]
     facts: dict[Id, FactSpec]
+    constraints: Optional[dict[Id, Constraint]] = None  # across facts, by id; a later version adds or replaces
 
     @field_validator("facts")
     @classmethod
@@ -147,17 +168,6 @@ class Basis(Strict):
     reference: str
     covers: Optional[str] = None
     note: Optional[str] = None
-
-
-class Reference(Strict):
-    """Where a rule comes from in the policy: the document, and the article or item; a link or page if there is one.
-
-    Shown beside the rule in an explanation, so that "where does 95% come from" is answered by the result."""
-
-    document: str = Field(min_length=1)
-    article: Optional[str] = None
-    page: Optional[Union[int, str]] = None
-    url: Optional[str] = None
 
 
 class Requirement(Strict):

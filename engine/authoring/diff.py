@@ -290,6 +290,16 @@ def _catalogue(old: Plan, new: Plan) -> list[Change]:
             for field in before:
                 if before[field] != after[field] and field != "label":
                     out.append(Change("catalogue", rule, "changed", field, before[field], after[field]))
+    constraints_a, constraints_b = old.catalogue.constraints or {}, new.catalogue.constraints or {}
+    for ident in _ordered(constraints_a, constraints_b):  # what a unit's facts must satisfy together
+        rule = f"catalogue.constraints.{ident}"
+        a, b = constraints_a.get(ident), constraints_b.get(ident)
+        if b is None:
+            out.append(Change("catalogue", rule, "removed", "constraint", a.require, None))
+        elif a is None:
+            out.append(Change("catalogue", rule, "added", "constraint", None, b.require))
+        elif _meaning(a.require) != _meaning(b.require):
+            out.append(Change("catalogue", rule, "changed", "require", a.require, b.require))
     return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 
 from engine.backends.compiled import CompiledBackend
+from engine.backends.constraints import ConstraintCheck
 from engine.backends.durable import DurableBackend
 from engine.backends.trace import Trace, evaluate, outcome
 from engine.compiling.compile import Plan
@@ -102,6 +103,7 @@ class Grader:
         self.compiled = CompiledBackend(plan)
         self.engine = DurableBackend(plan)
         self.tracer = TraceBackend(plan)
+        self.constraints = ConstraintCheck(plan)
 
     def decide(self, values: Mapping[str, Any], quota_cap: Optional[str] = None, unit_id: str = "?") -> Decided:
         """Decide one unit from its engine values; the engine must accept every answer."""
@@ -121,7 +123,12 @@ class Grader:
     def unit(self, unit: UnitFacts, quota_cap: Optional[str] = None) -> UnitEvaluation:
         if unit.problems:  # malformed facts (or another year's): the unit cannot be graded
             return UnitEvaluation(unit, "invalid", problems=list(unit.problems))
-        decided = self.decide(engine_values(self.plan, unit.values), quota_cap, unit.unit_id)
+        values = engine_values(self.plan, unit.values)
+        broken = self.constraints.problems(values, unit.cells, unit.source)
+        if broken:  # facts that cannot all be true together: neither
+            unit.problems += broken
+            return UnitEvaluation(unit, "invalid", problems=list(unit.problems))
+        decided = self.decide(values, quota_cap, unit.unit_id)
         traces = self.trace(unit, decided, quota_cap) if self.explain else {}
         return UnitEvaluation(unit, decided.choice.status, decided, traces)
 

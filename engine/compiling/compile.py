@@ -85,6 +85,7 @@ class Plan:
     by_key: dict[str, Decision] = field(default_factory=dict)
     outline: Optional[Outline] = None
     stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
+    constraints: tuple[Decision, ...] = ()  # the catalogue's, across a unit's facts: checked before it is graded
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what later steps derive once per plan
 
     def remembered(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -219,13 +220,30 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     _check_totals(loaded, criteria, workplace_types, problems)
     _check_group_points(loaded, criteria, workplace_types, problems)
     _check_quota(loaded, problems)
+    constraints = _constraints(loaded, symbols[1], problems)
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
-                outline=_outline(rs, criteria, workplace_types))
+                outline=_outline(rs, criteria, workplace_types), constraints=constraints)
     plan.by_key.update({d.key: d for d in decisions})
     plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan
+
+
+def _constraints(loaded: LoadedRuleSet, symbols: dict[str, Symbol], problems: list[Problem]) -> tuple[Decision, ...]:
+    """The catalogue's constraints, parsed and type-checked against its facts alone, located in the file that writes
+    each one (the catalogue, or the one it extends)."""
+    facts = loaded.catalogue.facts
+    readable = {name: symbol for name, symbol in symbols.items() if name in facts or name.startswith("period_")}
+    out = []
+    for ident, constraint in (loaded.catalogue.constraints or {}).items():
+        path = ("constraints", ident, "require")
+        source = loaded.catalogue_source.declaring(path)
+        expr = checked_condition(constraint.require, readable, source, path, problems)
+        if expr is not None:
+            out.append(Decision(keys.constraint(ident), 0, expr, constraint.require, frozenset(ast.names(expr)), path,
+                                describe(source.data, path), ast.reading_order(expr)))
+    return tuple(out)
 
 
 def _outline(rs: RuleSet, criteria: list[CriterionPlan], workplace_types: tuple[str, ...]) -> Outline:

@@ -179,6 +179,8 @@ class Worker:
                                self.plan.catalogue, self.moving)
         unit = self.typist.unit(row.index, record, cells, self.setup.source)
         unit.problems += row.problems
+        if not unit.problems:  # facts that cannot all be true together make the unit invalid, as a bad cell does
+            unit.problems += self.grader.constraints.problems(unit.engine, unit.cells, self.setup.source)
         unit.history = dict(row.history)
         return unit
 

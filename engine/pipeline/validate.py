@@ -41,9 +41,14 @@ def check_file(path: Path, rules: Optional[str], ignored: frozenset[str]) -> lis
         run.check_engine_runs(plan)
         return lint.lint(plan, ignored)
     if suffix in FORMATS:
+        from engine.backends.constraints import ConstraintCheck
+        from engine.backends.evaluate import engine_values
         from engine.pipeline import run
         plan = run.plan_for(rules, path)
-        return load_facts(path, plan.catalogue, plan.ruleset.year).problems
+        facts = load_facts(path, plan.catalogue, plan.ruleset.year)
+        constraints = ConstraintCheck(plan)  # facts that cannot all be true together, unit by unit, in file order
+        return [problem for unit in facts.units for problem in
+                (unit.problems or constraints.problems(engine_values(plan, unit.values), unit.cells, unit.source))]
     return [Problem(str(path), "cannot tell what this is: expected a rule set or catalogue (.yaml) or a facts file "
                                f"(.{', .'.join(FORMATS)})")]
 

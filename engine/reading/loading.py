@@ -48,7 +48,7 @@ class LoadedRuleSet:
 # Keys the format gained after rule sets were released are left out of the canonical
 # content while unused, so that those rule sets keep their hash.
 RULESET_KEYS_ADDED_LATER = {"groups"}
-CATALOGUE_KEYS_ADDED_LATER = {"extends"}
+CATALOGUE_KEYS_ADDED_LATER = {"extends", "constraints"}
 FACT_KEYS_ADDED_LATER = {"history"}
 # Keys the format gained inside rules (a criterion, a tier, a veto...): left out wherever unused.
 NESTED_KEYS_ADDED_LATER = {"reference"}
@@ -61,7 +61,8 @@ def canonical_text(ruleset: RuleSet, catalogue: Catalogue, sort_keys: bool = Tru
     """One JSON text per meaning: sorted keys, no spaces, NFC text as UTF-8."""
     rs = _without_unused_within(_without_unused(ruleset.model_dump(mode="json"), RULESET_KEYS_ADDED_LATER),
                                 NESTED_KEYS_ADDED_LATER)
-    cat = _without_unused(catalogue.model_dump(mode="json"), CATALOGUE_KEYS_ADDED_LATER)
+    cat = _without_unused_within(_without_unused(catalogue.model_dump(mode="json"), CATALOGUE_KEYS_ADDED_LATER),
+                                 NESTED_KEYS_ADDED_LATER)
     cat["facts"] = {name: {k: v for k, v in _without_unused(spec, FACT_KEYS_ADDED_LATER).items()
                            if k not in FACT_KEYS_FOR_ANALYSIS} for name, spec in cat["facts"].items()}
     return json.dumps({"ruleset": rs, "catalogue": cat}, sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":"))
@@ -168,6 +169,9 @@ def load_catalogue(path: FsPath, _chain: tuple[FsPath, ...] = ()) -> tuple[Catal
         inherited = parent.model_dump(mode="json", exclude_unset=True)
         data = dict(data, groups={**inherited["groups"], **(data.get("groups") or {})},
                     facts={**inherited["facts"], **(data.get("facts") or {})})
+        constraints = {**(inherited.get("constraints") or {}), **(data.get("constraints") or {})}
+        if constraints:
+            data["constraints"] = constraints
     try:
         value = Catalogue.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,58 @@
+"""The catalogue's constraints across a unit's facts, checked before the unit is graded.
+
+A unit that reports more tasks done on time than it was assigned, or more members than
+workers, reported something impossible: it would otherwise be scored (perhaps 100, a
+candidate for excellent).  Such a unit is ``invalid``, as one with a malformed cell is,
+with a message at the cell of the first fact the constraint reads that names every fact
+it read, its value and its cell.  A constraint that cannot be decided (a fact not
+reported) does not make the unit invalid: what is missing is said where it matters.
+The constraints are compiled once per plan by the compiled evaluator, so every path that
+grades a unit (a file, a single unit, a test case, a replay) checks them the same way.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from engine.backends.compiled import Test, compile_condition
+from engine.compiling.compile import Decision, Plan
+from engine.errors import Problem
+from engine.reading.facts import Cell, from_integer
+from engine.values import data
+
+
+class ConstraintCheck:
+    """The plan's constraints, each one compiled test over a unit's engine values."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.tests: list[tuple[Decision, Test]] = [(d, compile_condition(plan, d.expr)) for d in plan.constraints]
+
+    def problems(self, engine: Mapping[str, Any], cells: Mapping[str, Cell], source: str) -> list[Problem]:
+        """A located problem for each constraint the unit's facts break (``engine``: its engine values)."""
+        out = []
+        for decision, test in self.tests:
+            if test(engine) is False:
+                out.append(self._problem(decision, engine, cells, source))
+        return out
+
+    def _problem(self, decision: Decision, engine: Mapping[str, Any], cells: Mapping[str, Cell],
+                 source: str) -> Problem:
+        facts = self.plan.catalogue.facts
+        ident = decision.key.split(".", 1)[1]
+        label = self.plan.catalogue.constraints[ident].label  # type: ignore[index]
+        read = [name for name in decision.reading if name in facts]
+        shown = []
+        for name in read:
+            value = data(from_integer(facts[name], engine[name]))
+            value = "true" if value is True else "false" if value is False else value
+            shown.append(f"{name} = {value}{_at(cells.get(name))}")
+        first = cells.get(read[0]) if read else None
+        return Problem(source, f"the facts break the catalogue's constraint '{ident}' ({decision.source}): "
+                               f"{', '.join(shown)}: {label.en}",
+                       first.line if first else None, first.column if first else None)
+
+
+def _at(cell: Optional[Cell]) -> str:
+    if cell is None or cell.line is None:
+        return ""
+    return f" (line {cell.line}, column {cell.column})" if cell.column is not None else f" (line {cell.line})"
