@@ -251,9 +251,17 @@ class Quota(Strict):
     share_pct: int = Field(ge=0, le=100)
     of_levels: list[GradeId] = Field(min_length=1)
     demote_to: GradeId
-    cohort_by: Optional[str] = None
+    cohort_by: Optional[Union[str, list[str]]] = None  # a fact, or several: units with similar tasks
     rank_by: list[RankKey] = Field(min_length=1)
     basis: Optional[str] = None
+    # a unit without a cohort fact: graded invalid, or ranked in a cohort of its own (unset: one cohort of all such)
+    missing_cohort: Optional[Literal["invalid", "own"]] = None
+    rounding: Optional[Literal["floor", "nearest"]] = None  # of share × base to whole places (unset: floor)
+    at_least_one_from: Optional[int] = Field(default=None, ge=1)  # a cohort this large in the base has a place
+
+    @property
+    def cohort_facts(self) -> list[str]:
+        return [] if self.cohort_by is None else [self.cohort_by] if isinstance(self.cohort_by, str) else self.cohort_by
 
 
 class GroupPoints(Strict):

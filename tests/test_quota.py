@@ -144,3 +144,30 @@ def test_without_an_enabled_quota_every_unit_keeps_the_grade_it_earns_alone(quot
     assert all(ev.quota is None for ev in graded)
     assert [(ev.status, ev.grade) for ev in graded] == [(ev.status, ev.grade) for ev in grader.batch(units, cohort=False)]
     assert {ev.grade for ev in graded if ev.unit.unit_id in EXAMPLE_CAPPED} == {"excellent"}
+
+
+# --- the quota as the rule set says it: several cohort facts, a unit without one, the rounding ------------------
+
+@pytest.mark.parametrize("rounding, at_least, base, allowed", [
+    (None, None, 7, 1), ("floor", None, 7, 1), ("nearest", None, 7, 1), ("nearest", None, 8, 2),  # 1.4, 1.6
+    ("nearest", None, 13, 3), ("nearest", None, 12, 2),  # 2.6 and 2.4; a half goes up: 2.5 of 12.5 is not a count
+    (None, 3, 2, 0), (None, 3, 3, 1), (None, 3, 4, 1), (None, 3, 10, 2),  # a cohort of 3 or more has a place
+])
+def test_places_are_rounded_as_the_rule_set_says(rounding, at_least, base: int, allowed: int):
+    from engine.grading.quota import places
+    quota = QUOTA.model_copy(update={"rounding": rounding, "at_least_one_from": at_least})
+    assert places(quota, base) == allowed
+    half = QUOTA.model_copy(update={"rounding": "nearest", "share_pct": 25})
+    assert places(half, 2) == 1 and places(half, 6) == 2  # 0.5 → 1, 1.5 → 2
+
+
+@pytest.mark.parametrize("missing, key", [(None, ""), ("own", "(U1 alone)"), ("invalid", "")])
+def test_a_cohort_of_several_facts_and_a_unit_that_does_not_report_one(missing, key: str):
+    from engine.grading.quota import cohort_key
+    quota = QUOTA.model_copy(update={"cohort_by": ["upper_union", "workplace_type"], "missing_cohort": missing})
+    assert cohort_key(quota, {"upper_union": "CĐ ngành Y tế", "workplace_type": "public_service"}, "U1") == \
+        "CĐ ngành Y tế / public_service"
+    assert cohort_key(quota, {"workplace_type": "public_service"}, "U1") == key
+    assert cohort_key(quota, {"upper_union": "", "workplace_type": "public_service"}, "U1") == key
+    single = QUOTA.model_copy(update={"cohort_by": "upper_union"})
+    assert cohort_key(single, {"upper_union": "CĐ ngành Y tế"}, "U1") == "CĐ ngành Y tế"  # as released rule sets had it

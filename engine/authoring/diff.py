@@ -265,7 +265,8 @@ def _quota(a, b) -> list[Change]:
     if a is None or b is None:
         return [Change("quota", "quota", "added" if a is None else "removed", "", None, None)]
     out = []
-    for field in ("enabled", "level", "share_pct", "of_levels", "demote_to", "cohort_by"):
+    for field in ("enabled", "level", "share_pct", "of_levels", "demote_to", "cohort_by", "missing_cohort", "rounding",
+                  "at_least_one_from"):
         if getattr(a, field) != getattr(b, field):
             out.append(Change("quota", "quota", "changed", field, getattr(a, field), getattr(b, field)))
     keys_a = [f"{k.key} {k.order}" for k in a.rank_by]

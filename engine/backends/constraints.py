@@ -1,4 +1,5 @@
-"""The catalogue's constraints across a unit's facts, checked before the unit is graded.
+"""The catalogue's constraints across a unit's facts, checked before the unit is graded; and the quota's
+cohort facts, where the rule set grades a unit that does not report them invalid.
 
 A unit that reports more tasks done on time than it was assigned, or more members than
 workers, reported something impossible: it would otherwise be scored (perhaps 100, a
@@ -26,13 +27,25 @@ class ConstraintCheck:
     def __init__(self, plan: Plan):
         self.plan = plan
         self.tests: list[tuple[Decision, Test]] = [(d, compile_condition(plan, d.expr)) for d in plan.constraints]
+        quota = plan.ruleset.quota
+        self.cohort = quota.cohort_facts if quota is not None and quota.enabled and quota.missing_cohort == "invalid" \
+            else []
 
     def problems(self, engine: Mapping[str, Any], cells: Mapping[str, Cell], source: str) -> list[Problem]:
-        """A located problem for each constraint the unit's facts break (``engine``: its engine values)."""
+        """A located problem for each constraint the unit's facts break (``engine``: its engine values), and for
+        each cohort fact it does not report when the rule set ranks units only within their cohort."""
         out = []
         for decision, test in self.tests:
             if test(engine) is False:
                 out.append(self._problem(decision, engine, cells, source))
+        for name in self.cohort:
+            if name not in engine or engine[name] == "":
+                at = cells.get(name) or cells.get("unit_id")
+                rs = self.plan.ruleset
+                out.append(Problem(source, f"column '{name}': not reported; the quota ranks a unit among those of the "
+                                           f"same {' and '.join(self.cohort)}, and rule set {rs.id} {rs.version} "
+                                           "grades a unit that does not say which invalid (quota.missing_cohort)",
+                                   at.line if at else None, at.column if at and name in cells else None))
         return out
 
     def _problem(self, decision: Decision, engine: Mapping[str, Any], cells: Mapping[str, Cell],

@@ -25,7 +25,7 @@ from engine.compiling.integers import to_engine
 from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.grading import aggregate
 from engine.grading.aggregate import Decided, Outcomes
-from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota
+from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota, cohort_key
 from engine.model import Status
 from engine.reading.facts import UnitFacts
 
@@ -173,8 +173,7 @@ def quota_candidate(plan: Plan, unit_id: str, values: Mapping[str, Any], decided
     quota = plan.ruleset.quota
     assert quota is not None
     keys = tuple(decided.one.score if k.key == "score" else values.get(k.key) for k in quota.rank_by)
-    cohort = str(values.get(quota.cohort_by, "")) if quota.cohort_by else ""
-    return QuotaCandidate(unit_id, cohort, decided.choice.grade, keys)
+    return QuotaCandidate(unit_id, cohort_key(quota, values, unit_id), decided.choice.grade, keys)
 
 
 def _agree(unit_id: str, mine: Decided, theirs: Decided, me: str = "the evaluator", them: str = "the rule engine") -> None:

@@ -381,9 +381,11 @@ def _check_quota(loaded, problems) -> None:
         elif key.key != "score" and facts[key.key].type not in ("int", "decimal", "vnd", "percentage", "date"):
             problems.append(loaded.source.problem(("quota", "rank_by", i, "key"),
                             f"quota.rank_by[{i}].key: '{key.key}' is a {facts[key.key].type}; rank only by numbers or dates"))
-    if quota.cohort_by is not None and quota.cohort_by not in facts:
-        problems.append(loaded.source.problem(("quota", "cohort_by"),
-                        f"quota.cohort_by: unknown fact '{quota.cohort_by}'.{did_you_mean(quota.cohort_by, facts)}"))
+    listed = isinstance(quota.cohort_by, list)
+    for i, name in enumerate(quota.cohort_facts):
+        if name not in facts:
+            problems.append(loaded.source.problem(("quota", "cohort_by", i) if listed else ("quota", "cohort_by"),
+                            f"quota.cohort_by: unknown fact '{name}'.{did_you_mean(name, facts)}"))
     if GRADES.index(quota.demote_to) <= GRADES.index(quota.level):
         problems.append(loaded.source.problem(("quota", "demote_to"), f"quota.demote_to: '{quota.demote_to}' must be below '{quota.level}'"))
 

@@ -18,6 +18,7 @@ from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
 from engine.grading.aggregate import points
+from engine.grading.quota import rounded
 from engine.model import GRADE_LABELS, GRADES, Reference
 from engine.values import number
 
@@ -168,7 +169,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
          "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang, c.reference)
                         for c in t.conditions]}
         for t in rs.titles]
-    out["quota"] = quota_data(ev)
+    out["quota"] = quota_explained(plan, ev)
     out["next_grade"] = next_grade(plan, ev, lang)
     out["missing_facts"] = missing_facts(plan, ev)
     out["defaulted_facts"] = sorted(ev.unit.defaulted)
@@ -189,6 +190,21 @@ def quota_data(ev: UnitEvaluation) -> Optional[dict]:
             "share_pct": q.share_pct, "allowed": q.allowed, "candidates": q.candidates, "rank": q.rank,
             "kept": q.kept, "demoted_to": q.demote_to,
             "rank_by": [{"key": k, "order": o, "value": number(v) if isinstance(v, Fraction) else v} for k, o, v in q.rank_by]}
+
+
+def quota_explained(plan: Plan, ev: UnitEvaluation) -> Optional[dict]:
+    """The quota's effect, with how its places were counted: the cohort's facts, the exact share of the base, and
+    how the rule set rounds it (the ledger keeps :func:`quota_data`; this is worked out from it and the rule set)."""
+    q = quota_data(ev)
+    quota = plan.ruleset.quota
+    if q is None or quota is None:
+        return q
+    out = {**q, "cohort_by": quota.cohort_facts, "share": number(Fraction(q["share_pct"] * q["base_count"], 100)),
+           "rounding": quota.rounding or "floor"}
+    if quota.at_least_one_from is not None:
+        out["at_least_one_from"] = quota.at_least_one_from
+        out["raised_to_one"] = q["allowed"] > rounded(quota, q["base_count"])
+    return out
 
 
 def missing_facts(plan: Plan, ev: UnitEvaluation) -> list[str]:

@@ -19,7 +19,7 @@ from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_cand
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.explaining.explain import missing_facts, result, summary
-from engine.grading.quota import QuotaEffect
+from engine.grading.quota import QuotaEffect, cohort_key
 from engine.ledger.record import decision, stored_cells, unit_text
 from engine.ledger.store import StoredUnit, pack_unit, packing, unpack_unit
 from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_row,
@@ -185,10 +185,9 @@ class Worker:
         return unit
 
     def _cohort(self, unit: Reported) -> str:
-        name = self.quota.cohort_by
-        if not name or name not in unit.engine:
-            return ""
-        return str(from_integer(self.plan.catalogue.facts[name], unit.engine[name]))
+        facts, engine = self.plan.catalogue.facts, unit.engine
+        return cohort_key(self.quota, {name: from_integer(facts[name], engine[name])
+                                       for name in self.quota.cohort_facts if name in engine}, unit.unit_id)
 
     def _facts(self, unit: Reported, names: Optional[list[str]] = None) -> UnitFacts:
         """The unit with typed values: all of them, or only those named and those a row shows."""

@@ -498,11 +498,12 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         lines.append("")
         base = " + ".join(GRADE_LABELS[b][lang] for b in q["base_levels"])
         keys = ", ".join(f"{k['key']} {k['order']} = {fmt(k['value'], lang)}" for k in q["rank_by"])
+        cohort, counted = _cohort_words(q, lang), _places_words(q, lang)
         if vi:
-            lines.append(_n() + f"Hạn mức {GRADE_LABELS[q['level']][lang]} (nhóm '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} đơn vị ({base}) = {q['allowed']} suất")
+            lines.append(_n() + f"Hạn mức {GRADE_LABELS[q['level']][lang]} ({cohort}): {q['share_pct']}% × {q['base_count']} đơn vị ({base}) = {counted}")
             lines.append(f"   Xếp thứ {q['rank']}/{q['candidates']} theo {keys}, rồi mã đơn vị: " + ("giữ nguyên" if q["kept"] else f"hạ xuống {GRADE_LABELS[q['demoted_to']][lang]}"))
         else:
-            lines.append(_n() + f"Quota for {GRADE_LABELS[q['level']][lang]} (cohort '{q['cohort']}'): {q['share_pct']}% × {q['base_count']} units ({base}) = {q['allowed']} places")
+            lines.append(_n() + f"Quota for {GRADE_LABELS[q['level']][lang]} ({cohort}): {q['share_pct']}% × {q['base_count']} units ({base}) = {counted}")
             lines.append(f"   Ranked {q['rank']} of {q['candidates']} by {keys}, then unit id: " + ("kept" if q["kept"] else f"demoted to {GRADE_LABELS[q['demoted_to']][lang]}"))
     nxt = e["next_grade"]
     if nxt is not None:
@@ -523,6 +524,33 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         value = result["facts"]["values"].get(name)
         lines.append(("Lấy từ lịch sử: " if vi else "From recorded history: ") + f"{name} = {fmt(value, lang)} ({where})")
     return "\n".join(lines) + "\n"
+
+
+def _cohort_words(q: dict, lang: str) -> str:
+    """Which units the quota counted together: ``nhóm 'X'``, or, with several facts or none reported, which."""
+    vi, names = lang == "vi", q.get("cohort_by") or []
+    if names and q["cohort"] == "":
+        return (f"nhóm các đơn vị không báo {', '.join(names)}" if vi else f"cohort of the units that reported no "
+                f"{', '.join(names)}")
+    if len(names) > 1:
+        return f"{'nhóm' if vi else 'cohort'} {' / '.join(names)} = '{q['cohort']}'"
+    return f"{'nhóm' if vi else 'cohort'} '{q['cohort']}'"
+
+
+def _places_words(q: dict, lang: str) -> str:
+    """``2 suất``, or, when the share is not whole or a floor applies, how it became the places: ``1,4, làm tròn
+    xuống: 1 suất``."""
+    vi, allowed, share = lang == "vi", q["allowed"], q.get("share", q["allowed"])
+    unit = "suất" if vi else ("place" if allowed == 1 else "places")
+    if share == allowed:
+        return f"{allowed} {unit}"
+    if q.get("raised_to_one"):
+        at_least = q["at_least_one_from"]
+        why = f"ít nhất 1 suất (nhóm từ {at_least} đơn vị)" if vi else f"at least 1 place (a cohort of {at_least} or more)"
+        return f"{fmt(share, lang)}, {why}"
+    rounded = ("làm tròn xuống" if vi else "rounded down") if q.get("rounding", "floor") == "floor" else \
+        ("làm tròn" if vi else "rounded")
+    return f"{fmt(share, lang)}, {rounded}: {allowed} {unit}"
 
 
 def _condition_lines(cond: dict, lang: str, indent: int, extra: str = "") -> list[str]:

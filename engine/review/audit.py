@@ -22,6 +22,7 @@ from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem, UserInputError, did_you_mean
 from engine.explaining.explain import result as result_data
+from engine.grading.quota import cohort_key
 from engine.ledger.record import decision, file_sha256, quota_effect, ruleset_entry, stored_as, stored_cells
 from engine.ledger.store import Entry, EntryKind, Store, StoreError, StoredUnit, canonical_json, sha256
 from engine.model import GRADES
@@ -373,9 +374,10 @@ def _cohort(plan: Plan, before: UnitFacts, after: UnitFacts) -> Callable[[str, S
         return lambda unit_id, row: unit_id == after.unit_id
     if not quota.cohort_by:
         return lambda unit_id, row: True
-    name, spec = quota.cohort_by, plan.catalogue.facts[quota.cohort_by]
-    keys = {str(x.values.get(name, "")) for x in (before, after)}
-    return lambda unit_id, row: unit_id == after.unit_id or str(fact_value(row.facts.get(name), spec, "")) in keys
+    facts = {name: plan.catalogue.facts[name] for name in quota.cohort_facts}
+    keys = {cohort_key(quota, x.values, x.unit_id) for x in (before, after)}
+    return lambda unit_id, row: unit_id == after.unit_id or cohort_key(
+        quota, {name: fact_value(row.facts.get(name), spec) for name, spec in facts.items()}, unit_id) in keys
 
 
 def _corrected_row(path: Path, unit_id: str) -> tuple[dict, dict, int]:
