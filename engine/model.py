@@ -258,6 +258,7 @@ class Quota(Strict):
     missing_cohort: Optional[Literal["invalid", "own"]] = None
     rounding: Optional[Literal["floor", "nearest"]] = None  # of share × base to whole places (unset: floor)
     at_least_one_from: Optional[int] = Field(default=None, ge=1)  # a cohort this large in the base has a place
+    exempt_if: Optional[str] = None  # a true/false fact: a unit for which it holds is outside the quota
 
     @property
     def cohort_facts(self) -> list[str]:

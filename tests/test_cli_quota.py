@@ -89,3 +89,42 @@ def test_an_unknown_cohort_fact_is_refused_at_its_place_in_the_list(workspace: P
     assert any(entry.startswith(f"rules/2024/ruleset-2024.9.yaml:{line}:") and
                "quota.cohort_by: unknown fact 'workplace_typ'. Did you mean 'workplace_type'?" in entry
                for entry in run.stderr.splitlines()), run
+
+
+def test_an_outstanding_organisation_is_outside_the_quota_and_its_explanation_says_so(tmp_path: Path):
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    (tmp_path / "criteria" / "catalogue-2024.9.yaml").write_text(
+        'id: cdcs_catalogue\nversion: "2024.9"\nextends: catalogue.yaml\nfacts:\n  outstanding_organisation:\n'
+        '    type: bool\n    on_missing: default\n    default: false\n'
+        '    label: {vi: "Tổ chức có thành tích xuất sắc, nổi trội", en: "Outstanding organisation"}\n', encoding="utf-8")
+    text = (REPO / "rules" / "2024" / "ruleset-2024.1.yaml").read_text(encoding="utf-8")
+    text = text.replace("catalogue: ../../criteria/catalogue.yaml", "catalogue: ../../criteria/catalogue-2024.9.yaml")
+    text = text.replace(POLICY[0], POLICY[0] + "  exempt_if: outstanding_organisation\n")
+    (tmp_path / "rules" / "2024" / "ruleset-2024.9.yaml").write_text(text.replace('version: "2024.1"', 'version: "2024.9"'),
+                                                                     encoding="utf-8")
+    rows = list(csv.reader(io.StringIO((REPO / "examples" / "province_2024.csv").read_text(encoding="utf-8"))))
+    rows[0].append("outstanding_organisation")
+    for row in rows[1:]:
+        row.append("true" if row[0] == "HL-BV05" else "")
+    with open(tmp_path / "units.csv", "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows(rows)
+
+    def grades(rules: str, *extra: str, facts: str = "units.csv") -> dict[str, str]:
+        run = run_cdcs("grade", facts, "--rules", rules, "--format", "csv", *extra, cwd=tmp_path)
+        return {r["unit_id"]: r["grade"] for r in csv.DictReader(io.StringIO(run.stdout))}
+
+    before = grades("2024.1", facts=str(REPO / "examples" / "province_2024.csv"))
+    after = grades("2024.9")
+    assert before["HL-BV05"] == "good" and after["HL-BV05"] == "excellent"  # demoted by the quota, unless outstanding
+    assert grades("2024.9", "--jobs", "2") == after
+    explained = run_cdcs("explain", "HL-BV05", "units.csv", "--rules", "2024.9", "--lang", "en", cwd=tmp_path)
+    assert ("Quota for Excellent: outside it (outstanding_organisation = true), keeps the grade it earns and takes no "
+            "place") in explained.stdout, explained
+    from engine.compiling.compile import compile_file
+    from engine.pipeline import run
+    from engine.reading.facts import load_facts
+    plan = compile_file(tmp_path / "rules" / "2024" / "ruleset-2024.9.yaml")
+    in_memory = {ev.unit.unit_id: ev.grade or "" for ev in run.evaluations(plan, load_facts(tmp_path / "units.csv",
+                                                                                     plan.catalogue, 2024).units)}
+    assert in_memory == after  # a batch graded in memory (test cases, appeals) places the same

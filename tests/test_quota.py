@@ -171,3 +171,15 @@ def test_a_cohort_of_several_facts_and_a_unit_that_does_not_report_one(missing, 
     assert cohort_key(quota, {"upper_union": "", "workplace_type": "public_service"}, "U1") == key
     single = QUOTA.model_copy(update={"cohort_by": "upper_union"})
     assert cohort_key(single, {"upper_union": "CĐ ngành Y tế"}, "U1") == "CĐ ngành Y tế"  # as released rule sets had it
+
+
+def test_a_unit_outside_the_quota_keeps_its_grade_takes_no_place_and_counts_in_the_base():
+    quota = QUOTA.model_copy(update={"exempt_if": "outstanding"})
+    candidates = [(f"E{i}", "excellent", 100 - i, 0) for i in range(3)]
+    rows = units(*candidates, *goods(7))  # a base of 10: 2 places
+    effects = apply_quota(quota, rows, frozenset({"E0"}))
+    assert "E0" not in effects and kept(effects) == ["E1", "E2"]
+    assert {e.base_count for e in effects.values()} == {10} and {e.candidates for e in effects.values()} == {2}
+    from engine.grading.quota import exempt
+    assert exempt(quota, {"outstanding": True}) and not exempt(quota, {"outstanding": False})
+    assert not exempt(quota, {}) and not exempt(QUOTA, {"outstanding": True})

@@ -266,7 +266,7 @@ def _quota(a, b) -> list[Change]:
         return [Change("quota", "quota", "added" if a is None else "removed", "", None, None)]
     out = []
     for field in ("enabled", "level", "share_pct", "of_levels", "demote_to", "cohort_by", "missing_cohort", "rounding",
-                  "at_least_one_from"):
+                  "at_least_one_from", "exempt_if"):
         if getattr(a, field) != getattr(b, field):
             out.append(Change("quota", "quota", "changed", field, getattr(a, field), getattr(b, field)))
     keys_a = [f"{k.key} {k.order}" for k in a.rank_by]

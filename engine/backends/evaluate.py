@@ -25,7 +25,7 @@ from engine.compiling.integers import to_engine
 from engine.errors import EngineDisagreement, EngineFault, Problem
 from engine.grading import aggregate
 from engine.grading.aggregate import Decided, Outcomes
-from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota, cohort_key
+from engine.grading.quota import QuotaCandidate, QuotaEffect, apply_quota, cohort_key, exempt
 from engine.model import Status
 from engine.reading.facts import UnitFacts
 
@@ -143,7 +143,7 @@ class Grader:
             return results
         candidates = [quota_candidate(self.plan, r.unit.unit_id, r.unit.values, r.decided) for r in results
                       if r.status == "graded"]
-        effects = apply_quota(quota, candidates)
+        effects = apply_quota(quota, candidates, frozenset(r.unit.unit_id for r in results if exempt(quota, r.unit.values)))
         for i, result in enumerate(results):
             effect = effects.get(result.unit.unit_id)
             if effect is None:

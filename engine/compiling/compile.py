@@ -381,6 +381,11 @@ def _check_quota(loaded, problems) -> None:
         elif key.key != "score" and facts[key.key].type not in ("int", "decimal", "vnd", "percentage", "date"):
             problems.append(loaded.source.problem(("quota", "rank_by", i, "key"),
                             f"quota.rank_by[{i}].key: '{key.key}' is a {facts[key.key].type}; rank only by numbers or dates"))
+    if quota.exempt_if is not None and (quota.exempt_if not in facts or facts[quota.exempt_if].type != "bool"):
+        problems.append(loaded.source.problem(("quota", "exempt_if"),
+                        f"quota.exempt_if: '{quota.exempt_if}' must be a true/false fact of the catalogue"
+                        + (did_you_mean(quota.exempt_if, facts) if quota.exempt_if not in facts else
+                           f", not {facts[quota.exempt_if].type}")))
     listed = isinstance(quota.cohort_by, list)
     for i, name in enumerate(quota.cohort_facts):
         if name not in facts:

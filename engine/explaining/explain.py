@@ -18,7 +18,7 @@ from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.backends.trace import UNKNOWN, Trace
 from engine.compiling.compile import Plan
 from engine.grading.aggregate import points
-from engine.grading.quota import rounded
+from engine.grading.quota import exempt, rounded
 from engine.model import GRADE_LABELS, GRADES, Reference
 from engine.values import number
 
@@ -197,6 +197,9 @@ def quota_explained(plan: Plan, ev: UnitEvaluation) -> Optional[dict]:
     how the rule set rounds it (the ledger keeps :func:`quota_data`; this is worked out from it and the rule set)."""
     q = quota_data(ev)
     quota = plan.ruleset.quota
+    if q is None and quota is not None and quota.enabled and ev.decided is not None and \
+            ev.decided.choice.grade == quota.level and exempt(quota, ev.unit.values):
+        return {"exempt_by": quota.exempt_if, "level": quota.level}  # kept outside the quota, and said so
     if q is None or quota is None:
         return q
     out = {**q, "cohort_by": quota.cohort_facts, "share": number(Fraction(q["share_pct"] * q["base_count"], 100)),

@@ -71,13 +71,20 @@ def rounded(quota: Quota, base_count: int) -> int:
     return int(exact) if quota.rounding != "nearest" else int(exact + Fraction(1, 2))
 
 
-def apply_quota(quota: Quota, units: list[QuotaCandidate]) -> dict[str, QuotaEffect]:
-    """Effect on every unit the quota touches (every candidate for the capped level), from every graded unit."""
+def exempt(quota: Quota, values: Mapping[str, Any]) -> bool:
+    """A unit outside the quota (``exempt_if``: an outstanding organisation, as the decree excepts it): it keeps the
+    grade it earns and takes no place; it is counted in the base as any unit graded there."""
+    return quota.exempt_if is not None and values.get(quota.exempt_if) is True
+
+
+def apply_quota(quota: Quota, units: list[QuotaCandidate], exempted: frozenset[str] = frozenset()) -> dict[str, QuotaEffect]:
+    """Effect on every unit the quota touches (every candidate for the capped level, less the ``exempted`` unit
+    ids), from every graded unit."""
     base: dict[str, int] = {}
     for u in units:
         if u.grade in quota.of_levels:
             base[u.cohort] = base.get(u.cohort, 0) + 1
-    return place(quota, [u for u in units if u.grade == quota.level], base)
+    return place(quota, [u for u in units if u.grade == quota.level and u.unit_id not in exempted], base)
 
 
 def place(quota: Quota, candidates: list[QuotaCandidate], base: dict[str, int]) -> dict[str, QuotaEffect]:

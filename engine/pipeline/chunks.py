@@ -19,7 +19,7 @@ from engine.backends.evaluate import Decided, Grader, UnitEvaluation, quota_cand
 from engine.compiling.compile import Plan, compile_plan
 from engine.errors import Problem
 from engine.explaining.explain import missing_facts, result, summary
-from engine.grading.quota import QuotaEffect, cohort_key
+from engine.grading.quota import QuotaEffect, cohort_key, exempt
 from engine.ledger.record import decision, stored_cells, unit_text
 from engine.ledger.store import StoredUnit, pack_unit, packing, unpack_unit
 from engine.reading.facts import (Cell, CsvFormat, GridCells, Reported, TextChunk, Typist, UnitFacts, from_integer, moved_row,
@@ -157,7 +157,7 @@ class Worker:
             cohort = self._cohort(unit)
             if choice.grade in self.quota.of_levels:
                 out.base = cohort
-            if choice.grade == self.quota.level:
+            if choice.grade == self.quota.level and not self._exempt(unit):
                 facts = self._facts(unit, names=[k.key for k in self.quota.rank_by])
                 out.candidate = (cohort, quota_candidate(self.plan, unit.unit_id, facts.values, decided).keys)
                 out.row = row
@@ -183,6 +183,11 @@ class Worker:
             unit.problems += self.grader.constraints.problems(unit.engine, unit.cells, self.setup.source)
         unit.history = dict(row.history)
         return unit
+
+    def _exempt(self, unit: Reported) -> bool:
+        name = self.quota.exempt_if
+        return name is not None and name in unit.engine and exempt(self.quota, {
+            name: from_integer(self.plan.catalogue.facts[name], unit.engine[name])})
 
     def _cohort(self, unit: Reported) -> str:
         facts, engine = self.plan.catalogue.facts, unit.engine

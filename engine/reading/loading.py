@@ -51,7 +51,7 @@ RULESET_KEYS_ADDED_LATER = {"groups"}
 CATALOGUE_KEYS_ADDED_LATER = {"extends", "constraints"}
 FACT_KEYS_ADDED_LATER = {"history"}
 # Keys the format gained inside rules (a criterion, a tier, a veto...): left out wherever unused.
-NESTED_KEYS_ADDED_LATER = {"reference", "missing_cohort", "rounding", "at_least_one_from"}
+NESTED_KEYS_ADDED_LATER = {"reference", "missing_cohort", "rounding", "at_least_one_from", "exempt_if"}
 # Keys that speak to the static analysis only, never to how a unit is graded: left out of
 # the canonical content always, so that a rule set means (and hashes) the same with them.
 FACT_KEYS_FOR_ANALYSIS = {"reports_only"}

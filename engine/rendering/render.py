@@ -494,7 +494,13 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         for cond in title["conditions"]:
             lines += _condition_lines(cond, lang, 6)
     q = e["quota"]
-    if q is not None:
+    if q is not None and "exempt_by" in q:
+        lines.append("")
+        lines.append(_n() + (f"Hạn mức {GRADE_LABELS[q['level']][lang]}: ngoài hạn mức ({q['exempt_by']} = đúng), giữ "
+                             "xếp loại đạt được, không tính vào số suất" if vi else
+                             f"Quota for {GRADE_LABELS[q['level']][lang]}: outside it ({q['exempt_by']} = true), keeps "
+                             "the grade it earns and takes no place"))
+    elif q is not None:
         lines.append("")
         base = " + ".join(GRADE_LABELS[b][lang] for b in q["base_levels"])
         keys = ", ".join(f"{k['key']} {k['order']} = {fmt(k['value'], lang)}" for k in q["rank_by"])

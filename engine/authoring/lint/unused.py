@@ -22,7 +22,7 @@ def used_facts(plan: Plan) -> set[str]:
     used |= {name for name, spec in plan.catalogue.facts.items() if spec.on_missing == "required"}
     quota = plan.ruleset.quota
     if quota is not None:
-        used |= set(quota.cohort_facts) | {k.key for k in quota.rank_by}
+        used |= set(quota.cohort_facts) | {k.key for k in quota.rank_by} | ({quota.exempt_if} - {None})
     return used
 
 
