@@ -265,6 +265,35 @@ class Quota(Strict):
         return [] if self.cohort_by is None else [self.cohort_by] if isinstance(self.cohort_by, str) else self.cohort_by
 
 
+ParamValue = Union[bool, int, Decimal, datetime.date, str]  # a number, "30%", a date, true/false, or a text
+
+
+class DatedValue(Strict):
+    since: datetime.date
+    value: ParamValue
+
+
+class Param(Strict):
+    """A value the policy sets, named once and read by name in conditions: a threshold, a rate, a date.
+
+    ``values`` (each from a day on) for a value that changes during the year, as the union dues rate did on
+    1 July 2025; ``value`` for one that does not."""
+
+    label: Label
+    value: Optional[ParamValue] = None
+    values: Optional[list[DatedValue]] = Field(default=None, min_length=1)
+    unit: Optional[str] = None
+    reference: Optional[Reference] = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Param":
+        if (self.value is None) == (self.values is None):
+            raise ValueError("give 'value', or 'values' (each with 'since'), not both and not neither")
+        if self.values is not None and [v.since for v in self.values] != sorted({v.since for v in self.values}):
+            raise ValueError("'values' must be in order of 'since', each day once")
+        return self
+
+
 class GroupPoints(Strict):
     """The points a criteria group is worth per workplace type, as the guidance's table states them."""
 
@@ -290,6 +319,7 @@ class RuleSet(Strict):
     titles: list[Title] = []
     quota: Optional[Quota] = None
     groups: Optional[dict[Id, GroupPoints]] = None  # declared per-group maxima, checked against the criteria
+    params: Optional[dict[Id, Param]] = None  # named values the conditions read
 
     @field_validator("version")
     @classmethod

@@ -132,8 +132,30 @@ def diff(old: Plan, new: Plan) -> list[Change]:
                                lambda c, t=tid: {"require": _cond(new, keys.title_condition(t, c.id))},
                                prefix=f"titles.{tid}.", labelled=True, added_what="condition")
     changes += _quota(a.quota, b.quota)
+    changes += _params(a.params or {}, b.params or {})
     changes += _catalogue(old, new)
     return changes
+
+
+def _params(a: dict, b: dict) -> list[Change]:
+    """Parameters added, removed, or given other values (as a changed threshold of every rule that reads them)."""
+    def shown(param) -> Any:
+        if param.values is None:
+            return data(param.value)
+        return {v.since.isoformat(): data(v.value) for v in param.values}
+
+    out = []
+    for name in _ordered(a, b):
+        rule = f"params.{name}"
+        if name not in b:
+            out.append(Change("params", rule, "removed", "value", shown(a[name]), None))
+        elif name not in a:
+            out.append(Change("params", rule, "added", "value", None, shown(b[name])))
+        else:
+            if shown(a[name]) != shown(b[name]):
+                out.append(Change("params", rule, "changed", "value", shown(a[name]), shown(b[name])))
+            out += _reference("params", rule, "reference", a[name], b[name])
+    return out
 
 
 def _cond(plan: Plan, key: str) -> str:

@@ -14,16 +14,18 @@ choices (the grade), the same way for both back ends.
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Callable, Optional
 
 from engine import keys
 from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.expr.parser import ExpressionSyntaxError, parse
-from engine.expr.typecheck import BOOL, DATE, NUMBER, STRING, Symbol, Type, TypeProblem, check
+from engine.expr.typecheck import BOOL, DATE, FUNCTIONS, NUMBER, STRING, Dated, Symbol, Type, TypeProblem, check
 from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 from engine.reading.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
 from engine.yamlpos import Located
@@ -86,6 +88,7 @@ class Plan:
     outline: Optional[Outline] = None
     stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
     constraints: tuple[Decision, ...] = ()  # the catalogue's, across a unit's facts: checked before it is graded
+    params_read: frozenset[str] = frozenset()  # the rule set's parameters some condition reads
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what later steps derive once per plan
 
     def remembered(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -200,10 +203,15 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     problems: list[Problem] = []
     workplace_types = tuple(cat.facts["workplace_type"].values or {})
     symbols = symbols_for(cat, rs.year, [c.id for c in rs.finance.checks])
+    params = _params(loaded, symbols[3], problems)
+    symbols = {stage: {**names, **params} for stage, names in symbols.items()}
     decisions: list[Decision] = []
+    params_read: set[str] = set()
     _unique_ids(loaded, problems)
     for key, stage, path, text in condition_sites(rs.model_dump(mode="json")):
         expr = checked_condition(text, symbols[stage], loaded.source, path, problems)
+        if params and expr is not None:  # read before they were folded into the condition as constants
+            params_read.update(n for n in ast.names(parse(text)) if n in params)
         if expr is not None:
             decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr)), path,
                                       describe(loaded.source.data, path), ast.reading_order(expr)))
@@ -224,10 +232,80 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
-                outline=_outline(rs, criteria, workplace_types), constraints=constraints)
+                outline=_outline(rs, criteria, workplace_types), constraints=constraints,
+                params_read=frozenset(params_read))
     plan.by_key.update({d.key: d for d in decisions})
     plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan
+
+
+def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Problem]) -> dict[str, Symbol]:
+    """The rule set's parameters as constants of the conditions: the value in force all year, or, for one that
+    changes during the year, its dated values (read with ``value_on``)."""
+    rs = loaded.ruleset
+    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
+    out: dict[str, Symbol] = {}
+    for name, param in (rs.params or {}).items():
+        path = ("params", name)
+        if name in names or name in FUNCTIONS:
+            problems.append(loaded.source.problem(path, f"params.{name}: the name is taken by a fact, an outcome or a "
+                                                        "function; give the parameter another", key=True))
+            continue
+        dated = [(start, param.value)] if param.values is None else [(v.since, v.value) for v in param.values]
+        typed: list[tuple[datetime.date, Any]] = []
+        kinds = set()
+        for i, (since, raw) in enumerate(dated):
+            at = path + (("value",) if param.values is None else ("values", i, "value"))
+            try:
+                value, kind = _param_value(raw)
+            except ValueError as exc:
+                problems.append(loaded.source.problem(at, f"params.{name}: {exc}"))
+                continue
+            typed.append((since, value))
+            kinds.add(kind)
+        if len(kinds) > 1:
+            problems.append(loaded.source.problem(path, f"params.{name}: its values are of different kinds "
+                                                        f"({', '.join(sorted(k.kind for k in kinds))})"))
+            continue
+        if not typed:
+            continue
+        in_year = [(since, v) for since, v in typed if since <= end]
+        if not in_year:
+            problems.append(loaded.source.problem(path, f"params.{name}: no value is in force in {rs.year} (the first "
+                                                        f"is from {typed[0][0].isoformat()})"))
+            continue
+        changes = [(since, v) for since, v in in_year if since > start]
+        before = [(since, v) for since, v in in_year if since <= start]
+        (kind,) = kinds
+        if not changes:
+            out[name] = Symbol(kind, before[-1][1])
+        else:
+            out[name] = Symbol(kind, Dated(name, tuple(before[-1:] + changes)))
+    return out
+
+
+_PERCENT = re.compile(r"(\d+(\.\d+)?)%")
+
+
+def _param_value(raw: Any) -> tuple[Any, Type]:
+    """A parameter's value as the conditions read it (exact numbers; ``"30%"`` is 3/10), and its type."""
+    if isinstance(raw, bool):
+        return raw, BOOL
+    if isinstance(raw, int):
+        return raw, NUMBER
+    if isinstance(raw, Decimal):
+        exact = Fraction(raw)
+        return (int(exact) if exact.denominator == 1 else exact), NUMBER
+    if isinstance(raw, datetime.date):
+        return raw, DATE
+    text = str(raw).strip()
+    percent = _PERCENT.fullmatch(text)
+    if percent:
+        exact = Fraction(Decimal(percent.group(1))) / 100
+        return (int(exact) if exact.denominator == 1 else exact), NUMBER
+    if not text:
+        raise ValueError("an empty value; write a number, a percentage (30%), a date or true/false")
+    return text, STRING
 
 
 def _constraints(loaded: LoadedRuleSet, symbols: dict[str, Symbol], problems: list[Problem]) -> tuple[Decision, ...]:

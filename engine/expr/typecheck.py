@@ -32,6 +32,22 @@ STRING = Type("string")
 
 
 @dataclass(frozen=True)
+class Dated:
+    """A parameter whose value changes on a date inside the year: its values from each date on, in date order.
+
+    Read by name it is refused (which value?); ``value_on(name, date(...))`` reads the value in force that day."""
+
+    name: str
+    values: tuple[tuple[datetime.date, object], ...]
+
+    def on(self, day: datetime.date) -> object:
+        found = [value for since, value in self.values if since <= day]
+        if not found:
+            raise LookupError(day)
+        return found[-1]
+
+
+@dataclass(frozen=True)
 class Symbol:
     type: Type
     value: object = None  # set for constants (period_end, ...)
@@ -52,6 +68,7 @@ FUNCTIONS = {
     "months_after": "months_after(date, n): the date n months later",
     "days_before": "days_before(date, n): the date n days earlier",
     "days_after": "days_after(date, n): the date n days later",
+    "value_on": "value_on(parameter, date('2025-07-01')): a parameter's value in force that day",
 }
 
 
@@ -83,6 +100,11 @@ def _check(node: ast.Node, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, 
             raise TypeProblem(f"unknown fact '{node.name}'.{did_you_mean(node.name, known)}".rstrip("."), node.column)
         if sym.later is not None:
             raise TypeProblem(f"'{node.name}' cannot be used here: {sym.later}", node.column)
+        if isinstance(sym.value, Dated):
+            changes = ", ".join(since.isoformat() for since, _ in sym.value.values)
+            raise TypeProblem(f"parameter '{node.name}' has more than one value this year (from {changes}): read the "
+                              f"one in force on a day: value_on({node.name}, date('{sym.value.values[-1][0]}'))",
+                              node.column)
         if sym.value is not None:
             return ast.Literal(node.text, node.column, sym.value), sym.type, True
         return node, sym.type, False
@@ -173,6 +195,8 @@ def _call(node: ast.Call, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, b
         return ast.Literal(node.text, node.column, value), DATE, True
     if len(node.args) != 2:
         raise TypeProblem(f"{FUNCTIONS[node.func]}; it takes 2 arguments, not {len(node.args)}", node.column)
+    if node.func == "value_on":
+        return _value_on(node, symbols)
     base, bt, bc = _check(node.args[0], symbols)
     count, ct, cc = _check(node.args[1], symbols)
     _expect(bt, "date", node.args[0])
@@ -188,6 +212,26 @@ def _call(node: ast.Call, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, b
     except (ValueError, OverflowError):
         raise TypeProblem(f"'{node.text}' falls outside the calendar (years 1 to 9999)", node.column) from None
     return ast.Literal(node.text, node.column, value), DATE, True
+
+
+def _value_on(node: ast.Call, symbols: dict[str, Symbol]) -> tuple[ast.Node, Type, bool]:
+    """``value_on(parameter, day)``: the parameter's value in force on a fixed day, folded to a constant."""
+    name, day = node.args
+    sym = symbols.get(name.name) if isinstance(name, ast.Name) else None
+    if sym is None or sym.value is None or sym.later is not None:
+        raise TypeProblem(f"value_on() reads a parameter of the rule set (params:), not '{name.text}'", name.column)
+    when, wt, constant = _check(day, symbols)
+    _expect(wt, "date", day)
+    if not constant:
+        raise TypeProblem("value_on() needs a fixed day: date('2025-07-01'), period_start", day.column)
+    if not isinstance(sym.value, Dated):
+        return ast.Literal(node.text, node.column, sym.value), sym.type, True
+    try:
+        value = sym.value.on(when.value)
+    except LookupError:
+        raise TypeProblem(f"parameter '{name.name}' has no value in force on {when.value.isoformat()} (its first is "
+                          f"from {sym.value.values[0][0].isoformat()})", day.column) from None
+    return ast.Literal(node.text, node.column, value), sym.type, True
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:

@@ -47,7 +47,7 @@ class LoadedRuleSet:
 
 # Keys the format gained after rule sets were released are left out of the canonical
 # content while unused, so that those rule sets keep their hash.
-RULESET_KEYS_ADDED_LATER = {"groups"}
+RULESET_KEYS_ADDED_LATER = {"groups", "params"}
 CATALOGUE_KEYS_ADDED_LATER = {"extends", "constraints"}
 FACT_KEYS_ADDED_LATER = {"history"}
 # Keys the format gained inside rules (a criterion, a tier, a veto...): left out wherever unused.

@@ -117,6 +117,17 @@ CASES: dict[str, dict] = {
                            ["vetoes[fatal_accident].when", "every level above its cap completed already fails",
                             'levels[excellent].conditions[all_tasks_on_time].require ("tasks_on_time >= tasks_assigned")',
                             'levels[good].conditions[all_tasks_on_time].require', "never changes a grade"])]},
+    "param_never_read_and_a_value_never_in_force": {
+        "edits": [edit("\ncriteria:\n", "\nparams:\n  tasks_exceeded_share:\n"
+                       '    label: {vi: "Tỷ lệ nhiệm vụ vượt mức", en: "Share of tasks exceeded"}\n'
+                       "    values:\n      - {since: 2024-01-01, value: 20%}\n      - {since: 2025-01-01, value: 30%}\n"
+                       '  unread_share:\n    label: {vi: "Chưa dùng", en: "Not read"}\n    value: 50%\n\ncriteria:\n'),
+                  edit('"tasks_exceeded >= tasks_assigned * 0.2"', '"tasks_exceeded >= tasks_assigned * tasks_exceeded_share"')],
+        "expect": [finding("param-date", "      - {since: 2025-01-01, value: 30%}",
+                           ["params.tasks_exceeded_share.values[1] (since 2025-01-01) is never in force in 2024",
+                            "it starts after 2024 ends"], column_of="2025-01-01"),
+                   finding("unused-param", "  unread_share:",
+                           ["params.unread_share is declared but no condition of cdcs_health 2024.1 reads it"])]},
     "fact_for_reports_read_by_a_rule": {
         "edits": [edit('"fatal_work_accidents >= 1"', '"fatal_work_accidents >= 1 or members_new >= 500"')],
         "expect": [finding("reports-only-read", "    reports_only: true",

@@ -1,14 +1,17 @@
-"""unused-fact, reports-only-read: a fact no rule reads, and a fact said to be for reports that one does.
+"""unused-fact, reports-only-read, unused-param, param-date: facts and parameters that no rule reads.
 
 Units are asked to report a fact, and nothing uses it: often a rule that was meant to read
 it reads another fact, or was dropped.  Facts the grading itself needs count as used:
 required facts (the unit's identity, year and workplace type), the quota's
 ``cohort_by`` and ``rank_by`` keys.  A fact kept for reports (a breakdown of the targets
 report, a programme's target) is marked ``reports_only: true`` in the catalogue, and is
-passed by; should a rule read it after all, the mark is stale and is said to be.
+passed by; should a rule read it after all, the mark is stale and is said to be.  A
+parameter no condition reads, or a dated value of one that is never in force in the rule
+set's year, is most often a name mistyped or a date from another year.
 """
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 
 from engine.authoring.lint.check import Check, Finding
@@ -51,4 +54,32 @@ def reports_only_read(plan: Plan, domain: Domain) -> Iterator[Finding]:
                           "remove the mark", ("facts", name, "reports_only"), in_catalogue=True, key=True)
 
 
-CHECKS = (Check("unused-fact", "warning", unused_fact), Check("reports-only-read", "warning", reports_only_read))
+def unused_param(plan: Plan, domain: Domain) -> Iterator[Finding]:
+    """A parameter of the rule set that no condition reads."""
+    rs = plan.ruleset
+    for name in rs.params or {}:
+        if name not in plan.params_read:
+            yield Finding(f"params.{name} is declared but no condition of {rs.id} {rs.version} reads it",
+                          ("params", name), key=True)
+
+
+def param_date(plan: Plan, domain: Domain) -> Iterator[Finding]:
+    """A parameter's dated value that is never in force in the rule set's year."""
+    rs = plan.ruleset
+    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
+    for name, param in (rs.params or {}).items():
+        values = param.values or []
+        for i, dated in enumerate(values):
+            later = values[i + 1].since if i + 1 < len(values) else None
+            if dated.since > end:
+                why = f"it starts after {rs.year} ends"
+            elif later is not None and later <= start:
+                why = f"{values[i + 1].since.isoformat()} replaces it before {rs.year} begins"
+            else:
+                continue
+            yield Finding(f"params.{name}.values[{i}] (since {dated.since.isoformat()}) is never in force in "
+                          f"{rs.year}: {why}", ("params", name, "values", i, "since"))
+
+
+CHECKS = (Check("unused-fact", "warning", unused_fact), Check("reports-only-read", "warning", reports_only_read),
+          Check("unused-param", "warning", unused_param), Check("param-date", "warning", param_date))
