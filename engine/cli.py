@@ -698,22 +698,24 @@ def _seqs_in(doc: Any) -> set[int]:
     return set()
 
 
-SCHEMAS = {"ruleset": "CĐCS grading rule set", "targets": "CĐCS programme targets"}  # title of each format's schema
+SCHEMAS = {"ruleset": "CĐCS grading rule set", "catalogue": "CĐCS catalogue of facts",
+           "targets": "CĐCS programme targets"}  # title of each format's schema
 
 
 def schema_model(kind: str) -> Any:
     """The pydantic model of a format ``cdcs schema`` writes (imported here: no other command needs them)."""
     from engine.compiling.targets import TargetSet
-    from engine.model import RuleSet
-    return {"ruleset": RuleSet, "targets": TargetSet}[kind]
+    from engine.model import Catalogue, RuleSet
+    return {"ruleset": RuleSet, "catalogue": Catalogue, "targets": TargetSet}[kind]
 
 
 @main.command()
 @click.option("--of", "kind", type=click.Choice(sorted(SCHEMAS)), default="ruleset", show_default=True,
-              help="Which format: a rule set, or a programme's targets (cdcs report).")
+              help="Which format: a rule set, a catalogue of facts, or a programme's targets (cdcs report).")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the schema here instead of standard output.")
 def schema(kind: str, out: Optional[Path]) -> None:
-    """Write the JSON Schema of the rule-set (or targets) format, for editors that validate and complete YAML."""
+    """Write the JSON Schema of the rule-set (or catalogue, or targets) format, for editors that validate and complete
+    YAML."""
     model, title = schema_model(kind), SCHEMAS[kind]
     document = model.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -71,6 +71,16 @@ def test_schema_describes_the_rule_set_format_and_is_stable():
     assert tier["additionalProperties"] is False and tier["properties"]["award_pct"]["maximum"] == 100
 
 
+def test_schema_of_the_catalogue_knows_its_constraints_and_the_mark_for_reports():
+    run = run_cdcs("schema", "--of", "catalogue")
+    assert run.code == 0, run
+    schema = json.loads(run.stdout)
+    assert schema["title"] == "CĐCS catalogue of facts" and schema["additionalProperties"] is False
+    assert {"facts", "groups", "extends", "constraints"} <= set(schema["properties"])
+    assert "reports_only" in schema["$defs"]["FactSpec"]["properties"]
+    assert set(schema["$defs"]["Constraint"]["required"]) == {"require", "label"}
+
+
 def _broken_cases(tmp_path: Path, old: str, new: str) -> tuple[Path, Path, int]:
     ruleset = _copy_ruleset(tmp_path)
     case_file = ruleset.parent / "cases" / "grading.yaml"
