@@ -134,3 +134,24 @@ def test_the_diff_names_the_parameters_and_their_values(workspace: Path):
     assert text.exists()
     changed = run_cdcs("diff", "2025.9", "2025.10", cwd=workspace)
     assert "params.dues_collected_share: value 95% → 90%" in changed.stdout, changed
+
+
+def test_a_label_shows_the_value_in_force_of_the_parameters_it_names(workspace: Path):
+    path = workspace / "rules" / "2025" / "ruleset-2025.9.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = ('label: {vi: "Thu đoàn phí đạt 95% (1% lương đến 30/6, 0,5% từ 1/7/2025)", en: "At least 95% of member dues '
+           'collected (1% of salary to 30 June, 0.5% from 1 July 2025)"}')
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, 'label: {vi: "Thu đoàn phí đạt {dues_collected_share} (mức đóng {dues_rate})", '
+                                      'en: "At least {dues_collected_share} of dues collected (rate {dues_rate})"}'),
+                    encoding="utf-8")
+    vi = run_cdcs("explain", "HL-BV01", PROVINCE, "--rules", "2025.9", cwd=workspace)
+    en = run_cdcs("explain", "HL-BV01", PROVINCE, "--rules", "2025.9", "--lang", "en", cwd=workspace)
+    assert "dues_collected — Thu đoàn phí đạt 95% (mức đóng 1% (từ 2025-01-01), 0,5% (từ 2025-07-01))" in vi.stdout, vi
+    assert "dues_collected — At least 95% of dues collected (rate 1% (from 2025-01-01), 0.5% (from 2025-07-01))" \
+        in en.stdout, en
+    path.write_text(path.read_text(encoding="utf-8").replace("(rate {dues_rate})", "(rate {dues_rat})"), encoding="utf-8")
+    run = run_cdcs("validate", "rules/2025/ruleset-2025.9.yaml", cwd=workspace)
+    assert run.code == 1 and any(
+        "label.en: {dues_rat} names no parameter of the rule set. Did you mean 'dues_rate'?" in line
+        for line in run.lines_at("rules/2025/ruleset-2025.9.yaml:")), run

@@ -89,6 +89,7 @@ class Plan:
     stages: dict[int, tuple[Decision, ...]] = field(default_factory=dict)
     constraints: tuple[Decision, ...] = ()  # the catalogue's, across a unit's facts: checked before it is graded
     params_read: frozenset[str] = frozenset()  # the rule set's parameters some condition reads
+    param_text: dict[str, dict[str, str]] = field(default_factory=dict)  # each parameter's values, as labels show them
     memo: dict = field(default_factory=dict, compare=False, repr=False)  # what later steps derive once per plan
 
     def remembered(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -229,11 +230,12 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     _check_group_points(loaded, criteria, workplace_types, problems)
     _check_quota(loaded, problems)
     constraints = _constraints(loaded, symbols[1], problems)
+    _check_placeholders(loaded, problems)
     if problems:
         raise RuleSetError(sorted(problems, key=_order))
     plan = Plan(loaded, tuple(decisions), tuple(criteria), dict(cat.facts), workplace_types,
                 outline=_outline(rs, criteria, workplace_types), constraints=constraints,
-                params_read=frozenset(params_read))
+                params_read=frozenset(params_read), param_text=_param_text(rs))
     plan.by_key.update({d.key: d for d in decisions})
     plan.stages.update({n: tuple(d for d in decisions if d.stage == n) for n in (1, 2, 3)})
     return plan
@@ -285,6 +287,57 @@ def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Prob
 
 
 _PERCENT = re.compile(r"(\d+(\.\d+)?)%")
+_NUMBER_TEXT = re.compile(r"-?\d+(\.\d+)?%?")
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")  # {name} in a label: the parameter's value in force
+
+
+def _param_text(rs: RuleSet) -> dict[str, dict[str, str]]:
+    """Each parameter's value as written, for labels: ``95%``; one that changes during the year, each value in force
+    in it with the day it starts (``1% (from 2025-01-01), 0.5% (from 2025-07-01)``)."""
+    def written(value: Any, lang: str) -> str:
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+        return text.replace(".", ",") if lang == "vi" and _NUMBER_TEXT.fullmatch(text) else text  # 0,5% in Vietnamese
+
+    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
+    out = {}
+    for name, param in (rs.params or {}).items():
+        values = param.values or []
+        in_force = [v for v in values if v.since <= start][-1:] + [v for v in values if start < v.since <= end]
+        if param.values is None:
+            out[name] = {lang: written(param.value, lang) for lang in ("vi", "en")}
+        elif len(in_force) == 1:  # one value all the year: shown alone
+            out[name] = {lang: written(in_force[0].value, lang) for lang in ("vi", "en")}
+        else:
+            out[name] = {lang: ", ".join(f"{written(v.value, lang)} ({'từ' if lang == 'vi' else 'from'} "
+                                         f"{max(v.since, start).isoformat()})" for v in in_force) for lang in ("vi", "en")}
+    return out
+
+
+def _check_placeholders(loaded: LoadedRuleSet, problems: list[Problem]) -> None:
+    """A ``{name}`` in a label must name a parameter: the label shows its value."""
+    params = loaded.ruleset.params or {}
+
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in ("vi", "en") and isinstance(item, str):
+                    for found in PLACEHOLDER.finditer(item):
+                        if found.group(1) not in params:
+                            problems.append(loaded.source.problem(path + (key,),
+                                            f"{describe(loaded.source.data, path + (key,))}: {{{found.group(1)}}} names "
+                                            f"no parameter of the rule set.{did_you_mean(found.group(1), params)} "
+                                            f"Parameters are: {', '.join(sorted(params)) or 'none (params:)'}"))
+                else:
+                    walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+
+    walk(loaded.source.data, ())
 
 
 def _param_value(raw: Any) -> tuple[Any, Type]:

@@ -16,7 +16,7 @@ from typing import Any, Optional
 from engine import keys
 from engine.backends.evaluate import Decided, UnitEvaluation
 from engine.backends.trace import UNKNOWN, Trace
-from engine.compiling.compile import Plan
+from engine.compiling.compile import PLACEHOLDER, Plan
 from engine.grading.aggregate import points
 from engine.grading.quota import exempt, rounded
 from engine.model import GRADE_LABELS, GRADES, Reference
@@ -79,12 +79,20 @@ def _literal_data(text: str, kind: type, value: Any) -> dict:
     return {"value": shown}
 
 
+def label_text(plan: Plan, label: Any, lang: str) -> str:
+    """A rule set's label in ``lang``, each ``{parameter}`` in it showing the parameter's value."""
+    text = label[lang] if isinstance(label, dict) else getattr(label, lang)
+    if "{" not in text or not plan.param_text:
+        return text
+    return PLACEHOLDER.sub(lambda found: plan.param_text.get(found.group(1), {}).get(lang, found.group(0)), text)
+
+
 def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str,
                reference: Optional[Reference] = None) -> dict:
     """``label``: a rule set's Label, or ``{"vi": …, "en": …}``; ``reference``: where the rule comes from."""
     outcome = ev.decided.outcomes[key] if ev.decided else None
     trace = ev.traces.get(key)
-    text = label[lang] if isinstance(label, dict) else getattr(label, lang)
+    text = label_text(plan, label, lang)
     record = {"id": ident, "label": text, "require": plan.by_key[key].source,
               "outcome": OUTCOME_WORDS[outcome]}
     if reference is not None:
@@ -119,7 +127,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
     scored = d.one.criteria
     tier_keys = plan.remembered("tier keys of each criterion", lambda: {c.id: c.tier_keys for c in plan.criteria})
     for crit_model, crit in zip(rs.criteria, scored):
-        record: dict = {"id": crit.id, "group": crit.group, "label": getattr(crit_model.label, lang),
+        record: dict = {"id": crit.id, "group": crit.group, "label": label_text(plan, crit_model.label, lang),
                         "applies": crit.max_points is not None, "max_points": crit.max_points,
                         "points": number(crit.points) if crit.points is not None else None,
                         "tier": crit.tier}
@@ -164,7 +172,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         dict(_condition(plan, ev, keys.check(c.id), c.id, c.label, lang, c.reference), severity=c.severity)
         for c in rs.finance.checks]}
     out["titles"] = [
-        {"id": t.id, "label": getattr(t.label, lang), "awarded": d.titles[t.id],
+        {"id": t.id, "label": label_text(plan, t.label, lang), "awarded": d.titles[t.id],
          **({"reference": reference_data(t.reference)} if t.reference is not None else {}),
          "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang, c.reference)
                         for c in t.conditions]}
@@ -289,7 +297,7 @@ def score_number(decided: Optional[Decided]) -> Any:
 def _level_tests(plan: Plan, level_id: str, lang: str) -> tuple[Optional[Fraction], list[tuple[str, str, str, str]]]:
     """A level's minimum score, and each of its tests: (id, decision key, label, the condition as written)."""
     level = next(lv for lv in plan.ruleset.levels if lv.id == level_id)
-    labels = {c.id: getattr(c.label, lang) for c in level.conditions}
+    labels = {c.id: label_text(plan, c.label, lang) for c in level.conditions}
     labels["band"] = {"vi": "Đạt điểm tối thiểu", "en": "Minimum score"}[lang]
     tests = ([("band", keys.band(level_id))] if level.min_score is not None else []) + \
             [(c.id, keys.level_condition(level_id, c.id)) for c in level.conditions]
@@ -311,7 +319,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
         for r in rs.eligibility:
             if d.outcomes[keys.eligibility(r.id)] is False:
                 out.append({"code": "not_eligible", "rule": keys.eligibility(r.id),
-                            "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + getattr(r.label, lang)})
+                            "message": ("Chưa đủ điều kiện xếp loại: " if vi else "Not eligible: ") + label_text(plan, r.label, lang)})
     elif d.choice.status == "invalid":
         missing = missing_facts(plan, ev)
         out.append({"code": "insufficient_data", "rule": ", ".join(d.choice.undecided) or None,
@@ -319,7 +327,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
     for v in rs.vetoes if d.one.vetoes_held else ():
         if v.id in d.one.vetoes_held:
             out.append({"code": "veto", "rule": keys.veto(v.id),
-                        "message": ("Vi phạm: " if vi else "Veto: ") + getattr(v.label, lang) +
+                        "message": ("Vi phạm: " if vi else "Veto: ") + label_text(plan, v.label, lang) +
                         (f" (tối đa: {GRADE_LABELS[v.cap][lang]})" if vi else f" (at most {GRADE_LABELS[v.cap][lang]})")})
     if ev.quota is not None and not ev.quota.kept:
         q = ev.quota
@@ -383,7 +391,7 @@ def _finance_words(plan: Plan, lang: str) -> tuple[tuple[str, str, str, str], ..
     """Each finance check's id, severity, finding, and what a check that could not be decided says; made once."""
     def make() -> tuple[tuple[str, str, str, str], ...]:
         undecided = "Thiếu dữ liệu để kiểm tra: " if lang == "vi" else "Insufficient data to check: "
-        return tuple((c.id, c.severity, getattr(c.finding, lang), undecided + getattr(c.label, lang))
+        return tuple((c.id, c.severity, label_text(plan, c.finding, lang), undecided + label_text(plan, c.label, lang))
                      for c in plan.ruleset.finance.checks)
     return plan.remembered(("finance words", lang), make)
 
