@@ -84,6 +84,7 @@ def _warm_up() -> None:
     import engine.rendering.render_report_xlsx  # noqa: F401
     import engine.review.audit  # noqa: F401
     import engine.review.report_ledger  # noqa: F401
+    import openpyxl  # noqa: F401  (workbooks, read and written)
 
 
 if __name__ == "__main__":  # not when a worker process of the command (spawned) imports this file as its main
