@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from engine import keys
 from engine.compiling.compile import Plan
@@ -144,18 +144,27 @@ def _params(a: dict, b: dict) -> list[Change]:
             return data(param.value)
         return {v.since.isoformat(): data(v.value) for v in param.values}
 
-    out = []
-    for name in _ordered(a, b):
+    out, both = _added_or_removed("params", "params.", a, b, "value", shown)
+    for name in both:
         rule = f"params.{name}"
-        if name not in b:
-            out.append(Change("params", rule, "removed", "value", shown(a[name]), None))
-        elif name not in a:
-            out.append(Change("params", rule, "added", "value", None, shown(b[name])))
-        else:
-            if shown(a[name]) != shown(b[name]):
-                out.append(Change("params", rule, "changed", "value", shown(a[name]), shown(b[name])))
-            out += _reference("params", rule, "reference", a[name], b[name])
+        if shown(a[name]) != shown(b[name]):
+            out.append(Change("params", rule, "changed", "value", shown(a[name]), shown(b[name])))
+        out += _reference("params", rule, "reference", a[name], b[name])
     return out
+
+
+def _added_or_removed(section: str, prefix: str, a: dict, b: dict, what: str,
+                      shown: Callable[[Any], Any]) -> tuple[list[Change], list[str]]:
+    """Entries keyed by name that one side lacks, as changes; and, in order, the names both have (to compare)."""
+    out, both = [], []
+    for name in _ordered(a, b):
+        if name not in b:
+            out.append(Change(section, f"{prefix}{name}", "removed", what, shown(a[name]), None))
+        elif name not in a:
+            out.append(Change(section, f"{prefix}{name}", "added", what, None, shown(b[name])))
+        else:
+            both.append(name)
+    return out, both
 
 
 def _cond(plan: Plan, key: str) -> str:
@@ -314,15 +323,13 @@ def _catalogue(old: Plan, new: Plan) -> list[Change]:
                 if before[field] != after[field] and field != "label":
                     out.append(Change("catalogue", rule, "changed", field, before[field], after[field]))
     constraints_a, constraints_b = old.catalogue.constraints or {}, new.catalogue.constraints or {}
-    for ident in _ordered(constraints_a, constraints_b):  # what a unit's facts must satisfy together
-        rule = f"catalogue.constraints.{ident}"
-        a, b = constraints_a.get(ident), constraints_b.get(ident)
-        if b is None:
-            out.append(Change("catalogue", rule, "removed", "constraint", a.require, None))
-        elif a is None:
-            out.append(Change("catalogue", rule, "added", "constraint", None, b.require))
-        elif _meaning(a.require) != _meaning(b.require):
-            out.append(Change("catalogue", rule, "changed", "require", a.require, b.require))
+    changes, both = _added_or_removed("catalogue", "catalogue.constraints.", constraints_a, constraints_b, "constraint",
+                                      lambda c: c.require)  # what a unit's facts must satisfy together
+    out += changes
+    for ident in both:
+        a, b = constraints_a[ident], constraints_b[ident]
+        if _meaning(a.require) != _meaning(b.require):
+            out.append(Change("catalogue", f"catalogue.constraints.{ident}", "changed", "require", a.require, b.require))
     return out
 
 
@@ -338,14 +345,10 @@ def _group_maxima(plan: Plan) -> dict[str, dict[str, Optional[int]]]:
 
 def _groups(old: Plan, new: Plan) -> list[Change]:
     a, b = _group_maxima(old), _group_maxima(new)
-    out = []
-    for group in _ordered(a, b):
+    out, both = _added_or_removed("groups", "groups.", a, b, "max_points", _points_text)
+    for group in both:
         rule = f"groups.{group}"
-        if group not in b:
-            out.append(Change("groups", rule, "removed", "max_points", _points_text(a[group]), None))
-        elif group not in a:
-            out.append(Change("groups", rule, "added", "max_points", None, _points_text(b[group])))
-        elif a[group] != b[group]:
+        if a[group] != b[group]:
             moved = [t for t in a[group] if a[group][t] != b[group].get(t)]
             out.append(Change("groups", rule, "changed", "max_points", {t: a[group][t] for t in moved},
                               {t: b[group].get(t) for t in moved}))
