@@ -155,3 +155,22 @@ def test_a_label_shows_the_value_in_force_of_the_parameters_it_names(workspace: 
     assert run.code == 1 and any(
         "label.en: {dues_rat} names no parameter of the rule set. Did you mean 'dues_rate'?" in line
         for line in run.lines_at("rules/2025/ruleset-2025.9.yaml:")), run
+
+
+def test_impact_names_the_parameter_that_moved_a_unit(workspace: Path):
+    """Only the share changes from 2025.9 to 2025.10: every unit it moves says a parameter moved it, and which."""
+    text = (workspace / "rules" / "2025" / "ruleset-2025.9.yaml").read_text(encoding="utf-8")
+    later = workspace / "rules" / "2025" / "ruleset-2025.10.yaml"
+    later.write_text(text.replace('version: "2025.9"', 'version: "2025.10"').replace("    value: 95%\n", "    value: 99%\n"),
+                     encoding="utf-8")
+    run = run_cdcs("impact", PROVINCE, "--from", "2025.9", "--to", "2025.10", "--format", "json", cwd=workspace)
+    assert run.code == 0, run
+    doc = json.loads(run.stdout)
+    assert [(c["rule"], c["before"], c["after"]) for c in doc["params"]] == [("params.dues_collected_share", "95%", "99%")]
+    assert doc["units"]
+    for unit in doc["units"]:  # the check reading the share names it; what follows from the check (finance_passed,
+        named = [row for row in unit["rules"] if "params" in row]  # the quota, titles) reads no parameter itself
+        assert [(row["rule"], row["params"]) for row in named] == [("check.dues_collected", ["dues_collected_share"])]
+    table = run_cdcs("impact", PROVINCE, "--from", "2025.9", "--to", "2025.10", "--lang", "en", cwd=workspace)
+    assert table.stdout.splitlines()[1] == "Parameters changed: dues_collected_share: value 95% → 99%", table
+    assert "check.dues_collected: held → not held (a parameter changed: dues_collected_share)" in table.stdout

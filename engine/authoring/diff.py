@@ -132,13 +132,14 @@ def diff(old: Plan, new: Plan) -> list[Change]:
                                lambda c, t=tid: {"require": _cond(new, keys.title_condition(t, c.id))},
                                prefix=f"titles.{tid}.", labelled=True, added_what="condition")
     changes += _quota(a.quota, b.quota)
-    changes += _params(a.params or {}, b.params or {})
+    changes += param_changes(old, new)
     changes += _catalogue(old, new)
     return changes
 
 
-def _params(a: dict, b: dict) -> list[Change]:
+def param_changes(old: Plan, new: Plan) -> list[Change]:
     """Parameters added, removed, or given other values (as a changed threshold of every rule that reads them)."""
+    a, b = old.ruleset.params or {}, new.ruleset.params or {}
     def shown(param) -> Any:
         if param.values is None:
             return data(param.value)

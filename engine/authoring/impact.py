@@ -154,8 +154,16 @@ def _move(a: Side, b: Side) -> str:
     return "up" if GRADES.index(b.grade) < GRADES.index(a.grade) else "down"
 
 
+def changed_params(old: Plan, new: Plan) -> frozenset[str]:
+    """The parameters whose values differ between the two rule sets (or that one of them lacks)."""
+    a, b = old.ruleset.params or {}, new.ruleset.params or {}
+    return frozenset(name for name in set(a) | set(b)
+                     if name not in a or name not in b or (a[name].value, a[name].values) != (b[name].value, b[name].values))
+
+
 def responsible(old: Plan, ev_a: UnitEvaluation, new: Plan, ev_b: UnitEvaluation, changed: list[str]) -> list[dict[str, Any]]:
-    """The rules whose outcome differs between the two gradings, limited to what changed."""
+    """The rules whose outcome differs between the two gradings, limited to what changed; a rule that reads a
+    parameter whose value changed names it (``params``): the parameter, not the rule's text, moved the unit."""
     if ev_a.decided is None or ev_b.decided is None:
         return []
     sections = set()
@@ -178,13 +186,23 @@ def responsible(old: Plan, ev_a: UnitEvaluation, new: Plan, ev_b: UnitEvaluation
         favourable = not _AGAINST.get(section, False)
         if "absent" in (before, after) and favourable in (before, after):
             continue  # on one side only, and deciding for the unit there
-        rows.append({"rule": key, "before": _held(before), "after": _held(after)})
+        row = {"rule": key, "before": _held(before), "after": _held(after)}
+        moved_by = sorted(_params_read(old, key) | _params_read(new, key)) if (old.ruleset.params or new.ruleset.params) else []
+        moved_by = [name for name in moved_by if name in changed_params(old, new)]
+        if moved_by:
+            row["params"] = moved_by
+        rows.append(row)
     if any(r["rule"].endswith(".band") for r in rows) or "status" in changed:
         rows += _criteria(ev_a, ev_b)  # points matter only where the score crossed a band
     qa, qb = side(ev_a).quota, side(ev_b).quota
     if qa != qb:
         rows.append({"rule": "quota", "before": qa or "not a candidate", "after": qb or "not a candidate"})
     return rows
+
+
+def _params_read(plan: Plan, key: str) -> frozenset[str]:
+    decision = plan.by_key.get(key)
+    return decision.params if decision is not None else frozenset()
 
 
 def _levels_between(a: Side, b: Side) -> set[str]:

@@ -45,6 +45,7 @@ class Decision:
     path: tuple = ()  # where in the rule set file it is written
     where: str = ""  # the same, for a designer: levels[excellent].conditions[x].require
     reading: tuple[str, ...] = ()  # the names it reads in reading order (see ast.reading_order)
+    params: frozenset[str] = frozenset()  # the rule set's parameters it reads (folded into it as constants)
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,11 @@ def compile_plan(loaded: LoadedRuleSet) -> Plan:
     _unique_ids(loaded, problems)
     for key, stage, path, text in condition_sites(rs.model_dump(mode="json")):
         expr = checked_condition(text, symbols[stage], loaded.source, path, problems)
-        if params and expr is not None:  # read before they were folded into the condition as constants
-            params_read.update(n for n in ast.names(parse(text)) if n in params)
-        if expr is not None:
+        if expr is not None:  # the parameters are read before they were folded into the condition as constants
+            reads = frozenset(n for n in ast.names(parse(text)) if n in params) if params else frozenset()
+            params_read.update(reads)
             decisions.append(Decision(key, stage, expr, text, frozenset(ast.names(expr)), path,
-                                      describe(loaded.source.data, path), ast.reading_order(expr)))
+                                      describe(loaded.source.data, path), ast.reading_order(expr), reads))
     criteria: list[CriterionPlan] = []
     for i, crit in enumerate(rs.criteria):
         if crit.group not in cat.groups:

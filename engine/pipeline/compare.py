@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator, Optional
 
+from engine.authoring.diff import param_changes
 from engine.authoring.impact import compare, side_of
 from engine.compiling.compile import Plan
 from engine.errors import FactsError, Problem, did_you_mean
@@ -49,11 +50,15 @@ def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *
         report = compare(old, new, _pairs(plans, gradings))
         for spool in gradings:
             spool.close()
-    return {"from": ruleset_data(old), "to": ruleset_data(new),
-            "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
-                      "sides": sides},
-            "summary": report.summary(), "distribution": report.distribution,
-            "units": [u.as_data() for u in report.units]}
+    doc = {"from": ruleset_data(old), "to": ruleset_data(new),
+           "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
+                     "sides": sides},
+           "summary": report.summary(), "distribution": report.distribution,
+           "units": [u.as_data() for u in report.units]}
+    params = [change.row() for change in param_changes(old, new)]
+    if params:  # what moved the units that a rule names as moved by a parameter
+        doc["params"] = params
+    return doc
 
 
 def _pairs(plans: list[Plan], gradings: list[IO[bytes]]) -> Iterator[tuple]:

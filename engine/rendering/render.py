@@ -644,12 +644,14 @@ def _ratio(parts: list[dict], lang: str) -> str:
 IMPACT_WORDS = {
     "vi": {"title": "Tác động khi chuyển từ {a} sang {b}", "facts": "Dữ liệu", "moved": "xét như năm {year} (năm và mọi ngày {shift})", "later": "lùi sau {n} năm", "earlier": "lùi trước {n} năm",
            "before": "Trước", "after": "Sau", "rules": "Quy tắc gây thay đổi", "state": "Xếp loại",
+           "params": "do tham số đổi", "params_changed": "Tham số thay đổi",
            "none": "Không đơn vị nào thay đổi.", "new": "mới", "retired": "đã bỏ", "was": "trước đây",
            "held": "đạt", "not held": "không đạt", "undecided": "chưa rõ", "kept": "giữ", "demoted": "bị hạ",
            "not a candidate": "không thuộc diện xét", "missing": "thiếu dữ liệu",
            "hint": "{n} đơn vị thiếu dữ liệu mà {version} cần ({facts}): bổ sung bằng --with TỆP (theo unit_id)"},
     "en": {"title": "Impact of moving from {a} to {b}", "facts": "Facts", "moved": "read as {year} (the year and every date {shift})", "later": "{n} year(s) later", "earlier": "{n} year(s) earlier",
            "before": "Before", "after": "After", "rules": "Rules responsible", "state": "Grade",
+           "params": "a parameter changed", "params_changed": "Parameters changed",
            "none": "No unit changes.", "new": "new", "retired": "retired", "was": "was",
            "held": "held", "not held": "not held", "undecided": "undecided", "kept": "kept", "demoted": "demoted",
            "not a candidate": "not a candidate", "missing": "missing facts",
@@ -680,7 +682,8 @@ def _rule_change(row: dict, lang: str) -> str:
         return f"{row['rule']} ({w['new']}: {after})"
     if row["after"] == "absent":
         return f"{row['rule']} ({w['retired']}, {w['was']} {before})"
-    return f"{row['rule']}: {before} → {after}"
+    moved_by = f" ({w['params']}: {', '.join(row['params'])})" if row.get("params") else ""
+    return f"{row['rule']}: {before} → {after}{moved_by}"
 
 
 def impact_table(doc: dict, lang: str) -> str:
@@ -692,6 +695,9 @@ def impact_table(doc: dict, lang: str) -> str:
             lines.append(f"{w['facts']} {doc['facts']['source']}: {side['version']} — "
                          + w["moved"].format(year=side["year"], shift=w["later" if side["moved_years"] > 0 else "earlier"].format(
                              n=abs(side["moved_years"]))))
+    if doc.get("params"):
+        lines.append(f"{w['params_changed']}: " + "; ".join(c["description"].removeprefix("params.")
+                                                             for c in doc["params"]))
     lines.append("")
     rows = []
     for u in doc["units"]:
