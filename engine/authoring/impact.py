@@ -175,6 +175,7 @@ def responsible(old: Plan, ev_a: UnitEvaluation, new: Plan, ev_b: UnitEvaluation
         sections.add("title")
     outcomes_a, outcomes_b = ev_a.decided.outcomes, ev_b.decided.outcomes
     levels = _levels_between(side(ev_a), side(ev_b))
+    moved_params = changed_params(old, new) if (old.ruleset.params or new.ruleset.params) else frozenset()
     rows = []
     for key in list(outcomes_a) + [k for k in outcomes_b if k not in outcomes_a]:
         section = key.split(".", 1)[0]
@@ -187,8 +188,7 @@ def responsible(old: Plan, ev_a: UnitEvaluation, new: Plan, ev_b: UnitEvaluation
         if "absent" in (before, after) and favourable in (before, after):
             continue  # on one side only, and deciding for the unit there
         row = {"rule": key, "before": _held(before), "after": _held(after)}
-        moved_by = sorted(_params_read(old, key) | _params_read(new, key)) if (old.ruleset.params or new.ruleset.params) else []
-        moved_by = [name for name in moved_by if name in changed_params(old, new)]
+        moved_by = sorted((_params_read(old, key) | _params_read(new, key)) & moved_params)
         if moved_by:
             row["params"] = moved_by
         rows.append(row)

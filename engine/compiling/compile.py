@@ -246,7 +246,7 @@ def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Prob
     """The rule set's parameters as constants of the conditions: the value in force all year, or, for one that
     changes during the year, its dated values (read with ``value_on``)."""
     rs = loaded.ruleset
-    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
+    start = datetime.date(rs.year, 1, 1)
     out: dict[str, Symbol] = {}
     for name, param in (rs.params or {}).items():
         path = ("params", name)
@@ -272,19 +272,24 @@ def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Prob
             continue
         if not typed:
             continue
-        in_year = [(since, v) for since, v in typed if since <= end]
+        in_year = in_force(typed, rs.year)
         if not in_year:
             problems.append(loaded.source.problem(path, f"params.{name}: no value is in force in {rs.year} (the first "
                                                         f"is from {typed[0][0].isoformat()})"))
             continue
-        changes = [(since, v) for since, v in in_year if since > start]
-        before = [(since, v) for since, v in in_year if since <= start]
         (kind,) = kinds
-        if not changes:
-            out[name] = Symbol(kind, before[-1][1])
+        if len(in_year) == 1 and in_year[0][0] <= start:
+            out[name] = Symbol(kind, in_year[0][1])
         else:
-            out[name] = Symbol(kind, Dated(name, tuple(before[-1:] + changes)))
+            out[name] = Symbol(kind, Dated(name, tuple(in_year)))
     return out
+
+
+def in_force(dated: list[tuple[datetime.date, Any]], year: int) -> list[tuple[datetime.date, Any]]:
+    """The values (each from its day on, in day order) in force at some time of ``year``: the last one begun by
+    1 January, then those that begin during the year."""
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    return [d for d in dated if d[0] <= start][-1:] + [d for d in dated if start < d[0] <= end]
 
 
 _PERCENT = re.compile(r"(\d+(\.\d+)?)%")
@@ -303,18 +308,17 @@ def _param_text(rs: RuleSet) -> dict[str, dict[str, str]]:
         text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
         return text.replace(".", ",") if lang == "vi" and _NUMBER_TEXT.fullmatch(text) else text  # 0,5% in Vietnamese
 
-    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
+    start = datetime.date(rs.year, 1, 1)
     out = {}
     for name, param in (rs.params or {}).items():
-        values = param.values or []
-        in_force = [v for v in values if v.since <= start][-1:] + [v for v in values if start < v.since <= end]
-        if param.values is None:
-            out[name] = {lang: written(param.value, lang) for lang in ("vi", "en")}
-        elif len(in_force) == 1:  # one value all the year: shown alone
-            out[name] = {lang: written(in_force[0].value, lang) for lang in ("vi", "en")}
+        values = [(start, param.value)] if param.values is None else \
+            in_force([(v.since, v.value) for v in param.values], rs.year)
+        if len(values) == 1 and values[0][0] <= start:  # one value all the year: shown alone
+            out[name] = {lang: written(values[0][1], lang) for lang in ("vi", "en")}
         else:
-            out[name] = {lang: ", ".join(f"{written(v.value, lang)} ({'từ' if lang == 'vi' else 'from'} "
-                                         f"{max(v.since, start).isoformat()})" for v in in_force) for lang in ("vi", "en")}
+            out[name] = {lang: ", ".join(f"{written(value, lang)} ({'từ' if lang == 'vi' else 'from'} "
+                                         f"{max(since, start).isoformat()})" for since, value in values)
+                         for lang in ("vi", "en")}
     return out
 
 
