@@ -11,12 +11,11 @@ set's year, is most often a name mistyped or a date from another year.
 """
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 from engine.authoring.lint.check import Check, Finding
 from engine.authoring.lint.ranges import Domain
-from engine.compiling.compile import Plan
+from engine.compiling.compile import Plan, in_force
 
 
 def used_facts(plan: Plan) -> set[str]:
@@ -66,17 +65,14 @@ def unused_param(plan: Plan, domain: Domain) -> Iterator[Finding]:
 def param_date(plan: Plan, domain: Domain) -> Iterator[Finding]:
     """A parameter's dated value that is never in force in the rule set's year."""
     rs = plan.ruleset
-    start, end = datetime.date(rs.year, 1, 1), datetime.date(rs.year, 12, 31)
     for name, param in (rs.params or {}).items():
         values = param.values or []
+        kept = {since for since, _ in in_force([(v.since, v.value) for v in values], rs.year)}
         for i, dated in enumerate(values):
-            later = values[i + 1].since if i + 1 < len(values) else None
-            if dated.since > end:
-                why = f"it starts after {rs.year} ends"
-            elif later is not None and later <= start:
-                why = f"{values[i + 1].since.isoformat()} replaces it before {rs.year} begins"
-            else:
+            if dated.since in kept:
                 continue
+            why = (f"it starts after {rs.year} ends" if dated.since.year > rs.year else
+                   f"{values[i + 1].since.isoformat()} replaces it before {rs.year} begins")
             yield Finding(f"params.{name}.values[{i}] (since {dated.since.isoformat()}) is never in force in "
                           f"{rs.year}: {why}", ("params", name, "values", i, "since"))
 
