@@ -907,17 +907,6 @@ def _decimal(raw: Any, spec: FactSpec) -> Fraction | int:
     return int(result) if result.denominator == 1 else result
 
 
-def years_of(records: list) -> list[int]:
-    """The distinct years some records report, read before any catalogue is chosen."""
-    years = set()
-    for rec, _ in records:
-        try:
-            years.add(_integer(rec.get("year"), "int"))
-        except (ValueError, TypeError):
-            continue
-    return sorted(years)
-
-
 # --- integer forms, and reading many units fast --------------------------------------------
 
 def to_integer(spec: FactSpec, value: Any) -> Any:
