@@ -313,11 +313,12 @@ class _ChecksOption(click.Option):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--rules", metavar="YEAR|PATH", help="For facts files: the rule set whose catalogue checks them.")
+@click.option("--rules", metavar="YEAR|PATH", help="For facts and targets files: the rule set whose catalogue checks them.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1), as errors do.")
 @click.option("--ignore", "ignored", multiple=True, metavar="CHECK", cls=_ChecksOption)
 def validate(paths: tuple[Path, ...], rules: Optional[str], strict: bool, ignored: tuple[str, ...]) -> None:
-    """Check rule sets, catalogues and facts files; report every problem with file:line:column.
+    """Check rule sets, catalogues, test cases, programme targets and facts files; report every problem with
+    file:line:column.
 
     Rule sets that load are also analysed: warnings name rules that grade, but probably
     not as meant (docs/designer.md, "Static analysis").
