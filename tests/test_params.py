@@ -76,6 +76,29 @@ def test_the_explanation_shows_the_value_in_force_where_it_was_read(workspace: P
     assert '"expr": "dues_collected_share", "value": 0.95' in trace
 
 
+@pytest.mark.parametrize("lang, rate, source", [
+    ("vi", "1% (từ 2025-01-01), 0,5% (từ 2025-07-01)", "Căn cứ: Quyết định 1910/QĐ-TLĐ, Điều 4"),
+    ("en", "1% (from 2025-01-01), 0.5% (from 2025-07-01)", "Source: Quyết định 1910/QĐ-TLĐ, Điều 4"),
+])
+def test_the_explanation_names_each_parameter_a_rule_read_with_its_value_and_source(workspace: Path, lang: str,
+                                                                                     rate: str, source: str):
+    text = run_cdcs("explain", "HL-BV01", PROVINCE, "--rules", "2025.9", "--lang", lang, cwd=workspace)
+    assert text.code == 0, text
+    lines = text.stdout.splitlines()
+    at = next(n for n, line in enumerate(lines) if "dues_collected —" in line)
+    word = "tham số" if lang == "vi" else "parameter"
+    assert [line.strip() for line in lines[at + 2:at + 4]] == [
+        f"{word} dues_collected_share = 95%", f"{word} dues_rate = {rate} ({source})"], lines[at:at + 4]
+    assert sum("dues_rate =" in line for line in lines) == 1  # only where it is read
+    data = run_cdcs("explain", "HL-BV01", PROVINCE, "--rules", "2025.9", "--format", "json", "--lang", lang,
+                    cwd=workspace)
+    checks = json.loads(data.stdout)["result"]["explanation"]["finance"]["checks"]
+    assert next(c for c in checks if c["id"] == "dues_collected")["params"] == [
+        {"name": "dues_collected_share", "value": "95%"},
+        {"name": "dues_rate", "value": rate, "reference": {"document": "Quyết định 1910/QĐ-TLĐ", "article": "Điều 4"}}]
+    assert all("params" not in c for c in checks if c["id"] != "dues_collected")
+
+
 @pytest.mark.parametrize("old, new, words", [
     ("value_on(dues_rate, period_start)", "dues_rate",
      "parameter 'dues_rate' has more than one value this year (from 2020-01-01, 2025-07-01): read the one in force "

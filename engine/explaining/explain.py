@@ -97,12 +97,25 @@ def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any,
               "outcome": OUTCOME_WORDS[outcome]}
     if reference is not None:
         record["reference"] = reference_data(reference)
+    record.update(_params_read(plan, key, lang))
     if trace is not None:
         record["trace"] = trace_data(trace)
         missing = trace.missing() if outcome is None else None
         if missing:
             record["missing_facts"] = missing
     return record
+
+
+def _params_read(plan: Plan, key: str, lang: str) -> dict:
+    """The rule set's parameters a decision reads, each with its value in force and its source, so that "where does
+    95% come from" is answered beside the comparison that used it (nothing for a decision that reads none)."""
+    names = plan.by_key[key].params
+    if not names:
+        return {}
+    params = plan.ruleset.params or {}
+    return {"params": [{"name": name, "value": plan.param_text[name][lang],
+                        **({"reference": reference_data(params[name].reference)} if params[name].reference else {})}
+                       for name in sorted(names)]}
 
 
 def reference_data(reference: Reference) -> dict:
@@ -137,7 +150,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
             record["tiers"] = [
                 {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
                  **({"reference": reference_data(tier.reference)} if tier.reference is not None else {}),
-                 "trace": trace_data(ev.traces[key])}
+                 **_params_read(plan, key, lang), "trace": trace_data(ev.traces[key])}
                 for tier, key in zip(crit_model.tiers, tier_keys[crit.id])]
         criteria.append(record)
     out["criteria"] = criteria

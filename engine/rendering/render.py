@@ -455,6 +455,7 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
                 lines.append(f"         {MARK[tier['outcome']]} {'mức' if vi else 'tier'} {n} ({tier['award_pct']}%): {_trace_line(tier['trace'], lang)}")
                 lines += _source_lines(tier, lang, 13)
                 lines += _sub_lines(tier["trace"], lang, 13)
+                lines += _param_lines(tier, lang, 13)
         skipped = [c["id"] for c in e["criteria"] if c["group"] == group["id"] and not c["applies"]]
         if skipped:
             lines.append(f"     – {'không áp dụng' if vi else 'not applicable'}: {', '.join(skipped)}")
@@ -567,7 +568,18 @@ def _condition_lines(cond: dict, lang: str, indent: int, extra: str = "") -> lis
     if trace is not None:
         lines.append(f"{pad}    {_trace_line(trace, lang)}")
         lines += _sub_lines(trace, lang, indent + 4)
+    lines += _param_lines(cond, lang, indent + 4)
     return lines
+
+
+def _param_lines(rule: dict, lang: str, indent: int) -> list[str]:
+    """The parameters a rule read, one line each with its value and source: ``tham số dues_rate = 0,5% (Căn cứ: …)``."""
+    out = []
+    for param in rule.get("params", ()):
+        source = _source_lines(param, lang, 0)
+        out.append(" " * indent + ("tham số " if lang == "vi" else "parameter ") + f"{param['name']} = {param['value']}"
+                   + (f" ({source[0]})" if source else ""))
+    return out
 
 
 def _source_lines(rule: dict, lang: str, indent: int) -> list[str]:
