@@ -26,7 +26,8 @@ from strategies import facts_row, unit_values
 CAPS = (None, *GRADES)
 EXAMPLES = {"rules/2024/ruleset-2024.1.yaml": ["examples/province_2024.csv"],
             "rules/2025/ruleset-2025.1.yaml": ["examples/province_2025.csv"],
-            "rules/2025/ruleset-2025.2.yaml": ["examples/province_2025.csv"]}
+            "rules/2025/ruleset-2025.2.yaml": ["examples/province_2025.csv"],
+            "rules/2026/ruleset-2026.1.yaml": ["examples/province_2026.csv"]}
 
 
 def shape(value: Any) -> Any:

@@ -57,6 +57,8 @@ def _per_type(before: dict, after: dict) -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "none"
+    if isinstance(value, bool):  # as YAML writes it: reports_only none → true
+        return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, (list, tuple)):

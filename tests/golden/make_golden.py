@@ -37,6 +37,11 @@ OUTPUTS = [
     ("report_province_2025.vi.txt", ["report", "examples/province_2025.csv"]),
     ("report_province_2025.en.txt", ["report", "examples/province_2025.csv", "--lang", "en"]),
     ("report_province_2025.vi.html", ["report", "examples/province_2025.csv", "--format", "html", "--out", OUT]),
+    ("diff_2025.2_2026.1.txt", ["diff", "2025.2", "2026.1"]),
+    ("explain_HL-BV01_2026.vi.txt", ["explain", "HL-BV01", "examples/province_2026.csv"]),
+    ("explain_HL-BV02_2026.en.txt", ["explain", "HL-BV02", "examples/province_2026.csv", "--lang", "en"]),
+    ("impact_2025_2026.province_2025.en.txt", ["impact", "examples/province_2025.csv", "--from", "2025", "--to", "2026.1",
+                                               "--with", "examples/province_2025_new_facts.csv", "--lang", "en"]),
 ]
 
 
