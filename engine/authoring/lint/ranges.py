@@ -101,6 +101,17 @@ class Interval:
         high, high_open = _tighter(self.high, self.high_open, other.high, other.high_open, min)
         return Interval(low, high, low_open, high_open)
 
+    def scaled(self, by: Fraction) -> Interval:
+        """``by`` (> 0) times every value."""
+        return Interval(None if self.low is None else self.low * by, None if self.high is None else self.high * by,
+                        self.low_open, self.high_open)
+
+    def plus(self, other: Interval) -> Interval:
+        """Every sum of a value of ``self`` and one of ``other``."""
+        return Interval(None if self.low is None or other.low is None else self.low + other.low,
+                        None if self.high is None or other.high is None else self.high + other.high,
+                        self.low_open or other.low_open, self.high_open or other.high_open)
+
     def whole(self, integral: bool) -> Interval:
         """The same values when only whole numbers are possible: ``x > 1`` is ``x >= 2``."""
         if not integral:
@@ -426,12 +437,32 @@ def implies(a: Formula, b: Formula, domain: Domain) -> bool:
 def _atom_implies(a: Atom, b: Atom, domain: Domain) -> bool:
     if isinstance(a, Const) or isinstance(b, Const):  # fixed values: no fact is read
         return (isinstance(a, Const) and a.value is False) or (isinstance(b, Const) and b.value is True)
-    if isinstance(a, Cut) and isinstance(b, Cut) and a.form == b.form:
-        return a.allowed.meet(form_range(a.form, domain)).within(b.allowed)
+    if isinstance(a, Cut) and isinstance(b, Cut):
+        return _cut_implies(a, b, domain)
     if isinstance(a, Codes) and isinstance(b, Codes) and a.name == b.name and a.negated == b.negated:
         return b.values <= a.values if a.negated else a.values <= b.values
     if isinstance(b, Present) and b.value:  # a comparison that holds has read its facts
         return b.name in reads(a)
+    return False
+
+
+def _cut_implies(a: Cut, b: Cut, domain: Domain) -> bool:
+    """``b``'s form written as k × ``a``'s form plus a rest (k > 0): when ``a`` holds, ``b``'s form lies in k times
+    ``a``'s interval plus the range of the rest over the catalogue's spans; if that is within ``b``'s interval, ``b``
+    holds too (``tasks_done < tasks_assigned * 0.5`` makes ``tasks_done < tasks_assigned``, tasks_assigned being
+    at least 0).  The rest may only read what ``a`` read or what every unit reports, or ``b`` could be undecided."""
+    reach = a.allowed.meet(form_range(a.form, domain))
+    coeffs_a, coeffs_b = dict(a.form), dict(b.form)
+    for name in sorted(coeffs_a.keys() & coeffs_b.keys()):
+        k = coeffs_b[name] / coeffs_a[name]
+        if k <= 0:
+            continue
+        rest = tuple(sorted((n, c) for n in coeffs_a.keys() | coeffs_b.keys()
+                            if (c := coeffs_b.get(n, Fraction(0)) - k * coeffs_a.get(n, Fraction(0))) != 0))
+        if any(n not in coeffs_a and n not in domain.always_present for n, _ in rest):
+            continue
+        if reach.scaled(k).plus(form_range(rest, domain)).within(b.allowed):
+            return True
     return False
 
 
