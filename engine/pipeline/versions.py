@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -53,7 +54,7 @@ def derive(parent: Plan, target: Path, version: str, effective_from: Optional[da
     written = [Written(target, f"parent {parent.ruleset.id} {parent.ruleset.version}")]
     cases_folder = target.parent / "cases"
     for cases in parent_cases:
-        name = cases.name if cases_folder != cases.parent else f"{cases.stem}-{version}.yaml"
+        name = f"{_unversioned(cases.stem)}{'' if cases_folder != cases.parent else '-' + version}.yaml"
         out = cases_folder / name
         if out.exists():
             written.append(Written(out, "it exists already", kept=True))
@@ -62,6 +63,12 @@ def derive(parent: Plan, target: Path, version: str, effective_from: Optional[da
         _write_new(out, inheriting_cases_text(target.name, relative, version, parent.ruleset.version))
         written.append(Written(out, f"inherits the cases of {display_path(cases)}"))
     return written
+
+
+def _unversioned(stem: str) -> str:
+    """A case file's name without the version an earlier derivation gave it: ``grading-2025.2`` → ``grading``, so
+    the next is ``grading-2025.3`` (an amendment, beside it) or ``grading`` (a new year, in its own folder)."""
+    return re.sub(r"-\d{4}\.\d+$", "", stem) or stem
 
 
 def _write_new(out: Path, text: str) -> None:
