@@ -16,7 +16,7 @@ from engine import keys
 from engine.authoring.cases import CaseResult
 from engine.backends.evaluate import UnitEvaluation
 from engine.compiling.compile import Plan
-from engine.explaining.explain import ruleset_data
+from engine.explaining.explain import labels_shown, ruleset_data
 from engine.model import GRADE_LABELS, STATUSES
 
 
@@ -161,30 +161,30 @@ def _rows(plan: Plan):
     for status in STATUSES:
         yield reached("status", f"status.{status}", "", None, None)
     for r in rs.eligibility:
-        yield decision("eligibility", keys.eligibility(r.id), r.label.model_dump())
+        yield decision("eligibility", keys.eligibility(r.id), labels_shown(plan, r.label))
     for i, (crit, compiled) in enumerate(zip(rs.criteria, plan.criteria)):
         tiers = [Target(f"tier{n}", "held", f"tier {n} never awarded") for n in range(1, len(crit.tiers) + 1)]
-        yield Row("criteria", keys.criterion(crit.id), f"criteria[{crit.id}]", line(("criteria", i)), crit.label.model_dump(),
+        yield Row("criteria", keys.criterion(crit.id), f"criteria[{crit.id}]", line(("criteria", i)), labels_shown(plan, crit.label),
                   tiers + [Target("none", "not_held", "0 points never given")])
         for tier, key in zip(crit.tiers, compiled.tier_keys):
-            yield decision("criteria", key, tier.label.model_dump() if tier.label else None)
+            yield decision("criteria", key, labels_shown(plan, tier.label) if tier.label else None)
     for v in rs.vetoes:
-        yield decision("vetoes", keys.veto(v.id), v.label.model_dump())
+        yield decision("vetoes", keys.veto(v.id), labels_shown(plan, v.label))
     for i, level in enumerate(rs.levels):
         yield reached("levels", keys.level(level.id), f"levels[{level.id}]", ("levels", i), GRADE_LABELS[level.id])
         if level.min_score is not None:
             yield decision("levels", keys.band(level.id), None)
         for c in level.conditions:
-            yield decision("levels", keys.level_condition(level.id, c.id), c.label.model_dump())
+            yield decision("levels", keys.level_condition(level.id, c.id), labels_shown(plan, c.label))
     yield Row("finance", "finance", "finance", line(("finance",), key=True), None,
               [Target("pass", "held", "never passed"), Target("fail", "not_held", "never failed")])
     for c in rs.finance.checks:
-        yield decision("finance", keys.check(c.id), c.label.model_dump())
+        yield decision("finance", keys.check(c.id), labels_shown(plan, c.label))
     for i, title in enumerate(rs.titles):
-        yield Row("titles", keys.title(title.id), f"titles[{title.id}]", line(("titles", i)), title.label.model_dump(),
+        yield Row("titles", keys.title(title.id), f"titles[{title.id}]", line(("titles", i)), labels_shown(plan, title.label),
                   [Target("awarded", "held", "never awarded"), Target("denied", "not_held", "never denied")])
         for c in title.conditions:
-            yield decision("titles", keys.title_condition(title.id, c.id), c.label.model_dump())
+            yield decision("titles", keys.title_condition(title.id, c.id), labels_shown(plan, c.label))
     if rs.quota is not None and rs.quota.enabled:
         yield Row("quota", "quota", "quota", line(("quota",), key=True), None,
                   [Target("kept", "held", "never kept"), Target("demoted", "not_held", "never demoted")], None)

@@ -87,6 +87,12 @@ def label_text(plan: Plan, label: Any, lang: str) -> str:
     return PLACEHOLDER.sub(lambda found: plan.param_text.get(found.group(1), {}).get(lang, found.group(0)), text)
 
 
+def labels_shown(plan: Plan, label: Any) -> dict[str, str]:
+    """A label in both languages as a reader sees it, each ``{parameter}`` showing its value (for data that a
+    renderer shows later in either language: a report's findings, a coverage row)."""
+    return {lang: label_text(plan, label, lang) for lang in ("vi", "en")}
+
+
 def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any, lang: str,
                reference: Optional[Reference] = None) -> dict:
     """``label``: a rule set's Label, or ``{"vi": …, "en": …}``; ``reference``: where the rule comes from."""

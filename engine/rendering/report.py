@@ -19,7 +19,7 @@ from engine import keys
 from engine.backends.compiled import compile_condition
 from engine.compiling.compile import Plan
 from engine.compiling.targets import Target, Targets, grade_reaches
-from engine.explaining.explain import reasons, ruleset_data
+from engine.explaining.explain import labels_shown, reasons, ruleset_data
 from engine.ledger.record import evaluation_from, outcomes_of
 from engine.values import number
 
@@ -126,7 +126,7 @@ class ReportBuilder:
             "groups": {gid: g.label.model_dump() for gid, g in model.groups.items()},
             "results": [self._target_result(t) for t in model.targets],
             "grades": self._grades(),
-            "findings": [{"check": c.id, "label": c.label.model_dump(), "units": self.failed[c.id]}
+            "findings": [{"check": c.id, "label": labels_shown(self.plan, c.label), "units": self.failed[c.id]}
                          for c in sorted(self.plan.ruleset.finance.checks, key=lambda c: -self.failed[c.id])
                          if self.failed[c.id]],
         }
