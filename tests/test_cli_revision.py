@@ -115,8 +115,9 @@ def bundled(tmp_path: Path) -> Path:
     """A scratch copy of the bundled rule sets, catalogues and case files as they were before 2025's first amendment."""
     shutil.copytree(REPO / "criteria", tmp_path / "criteria")
     shutil.copytree(REPO / "rules", tmp_path / "rules")
-    for later in ("rules/2025/ruleset-2025.2.yaml", "rules/2025/cases/grading-2025.2.yaml"):
-        (tmp_path / later).unlink()
+    shutil.rmtree(tmp_path / "rules" / "2026")  # started from 2025.2
+    for later in [*(tmp_path / "rules/2025").glob("ruleset-2025.[!1]*.yaml"), *(tmp_path / "rules/2025/cases").glob("grading-*.yaml")]:
+        later.unlink()
     return tmp_path
 
 
@@ -217,3 +218,20 @@ def test_an_unknown_fact_in_the_inherited_base_is_located_in_the_inheriting_file
     assert run.code == 1, run
     assert run.lines_at(f"rules/2025/cases/grading.yaml:{line}:5: error: inherit.base: unknown fact 'members_digtal_pct'. "
                         "Did you mean 'members_digital_pct'?"), run
+
+
+def test_a_derived_case_file_is_named_by_its_own_version_never_by_a_chain_of_them(tmp_path: Path):
+    """Amending an amendment gives grading-2025.4.yaml beside grading-2025.3.yaml (not grading-2025.3-2025.4), and a
+    new year started from an amendment gives its own folder a grading.yaml."""
+    shutil.copytree(REPO / "criteria", tmp_path / "criteria")
+    shutil.copytree(REPO / "rules", tmp_path / "rules")
+    amended = run_cdcs("amend", "2025", cwd=tmp_path)
+    assert amended.code == 0 and "wrote rules/2025/cases/grading-2025.4.yaml (inherits the cases of "\
+        "rules/2025/cases/grading-2025.3.yaml)" in amended.stdout, amended
+    started = run_cdcs("new-year", "2027", "--from", "2026", cwd=tmp_path)
+    assert started.code == 0 and "wrote rules/2027/cases/grading.yaml" in started.stdout, started
+    assert sorted(p.name for p in (tmp_path / "rules/2025/cases").iterdir()) == [
+        "grading-2025.2.yaml", "grading-2025.3.yaml", "grading-2025.4.yaml", "grading.yaml"]
+    for version in ("2025.4", "2027"):
+        run = run_cdcs("test", version, cwd=tmp_path)
+        assert run.code == 0 and " 0 failed" in run.stdout, run

@@ -27,6 +27,7 @@ CAPS = (None, *GRADES)
 EXAMPLES = {"rules/2024/ruleset-2024.1.yaml": ["examples/province_2024.csv"],
             "rules/2025/ruleset-2025.1.yaml": ["examples/province_2025.csv"],
             "rules/2025/ruleset-2025.2.yaml": ["examples/province_2025.csv"],
+            "rules/2025/ruleset-2025.3.yaml": ["examples/province_2025.csv"],
             "rules/2026/ruleset-2026.1.yaml": ["examples/province_2026.csv"]}
 
 

@@ -71,3 +71,12 @@ def test_text_for_people_never_shows_a_python_value(name: str):
     text = (ROOT / "tests" / "golden" / name).read_text(encoding="utf-8")
     found = [line for line in text.splitlines() if PYTHON_SPELLINGS.search(line)]
     assert not found, f"tests/golden/{name} shows Python values to a person:\n" + "\n".join(found[:5])
+
+
+@pytest.mark.parametrize("name", [n for n, _ in OUTPUTS if not n.startswith("diff_")])
+def test_a_label_never_shows_a_parameter_placeholder(name: str):
+    """A label that names a parameter ({dues_rate}) is shown with its value wherever it is written for a reader
+    (a diff shows the rule set's text as the designer wrote it)."""
+    text = (ROOT / "tests" / "golden" / name).read_text(encoding="utf-8")
+    found = [line for line in text.splitlines() if re.search(r"\{[a-z][a-z0-9_]*\}", line)]
+    assert not found, f"tests/golden/{name} shows a parameter's name in braces:\n" + "\n".join(found[:5])

@@ -21,6 +21,7 @@ import pypdf
 import pytest
 
 from cli_run import REPO, assert_no_traceback, run_cdcs
+from engine.reading.loading import load_ruleset, resolve_ruleset_path
 from engine.rendering.render_report_html import CSP, report_html
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,6 +31,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--enable-logging=stderr", "--v=0"]
 EXAMPLE = "examples/province_2025.csv"
 GOLDEN_DOC = REPO / "tests" / "golden" / "report_province_2025.json"
+RULES_2025 = load_ruleset(resolve_ruleset_path("2025", REPO / "rules"))  # the newest version, which the report uses
 PAGE_TROUBLE = ("Refused to", "violates", "ERR_", "Uncaught", "CONSOLE")
 
 
@@ -181,7 +183,7 @@ READ = {
     "vi": ["Báo cáo chỉ tiêu — Năm 2025", "70% (42/60)", "97,2%", "chưa đạt", "6 đơn vị", "261 người",
            "chưa đo được: không có dữ liệu inspected_by_upper_level", "HL-BV08", "HL-FDI03",
            "Công đoàn Bệnh viện Đa khoa khu vực Lâm Giang", "UBKT kiểm tra tài chính cùng cấp",
-           "cdcs_health phiên bản 2025.2", "41cf36f3732026cf2071147b73df3784bb796c47babc029469ec21c5f047a76c",
+           f"cdcs_health phiên bản {RULES_2025.ruleset.version}", RULES_2025.sha256,
            "examples/province_2025.csv — 60 đơn vị", "Người lập biểu", "Chủ tịch", "(Ký, ghi rõ họ tên)",
            "Từng đơn vị", "89,5 điểm; chưa đạt Hoàn thành xuất sắc nhiệm vụ: thiếu 0,5 điểm",
            "cdcs explain HL-BV06 examples/province_2025.csv"],
@@ -295,7 +297,8 @@ def test_the_printed_report_has_pages_numbers_and_signatures(pages, browser):
     assert "Báo cáo chỉ tiêu — Năm 2025" in first
     assert "Công đoàn Y tế Việt Nam" in first
     assert f"1 / {count}" in first and f"{count} / {count}" in last, "page numbers from @page margin boxes"
-    assert "cdcs_health 2025.2 · sha256 41cf36f37320 · Năm 2025" in last, "every page names its rule set"
+    assert f"cdcs_health {RULES_2025.ruleset.version} · sha256 {RULES_2025.sha256[:12]} · Năm 2025" in last, \
+        "every page names its rule set"
     assert "Người lập biểu" in last and "Chủ tịch" in last
 
 
