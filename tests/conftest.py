@@ -29,6 +29,23 @@ def pytest_configure(config: pytest.Config) -> None:
     compileall.compile_dir(ROOT / "engine", quiet=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
 
 
+def newest(year: int) -> str:
+    """The bundled rule set a year means (its newest version), as ``--rules YEAR`` and grading without ``--rules``
+    choose it: what the golden files of that year's example were graded with."""
+    from engine.reading.loading import resolve_ruleset_path
+
+    return str(resolve_ruleset_path(str(year), ROOT / "rules").relative_to(ROOT))
+
+
+@lru_cache(maxsize=None)
+def identity(path: str) -> tuple[str, str]:
+    """A bundled rule set's version and sha256, as every output and record names it."""
+    from engine.reading.loading import load_ruleset
+
+    loaded = load_ruleset(ROOT / path)
+    return loaded.ruleset.version, loaded.sha256
+
+
 @lru_cache(maxsize=None)
 def compiled(path: str):
     """One plan and one grader per rule set per test session (rulesets register once per process)."""

@@ -35,17 +35,17 @@ def _json_report(*args: str, cwd: Path = REPO) -> dict:
 
 def test_bundled_cases_exercise_every_outcome_of_2024():
     cases = yaml.safe_load(BUNDLED_CASES.read_text(encoding="utf-8"))["cases"]
-    first, second = run_cdcs("test", "2024", "--coverage"), run_cdcs("test", "2024", "--coverage")
+    first, second = run_cdcs("test", "2024.1", "--coverage"), run_cdcs("test", "2024.1", "--coverage")
     assert first.code == 0, first
     lines = first.stdout.splitlines()
     assert lines[0] == f"{len(cases)} passed, 0 failed", first
     assert lines[-1] == "coverage: 170 of 170 outcomes exercised (100.0%)", first
     assert first.stdout_bytes == second.stdout_bytes  # the listing is stable
-    assert run_cdcs("test", "2024", "--coverage", "--fail-under", "100").code == 0
+    assert run_cdcs("test", "2024.1", "--coverage", "--fail-under", "100").code == 0
 
 
 def test_coverage_lists_rules_in_rule_set_order_with_their_lines():
-    report = _json_report("2024")
+    report = _json_report("2024.1")
     rules = [row["rule"] for row in report["rows"]]
     assert rules[:5] == ["status.graded", "status.not_graded", "status.invalid",
                          "eligibility.operating_12_months", "eligibility.reorganized_6_months"]

@@ -22,7 +22,7 @@ def _impact(*args: str) -> dict:
 
 @pytest.fixture(scope="module")
 def province_2025() -> dict:
-    return _impact(PROVINCE_2025, "--from", "2024", "--to", "2025.1")
+    return _impact(PROVINCE_2025, "--from", "2024.1", "--to", "2025.1")
 
 
 def _unit(doc: dict, unit_id: str) -> dict:
@@ -80,7 +80,7 @@ def test_unchanged_units_are_not_listed(province_2025):
 
 
 def test_last_years_units_with_the_new_facts_supplied(tmp_path):
-    doc = _impact(PROVINCE_2024, "--from", "2024", "--to", "2025.1", "--with", NEW_FACTS)
+    doc = _impact(PROVINCE_2024, "--from", "2024.1", "--to", "2025.1", "--with", NEW_FACTS)
     vp01 = _unit(doc, "HL-VP01")  # 3 of 12 tasks exceeded: excellent in 2024, good under 2025
     assert (vp01["before"]["grade"], vp01["after"]["grade"]) == ("excellent", "good")
     bv03 = _unit(doc, "HL-BV03")  # dues due at the lower July rate: the finance check now passes
@@ -91,14 +91,14 @@ def test_last_years_units_with_the_new_facts_supplied(tmp_path):
 
 
 def test_without_the_new_facts_the_table_says_which_are_missing_and_how_to_give_them():
-    run = run_cdcs("impact", PROVINCE_2024, "--from", "2024", "--to", "2025.1", "--lang", "en")
+    run = run_cdcs("impact", PROVINCE_2024, "--from", "2024.1", "--to", "2025.1", "--lang", "en")
     assert run.code == 0, run
     assert ("units lack facts that 2025.1 needs (dues_salary_h1_vnd, dues_salary_h2_vnd, members_digital_pct): "
             "give them with --with FILE") in run.stdout
 
 
 def test_a_rule_set_against_itself_changes_nothing():
-    doc = _impact(PROVINCE_2024, "--from", "2024", "--to", "rules/2024/ruleset-2024.1.yaml")
+    doc = _impact(PROVINCE_2024, "--from", "2024.1", "--to", "rules/2024/ruleset-2024.1.yaml")
     assert doc["units"] == [] and doc["summary"]["changed"] == 0
     table = run_cdcs("impact", PROVINCE_2024, "--from", "2024", "--to", "2024", "--lang", "en")
     assert table.code == 0 and "No unit changes." in table.stdout, table

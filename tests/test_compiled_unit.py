@@ -25,6 +25,7 @@ from strategies import facts_row, unit_values
 
 CAPS = (None, *GRADES)
 EXAMPLES = {"rules/2024/ruleset-2024.1.yaml": ["examples/province_2024.csv"],
+            "rules/2024/ruleset-2024.2.yaml": ["examples/province_2024.csv"],
             "rules/2025/ruleset-2025.1.yaml": ["examples/province_2025.csv"],
             "rules/2025/ruleset-2025.2.yaml": ["examples/province_2025.csv"],
             "rules/2025/ruleset-2025.3.yaml": ["examples/province_2025.csv"],

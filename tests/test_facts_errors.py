@@ -479,7 +479,7 @@ def test_a_name_or_id_a_spreadsheet_would_run_as_a_formula_is_written_inert(tmp_
 def _valid_json_with(tmp_path: Path, **changes) -> Path:
     """The valid units as JSON (bad_value.json with its bad cell mended), the second unit's facts changed."""
     units = json.loads((FACTS / "bad_value.json").read_text(encoding="utf-8"))["units"]
-    units[BAD]["workers_total"] = 120
+    units[BAD]["workers_total"] = 500  # as its neighbours report (more members than workers would break a constraint)
     assert units[BAD]["budget_submitted_on"] == "2024-01-20"
     units[BAD].update(changes)
     path = tmp_path / "units.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli_run import REPO, run_cdcs
-from conftest import compiled
+from conftest import compiled, newest
 from engine.pipeline import run
 from engine.errors import UserInputError
 
@@ -26,7 +26,7 @@ def small_chunks(monkeypatch):
 @pytest.mark.parametrize("output, golden", [("csv", "province_2024.results.csv"), ("json", "province_2024.json"),
                                             ("table", "province_2024.table.vi.txt")])
 def test_every_number_of_processes_writes_the_golden_bytes(small_chunks, tmp_path: Path, output: str, golden: str):
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     expected = (GOLDEN / golden).read_bytes()
     for jobs in (1, 2, 3):
         out = tmp_path / f"{jobs}.{output}"
@@ -36,7 +36,7 @@ def test_every_number_of_processes_writes_the_golden_bytes(small_chunks, tmp_pat
 
 
 def test_every_number_of_processes_writes_the_same_workbook_and_lines(small_chunks, tmp_path: Path):
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     for output in ("xlsx", "jsonl"):
         written = set()
         for jobs in (1, 2):
@@ -50,7 +50,7 @@ def test_a_unit_id_given_again_in_a_later_chunk_is_invalid_whatever_the_processe
     rows = PROVINCE.read_text(encoding="utf-8").splitlines()
     facts = tmp_path / "twice.csv"
     facts.write_text("\n".join(rows + [rows[3]]) + "\n", encoding="utf-8")
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     outputs = set()
     for jobs in (1, 2):
         out = tmp_path / f"{jobs}.csv"
@@ -73,7 +73,7 @@ def test_a_quota_candidate_given_again_leaves_the_ranking_as_it_was_whatever_the
     facts = tmp_path / "twice.csv"
     facts.write_text("\n".join(rows[:2] + [first_vp] + rows[2:] + [first_bv]) + "\n", encoding="utf-8")
     golden = (REPO / "tests" / "golden" / "province_2024.results.csv").read_text(encoding="utf-8").splitlines()
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     outputs = set()
     for jobs in (1, 2):
         out = tmp_path / f"{jobs}.csv"
@@ -90,7 +90,7 @@ def test_a_quota_candidate_given_again_leaves_the_ranking_as_it_was_whatever_the
 
 
 def test_progress_is_shown_on_a_terminal(tmp_path: Path):
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     master, slave = pty.openpty()
     with os.fdopen(slave, "w", encoding="utf-8") as terminal:
         assert terminal.isatty()
@@ -108,7 +108,7 @@ def test_no_progress_is_written_when_stderr_is_not_a_terminal(tmp_path: Path):
 
 def test_a_workbook_too_large_for_a_worksheet_is_refused_before_anything_is_written(monkeypatch, tmp_path: Path):
     monkeypatch.setattr(run, "XLSX_UNITS", 59)  # the example's 60 units, one too many
-    plan, _ = compiled("rules/2024/ruleset-2024.1.yaml")
+    plan, _ = compiled(newest(2024))
     out = tmp_path / "results.xlsx"
     with pytest.raises(UserInputError, match="more than 59 units: a worksheet holds at most 59"):
         run.grade_file(plan, PROVINCE, output="xlsx", out=out, jobs=1)
