@@ -31,7 +31,6 @@ CSV_OUT = HERE / "province_2025.csv"
 XLSX_OUT = HERE / "province_2025.xlsx"
 NEW_FACTS_OUT = HERE / "province_2024_new_facts.csv"
 FIXED_TIME = datetime.datetime(2025, 12, 31, 0, 0, 0)
-YEAR = 2025
 WAGE_GROWTH = 1.05
 DIGITAL = (100, 98, 96, 100, 92, 100, 85, 97, 100, 78, 99, 100, 94)  # members_digital_pct, by unit order
 MOVED_DATES = ("budget_submitted_on", "budget_deadline", "settlement_submitted_on", "settlement_deadline")
@@ -67,26 +66,38 @@ def moved_dues(row: dict) -> dict:
     return {"dues_salary_h1_vnd": h1, "dues_salary_h2_vnd": h2, "dues_due_vnd": due, "dues_collected_vnd": collected}
 
 
-def unit_2025(k: int, row: dict) -> dict:
-    out = dict(row, year=YEAR)
+def moved_a_year(row: dict) -> dict:
+    """The row a year on: its year, and the budget and settlement dates and deadlines."""
+    out = dict(row, year=row["year"] + 1)
     for name in MOVED_DATES:
         if out[name] is not None:
             out[name] = out[name].replace(year=out[name].year + 1)
+    return out
+
+
+def follow_dues(out: dict, before: dict) -> None:
+    """The remittance and spending that dues fund, moved by the change in dues collected since ``before``."""
+    if before["dues_collected_vnd"] is None or out["dues_collected_vnd"] is None:
+        return
+    less = before["dues_collected_vnd"] - out["dues_collected_vnd"]
+    paid_share = before["remit_paid_vnd"] / before["remit_due_vnd"] if before["remit_due_vnd"] else 1
+    out["remit_due_vnd"] = thousand(before["remit_due_vnd"] - less * 0.4)
+    out["remit_paid_vnd"] = thousand(out["remit_due_vnd"] * paid_share)
+    total = thousand(before["spending_total_vnd"] - less * 0.6)
+    out["spending_staff_vnd"] = thousand(total * before["spending_staff_vnd"] / before["spending_total_vnd"])
+    out["spending_admin_vnd"] = thousand(total * before["spending_admin_vnd"] / before["spending_total_vnd"])
+    out["spending_total_vnd"] = total
+
+
+def unit_2025(k: int, row: dict) -> dict:
+    out = moved_a_year(row)
     dues = moved_dues(row)
     change = dict(CHANGES.get(row["unit_id"], {}))
     if change.get("dues_collected_vnd") == "half_rate_all_year":
         change["dues_collected_vnd"] = thousand((dues["dues_salary_h1_vnd"] + dues["dues_salary_h2_vnd"]) * 0.005)
     out.update(dues)
     out.update(change)
-    if row["dues_collected_vnd"] is not None and out["dues_collected_vnd"] is not None:
-        less = row["dues_collected_vnd"] - out["dues_collected_vnd"]  # dues fund part of the remittance and spending
-        paid_share = row["remit_paid_vnd"] / row["remit_due_vnd"] if row["remit_due_vnd"] else 1
-        out["remit_due_vnd"] = thousand(row["remit_due_vnd"] - less * 0.4)
-        out["remit_paid_vnd"] = thousand(out["remit_due_vnd"] * paid_share)
-        total = thousand(row["spending_total_vnd"] - less * 0.6)
-        out["spending_staff_vnd"] = thousand(total * row["spending_staff_vnd"] / row["spending_total_vnd"])
-        out["spending_admin_vnd"] = thousand(total * row["spending_admin_vnd"] / row["spending_total_vnd"])
-        out["spending_total_vnd"] = total
+    follow_dues(out, row)
     out["members_digital_pct"] = DIGITAL[k % len(DIGITAL)]
     out["prior_year_grade"] = None  # the audit ledger knows it (2025.2 reads it from there)
     return out

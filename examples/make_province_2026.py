@@ -26,14 +26,13 @@ import csv
 import datetime
 
 from make_province import HERE, UNITS, check_units, csv_cell, fact_names, thousand, write_csv, write_xlsx
-from make_province_2025 import MOVED_DATES, WAGE_GROWTH, unit_2025
+from make_province_2025 import WAGE_GROWTH, follow_dues, moved_a_year, unit_2025
 
 CATALOGUE_2026 = HERE.parent / "criteria" / "catalogue-2026.yaml"
 CSV_OUT = HERE / "province_2026.csv"
 XLSX_OUT = HERE / "province_2026.xlsx"
 NEW_FACTS_OUT = HERE / "province_2025_new_facts.csv"
 FIXED_TIME = datetime.datetime(2026, 12, 31, 0, 0, 0)
-YEAR = 2026
 SECTIONS = {"HL-VP": 2, "HL-BV": 8, "HL-TTYT": 5, "HL-TT": 3, "HL-TR": 4, "HL-DN": 2, "HL-FDI": 3}  # by id prefix
 
 # Year-on-year changes, by unit: what happened in 2026 that the formulas above do not cover.
@@ -59,10 +58,7 @@ def sections(unit_id: str) -> int:
 
 
 def unit_2026(row_2025: dict) -> dict:
-    out = dict(row_2025, year=YEAR)
-    for name in MOVED_DATES:
-        if out[name] is not None:
-            out[name] = out[name].replace(year=out[name].year + 1)
+    out = moved_a_year(row_2025)
     base_2025 = row_2025["dues_salary_h1_vnd"] + row_2025["dues_salary_h2_vnd"]
     base = thousand(base_2025 * WAGE_GROWTH)
     h1 = thousand(base / 2)
@@ -70,15 +66,7 @@ def unit_2026(row_2025: dict) -> dict:
     due_2025, collected_2025 = row_2025["dues_due_vnd"], row_2025["dues_collected_vnd"]
     collected = None if collected_2025 is None else thousand(due * collected_2025 / due_2025)
     out.update(dues_salary_h1_vnd=h1, dues_salary_h2_vnd=base - h1, dues_due_vnd=due, dues_collected_vnd=collected)
-    if collected_2025 is not None and collected is not None:
-        less = collected_2025 - collected  # dues fund part of the remittance and spending
-        paid_share = row_2025["remit_paid_vnd"] / row_2025["remit_due_vnd"] if row_2025["remit_due_vnd"] else 1
-        out["remit_due_vnd"] = thousand(row_2025["remit_due_vnd"] - less * 0.4)
-        out["remit_paid_vnd"] = thousand(out["remit_due_vnd"] * paid_share)
-        total = thousand(row_2025["spending_total_vnd"] - less * 0.6)
-        out["spending_staff_vnd"] = thousand(total * row_2025["spending_staff_vnd"] / row_2025["spending_total_vnd"])
-        out["spending_admin_vnd"] = thousand(total * row_2025["spending_admin_vnd"] / row_2025["spending_total_vnd"])
-        out["spending_total_vnd"] = total
+    follow_dues(out, row_2025)
     out["culture_title_years"] = None  # the audit ledger knows it, as it knows prior_year_grade
     out.update(new_facts(row_2025["unit_id"]))
     out.update(CHANGES.get(row_2025["unit_id"], {}))
