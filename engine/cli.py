@@ -463,11 +463,15 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     from engine.rendering import render
     plans = [run.plan_named(spec) for spec in (old, new)]
     problems = run.ProblemLog()  # both gradings read the same rows: each problem is told once
-    doc = impact_of(facts, plans[0], plans[1], extra, jobs=jobs, progress=run.Progress(), problems=problems)
-    if fmt == "json":
-        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render.impact_table(doc, lang), nl=False)
+    with impact_of(facts, plans[0], plans[1], extra, jobs=jobs, progress=run.Progress(), problems=problems) as report:
+        if fmt == "json":  # unit by unit: a change that moves most of a national file is never held whole
+            with render.Output(None) as out:
+                writer = render.JsonWriter(out, report.head, "units", report.tail)
+                for unit in report.units():
+                    writer.write(render.json_item(unit))
+                writer.end({})
+        else:
+            click.echo(render.impact_table(report.as_data(), lang), nl=False)
     _report_unit_problems(problems)
 
 

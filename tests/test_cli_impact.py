@@ -187,3 +187,18 @@ def test_a_file_graded_in_processes_moves_its_dates_as_one_process_does(tmp_path
     assert copied.keys() == first.keys()
     for unit_id, unit in first.items():
         assert copied[unit_id]["rules"] == unit["rules"] and copied[unit_id]["after"] == unit["after"]
+
+
+@pytest.mark.parametrize("args", [
+    ("examples/province_2024.csv", "--from", "2024.1", "--to", "2025.1"),  # many units, no parameter
+    ("examples/province_2025.csv", "--from", "2025", "--to", "2026", "--with", "examples/province_2025_new_facts.csv"),
+    ("examples/province_2025.csv", "--from", "2025.2", "--to", "2025.3"),  # no unit moves; parameters after the list
+])
+def test_the_json_written_unit_by_unit_is_the_document_json_would_write_whole(args):
+    """The units are written one at a time from a spool; the bytes are those of the whole document dumped at once."""
+    run = run_cdcs("impact", *args, "--format", "json")
+    assert run.code == 0, run
+    doc = json.loads(run.stdout)
+    assert run.stdout == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    assert list(doc) == ["from", "to", "facts", "summary", "distribution", "units", *(["params"] if "params" in doc else [])]
+    assert doc["summary"]["changed"] == len(doc["units"]) and ("params" in doc) == (args[2] != "2024.1")

@@ -66,24 +66,31 @@ class UnitImpact:
 
 @dataclass
 class Impact:
-    units: list[UnitImpact]  # only the units that change, in the facts file's order
-    compared: int
-    distribution: dict[str, dict[str, int]]  # state → {"before": n, "after": n}
+    """The comparison counted as the units go by: each unit that changes is handed on as it is found (to a spool,
+    in input order), never kept here, so that memory does not grow with the units a change moves."""
+
+    compared: int = 0
+    distribution: dict[str, dict[str, int]] = field(  # state → {"before": n, "after": n}
+        default_factory=lambda: {s: {"before": 0, "after": 0} for s in STATES})
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_COUNTED, 0))
+
+    def count(self, unit: UnitImpact) -> None:
+        counts = self.counts
+        counts["changed"] += 1
+        if unit.move in _MOVES:
+            counts[_MOVES[unit.move]] += 1
+        for title in sorted(set(unit.before.titles) | set(unit.after.titles)):
+            before, after = unit.before.titles.get(title), unit.after.titles.get(title)
+            counts["titles_gained"] += after is True and before is not True
+            counts["titles_lost"] += before is True and after is not True
+        counts["verdict_changed"] += "financial_audit" in unit.changed
 
     def summary(self) -> dict[str, int]:
-        moves = [u.move for u in self.units]
-        titles = [(t, u.before.titles.get(t), u.after.titles.get(t)) for u in self.units for t in
-                  sorted(set(u.before.titles) | set(u.after.titles))]
-        return {
-            "units": self.compared,
-            "changed": len(self.units),
-            "grade_up": moves.count("up"),
-            "grade_down": moves.count("down"),
-            "status_changed": moves.count("status"),
-            "titles_gained": sum(1 for _, b, a in titles if a is True and b is not True),
-            "titles_lost": sum(1 for _, b, a in titles if b is True and a is not True),
-            "verdict_changed": sum(1 for u in self.units if "financial_audit" in u.changed),
-        }
+        return {"units": self.compared, **self.counts}
+
+
+_COUNTED = ("changed", "grade_up", "grade_down", "status_changed", "titles_gained", "titles_lost", "verdict_changed")
+_MOVES = {"up": "grade_up", "down": "grade_down", "status": "status_changed"}
 
 
 def side(ev: UnitEvaluation) -> Side:
@@ -106,25 +113,25 @@ def side_of(decided: Mapping[str, Any]) -> Side:
 Evaluations = tuple[UnitEvaluation, list[str], UnitEvaluation, list[str]]  # before, its missing facts, after, its
 
 
-def compare(old: Plan, new: Plan, pairs: Iterable[tuple[Side, Side, Callable[[], Evaluations]]]) -> Impact:
+def compare(old: Plan, new: Plan, pairs: Iterable[tuple[Side, Side, Callable[[], Evaluations]]],
+            keep: Callable[[UnitImpact], None]) -> Impact:
     """Compare two gradings unit by unit, in input order: each unit's two sides, and how to make its two
-    evaluations, asked only of the units that change (the only ones kept)."""
-    units: list[UnitImpact] = []
-    distribution = {s: {"before": 0, "after": 0} for s in STATES}
-    compared = 0
+    evaluations, asked only of the units that change, which go to ``keep`` in that order."""
+    impact = Impact()
     for a, b, evaluations in pairs:
-        compared += 1
-        distribution[a.state]["before"] += 1
-        distribution[b.state]["after"] += 1
+        impact.compared += 1
+        impact.distribution[a.state]["before"] += 1
+        impact.distribution[b.state]["after"] += 1
         changed = _changed(a, b)
         if not changed:
             continue
         ev_a, missing_a, ev_b, missing_b = evaluations()
         name = str(ev_a.unit.values.get("name") or ev_b.unit.values.get("name") or "")
-        units.append(UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed,
-                                responsible(old, ev_a, new, ev_b, changed),
-                                [f for f in missing_b if f not in set(missing_a)]))
-    return Impact(units, compared, distribution)
+        unit = UnitImpact(ev_a.unit.unit_id, name, a, b, _move(a, b), changed, responsible(old, ev_a, new, ev_b, changed),
+                          [f for f in missing_b if f not in set(missing_a)])
+        impact.count(unit)
+        keep(unit)
+    return impact
 
 
 def _changed(a: Side, b: Side) -> list[str]:

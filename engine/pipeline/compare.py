@@ -1,6 +1,6 @@
 """One facts file graded under two rule sets (``cdcs impact``): both gradings streamed to spool files, then
 read side by side in input order, each unit's two results compared as data; a unit that moves is explained
-from its decisions, without grading it a third time."""
+from its decisions, without grading it a third time, and spooled in turn for the writer."""
 from __future__ import annotations
 
 import functools
@@ -20,8 +20,37 @@ from engine.reading.facts import as_year, ids_in, open_stream, read_table, suppl
 from engine.reading.loading import display_path
 
 
+class ImpactReport:
+    """An impact as data: everything but the units that change (``head``, ``tail``), and those units read again
+    from a spool, in input order, one at a time (:meth:`units`): memory does not grow with how many a change moves."""
+
+    def __init__(self, head: dict, spool: IO[bytes], tail: dict):
+        self.head, self.tail, self._spool = head, tail, spool
+
+    def units(self) -> Iterator[dict]:
+        self._spool.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._spool)
+            except EOFError:
+                return
+
+    def as_data(self) -> dict:
+        """The whole document at once, as ``--format json`` writes it (for a reader that needs every unit)."""
+        return {**self.head, "units": list(self.units()), **self.tail}
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def __enter__(self) -> "ImpactReport":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *, jobs: Optional[int] = None,
-              progress: Optional[run.Progress] = None, problems: Optional[run.ProblemLog] = None) -> dict:
+              progress: Optional[run.Progress] = None, problems: Optional[run.ProblemLog] = None) -> ImpactReport:
     """Every unit of ``facts`` whose grade, title or verdict changes from ``old`` to ``new``, and why, as data.
 
     ``extra``: more facts for the same units, matched by unit id (the facts the newer catalogue adds).  The facts
@@ -37,6 +66,7 @@ def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *
     _check_known_columns(shown, columns, plans)
     problems = problems if problems is not None else run.ProblemLog()
     sides, gradings = [], []
+    changed = tempfile.TemporaryFile(prefix="cdcs-impact-")
     with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
         for n, plan in enumerate(plans):  # one grading after the other, each on every core
             stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
@@ -47,18 +77,16 @@ def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *
             gradings.append(spool)
             sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year,
                           "moved_years": plan.ruleset.year - year})
-        report = compare(old, new, _pairs(plans, gradings))
+        report = compare(old, new, _pairs(plans, gradings),
+                         keep=lambda unit: pickle.dump(unit.as_data(), changed, pickle.HIGHEST_PROTOCOL))
         for spool in gradings:
             spool.close()
-    doc = {"from": ruleset_data(old), "to": ruleset_data(new),
-           "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
-                     "sides": sides},
-           "summary": report.summary(), "distribution": report.distribution,
-           "units": [u.as_data() for u in report.units]}
+    head = {"from": ruleset_data(old), "to": ruleset_data(new),
+            "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
+                      "sides": sides},
+            "summary": report.summary(), "distribution": report.distribution}
     params = [change.row() for change in param_changes(old, new)]
-    if params:  # what moved the units that a rule names as moved by a parameter
-        doc["params"] = params
-    return doc
+    return ImpactReport(head, changed, {"params": params} if params else {})  # what moved the units a rule names
 
 
 def _pairs(plans: list[Plan], gradings: list[IO[bytes]]) -> Iterator[tuple]:

@@ -242,14 +242,17 @@ class JsonlWriter(CsvWriter):
 
 
 class JsonWriter:
-    """The JSON document ``to_json`` writes, results written one by one as they come."""
+    """The JSON document ``to_json`` writes (``{**head, key: [items], **tail}``, as ``json.dumps(…, indent=2)``
+    writes it), its items written one by one as they come: a long list is never held whole."""
 
-    def __init__(self, out: Output, head: dict):
+    def __init__(self, out: Output, head: dict, key: str = "results", tail: Optional[dict] = None):
         self.out = out
-        opening = json.dumps({**head, "results": []}, ensure_ascii=False, indent=2)
-        self.closing = opening[opening.rindex("[") + 1:] + "\n"  # ']\n}' and the final newline
+        marker = "\x00items\x00"  # a value no document holds: where the list goes
+        opening, closing = json.dumps({**head, key: marker, **(tail or {})}, ensure_ascii=False,
+                                      indent=2).split(json.dumps(marker), 1)
+        self.closing = "]" + closing + "\n"  # ']', what follows the list, and the final newline
         self.first = True
-        out.write(opening[:opening.rindex("[") + 1])
+        out.write(opening + "[")
 
     def write(self, item: str) -> None:
         self.out.write(("\n" if self.first else ",\n") + item)
