@@ -471,7 +471,9 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
                     writer.write(render.json_item(unit))
                 writer.end({})
         else:
-            click.echo(render.impact_table(report.as_data(), lang), nl=False)
+            with render.Output(None) as out:
+                for piece in render.impact_table(report.head, report.units, report.tail, lang):
+                    out.write(piece)
     _report_unit_problems(problems)
 
 

@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional
 
 from tabulate import tabulate
 
@@ -271,18 +271,14 @@ def jsonl_line(result: dict) -> str:
     return json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-class TableWriter:
-    """The table ``table`` prints, column widths measured as rows are graded, rows written after.
+class SimpleTable:
+    """tabulate's "simple" layout with numbers left as text, for rows seen twice (once to measure, once to write),
+    so that a long table is never held whole: each cell stripped and left-aligned, columns at least two wider than
+    their header, two spaces between them, trailing spaces removed (checked against tabulate itself)."""
 
-    Formats as tabulate's "simple" layout does with numbers left as text: each cell
-    stripped and left-aligned, columns at least two wider than their header, two
-    spaces between them, trailing spaces removed (checked against tabulate itself).
-    """
-
-    def __init__(self, lang: str):
-        self.lang = lang
-        self.names = headers(lang)
-        self.widths = [len(h) + 2 for h in self.names]
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.widths = [len(h) + 2 for h in names]
 
     def observe(self, cells: list[str]) -> None:
         for i, cell in enumerate(cells):
@@ -290,14 +286,27 @@ class TableWriter:
             if width > self.widths[i]:
                 self.widths[i] = width
 
+    def head(self) -> str:
+        return ("  ".join(h.ljust(w) for h, w in zip(self.names, self.widths)).rstrip() + "\n"
+                + "  ".join("-" * w for w in self.widths) + "\n")
+
+    def row(self, cells: list[str]) -> str:
+        return "  ".join(_table_cell(c).ljust(w) for c, w in zip(cells, self.widths)).rstrip() + "\n"
+
+
+class TableWriter(SimpleTable):
+    """The table ``table`` prints, column widths measured as rows are graded, rows written after."""
+
+    def __init__(self, lang: str):
+        super().__init__(headers(lang))
+        self.lang = lang
+
     def begin(self, out: Output, ruleset: dict) -> None:
         self.out = out
-        out.write(f"{title(ruleset, self.lang)}\n\n")
-        out.write("  ".join(h.ljust(w) for h, w in zip(self.names, self.widths)).rstrip() + "\n")
-        out.write("  ".join("-" * w for w in self.widths) + "\n")
+        out.write(f"{title(ruleset, self.lang)}\n\n" + self.head())
 
     def write(self, cells: list[str]) -> None:
-        self.out.write("  ".join(_table_cell(c).ljust(w) for c, w in zip(cells, self.widths)).rstrip() + "\n")
+        self.out.write(self.row(cells))
 
     def end(self, counts: Mapping[str, int]) -> None:
         self.out.write(f"\n{summary(counts, self.lang)}\n")
@@ -701,50 +710,57 @@ def _rule_change(row: dict, lang: str) -> str:
     return f"{row['rule']}: {before} → {after}{moved_by}"
 
 
-def impact_table(doc: dict, lang: str) -> str:
-    """The units a new rule set moves, what moves them, and the distribution before and after."""
-    w, rs_a, rs_b = IMPACT_WORDS[lang], doc["from"], doc["to"]
+def impact_table(head: dict, units: Callable[[], Iterable[dict]], tail: dict, lang: str) -> Iterator[str]:
+    """The units a new rule set moves, what moves them, and the distribution before and after, piece by piece:
+    ``units()`` is read twice (to measure the columns, then to write the rows), never held whole."""
+    w, rs_a, rs_b = IMPACT_WORDS[lang], head["from"], head["to"]
     lines = [w["title"].format(a=f"{rs_a['id']} {rs_a['version']}", b=f"{rs_b['id']} {rs_b['version']}")]
-    for side in doc["facts"]["sides"]:
+    for side in head["facts"]["sides"]:
         if side["moved_years"]:
-            lines.append(f"{w['facts']} {doc['facts']['source']}: {side['version']} — "
+            lines.append(f"{w['facts']} {head['facts']['source']}: {side['version']} — "
                          + w["moved"].format(year=side["year"], shift=w["later" if side["moved_years"] > 0 else "earlier"].format(
                              n=abs(side["moved_years"]))))
-    if doc.get("params"):
+    if tail.get("params"):
         lines.append(f"{w['params_changed']}: " + "; ".join(c["description"].removeprefix("params.")
-                                                             for c in doc["params"]))
-    lines.append("")
-    rows = []
-    for u in doc["units"]:
-        a, b = u["before"], u["after"]
-        titles = sorted(set(a["titles"]) | set(b["titles"]))
-        rows.append([u["unit_id"], u["name"],
-                     _arrow(_state_word(a, lang), _state_word(b, lang)),
-                     _arrow(fmt(a["score"], lang) if a["score"] is not None else "", fmt(b["score"], lang) if b["score"] is not None else ""),
-                     _arrow(_yes_no(a["titles"].get(titles[0]), lang), _yes_no(b["titles"].get(titles[0]), lang)) if titles else "",
-                     _arrow(_verdict(a["financial_audit"], lang), _verdict(b["financial_audit"], lang)),
-                     "; ".join([_rule_change(r, lang) for r in u["rules"]]
-                               + ([f"{w['missing']}: {', '.join(u['newly_missing_facts'])}"] if u["newly_missing_facts"] else []))])
+                                                             for c in tail["params"]))
+    yield "\n".join(lines) + "\n\n"
+    table = SimpleTable([WORDS[lang]["unit"], WORDS[lang]["name"], WORDS[lang]["grade"], WORDS[lang]["score"],
+                         WORDS[lang]["cultural_unit"], WORDS[lang]["finance"], w["rules"]])
+    rows, lacking, missing = 0, 0, set()
+    for u in units():
+        table.observe(_impact_cells(u, lang))
+        rows += 1
+        lacking += bool(u["newly_missing_facts"])
+        missing.update(u["newly_missing_facts"])
     if rows:
-        head = [WORDS[lang]["unit"], WORDS[lang]["name"], WORDS[lang]["grade"], WORDS[lang]["score"],
-                WORDS[lang]["cultural_unit"], WORDS[lang]["finance"], w["rules"]]
-        lines.append(tabulate(rows, headers=head, tablefmt="simple", disable_numparse=True))
+        yield table.head()
+        for u in units():
+            yield table.row(_impact_cells(u, lang))
     else:
-        lines.append(w["none"])
-    lacking = [u for u in doc["units"] if u["newly_missing_facts"]]
+        yield w["none"] + "\n"
     if lacking:
-        names = sorted({f for u in lacking for f in u["newly_missing_facts"]})
-        lines += ["", w["hint"].format(n=len(lacking), version=rs_b["version"], facts=", ".join(names))]
-    lines.append("")
-    s = doc["summary"]
-    lines.append(", ".join(f"{s[k]} {SUMMARY_WORDS[lang][k]}" for k in SUMMARY_WORDS[lang]))
-    lines.append("")
+        yield "\n" + w["hint"].format(n=lacking, version=rs_b["version"], facts=", ".join(sorted(missing))) + "\n"
+    s = head["summary"]
+    yield "\n" + ", ".join(f"{s[k]} {SUMMARY_WORDS[lang][k]}" for k in SUMMARY_WORDS[lang]) + "\n\n"
     dist = [[GRADE_LABELS[k][lang] if k in GRADE_LABELS else WORDS[lang][k], v["before"], v["after"],
              f"{v['after'] - v['before']:+d}" if v["after"] != v["before"] else ""]
-            for k, v in doc["distribution"].items()]
-    lines.append(tabulate(dist, headers=[w["state"], f"{w['before']} ({rs_a['version']})", f"{w['after']} ({rs_b['version']})", "±"],
-                          tablefmt="simple", disable_numparse=True))
-    return "\n".join(lines) + "\n"
+            for k, v in head["distribution"].items()]
+    yield tabulate(dist, headers=[w["state"], f"{w['before']} ({rs_a['version']})", f"{w['after']} ({rs_b['version']})", "±"],
+                   tablefmt="simple", disable_numparse=True) + "\n"
+
+
+def _impact_cells(u: dict, lang: str) -> list[str]:
+    """One changed unit's row of the impact table."""
+    w = IMPACT_WORDS[lang]
+    a, b = u["before"], u["after"]
+    titles = sorted(set(a["titles"]) | set(b["titles"]))
+    return [u["unit_id"], u["name"],
+            _arrow(_state_word(a, lang), _state_word(b, lang)),
+            _arrow(fmt(a["score"], lang) if a["score"] is not None else "", fmt(b["score"], lang) if b["score"] is not None else ""),
+            _arrow(_yes_no(a["titles"].get(titles[0]), lang), _yes_no(b["titles"].get(titles[0]), lang)) if titles else "",
+            _arrow(_verdict(a["financial_audit"], lang), _verdict(b["financial_audit"], lang)),
+            "; ".join([_rule_change(r, lang) for r in u["rules"]]
+                      + ([f"{w['missing']}: {', '.join(u['newly_missing_facts'])}"] if u["newly_missing_facts"] else []))]
 
 
 # --- coverage of a rule set by its test cases -----------------------------------------
