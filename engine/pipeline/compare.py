@@ -35,10 +35,6 @@ class ImpactReport:
             except EOFError:
                 return
 
-    def as_data(self) -> dict:
-        """The whole document at once, as ``--format json`` writes it (for a reader that needs every unit)."""
-        return {**self.head, "units": list(self.units()), **self.tail}
-
     def close(self) -> None:
         self._spool.close()
 
@@ -66,21 +62,25 @@ def impact_of(facts: Path, old: Plan, new: Plan, extra: Optional[Path] = None, *
     _check_known_columns(shown, columns, plans)
     problems = problems if problems is not None else run.ProblemLog()
     sides, gradings = [], []
-    changed = tempfile.TemporaryFile(prefix="cdcs-impact-")
-    with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
-        for n, plan in enumerate(plans):  # one grading after the other, each on every core
-            stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
-            spool = open(Path(folder) / f"side{n}", "w+b")
-            run.grade_stream(plan, stream, jobs=jobs, progress=progress, problems=problems,
-                             collect=lambda g, spool=spool: pickle.dump((g.unit_id, g.data["decision"], g.shown),
-                                                                        spool, pickle.HIGHEST_PROTOCOL))
-            gradings.append(spool)
-            sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year,
-                          "moved_years": plan.ruleset.year - year})
-        report = compare(old, new, _pairs(plans, gradings),
-                         keep=lambda unit: pickle.dump(unit.as_data(), changed, pickle.HIGHEST_PROTOCOL))
-        for spool in gradings:
-            spool.close()
+    changed = tempfile.TemporaryFile(prefix="cdcs-impact-")  # the units that change, until they are written
+    try:
+        with tempfile.TemporaryDirectory(prefix="cdcs-impact-") as folder:
+            for n, plan in enumerate(plans):  # one grading after the other, each on every core
+                stream = as_year(open_stream(facts), plan.catalogue, plan.ruleset.year - year, supplement)
+                spool = open(Path(folder) / f"side{n}", "w+b")
+                run.grade_stream(plan, stream, jobs=jobs, progress=progress, problems=problems,
+                                 collect=lambda g, spool=spool: pickle.dump((g.unit_id, g.data["decision"], g.shown),
+                                                                            spool, pickle.HIGHEST_PROTOCOL))
+                gradings.append(spool)
+                sides.append({"version": plan.ruleset.version, "year": plan.ruleset.year,
+                              "moved_years": plan.ruleset.year - year})
+            report = compare(old, new, _pairs(plans, gradings),
+                             keep=lambda unit: pickle.dump(unit.as_data(), changed, pickle.HIGHEST_PROTOCOL))
+            for spool in gradings:
+                spool.close()
+    except BaseException:
+        changed.close()
+        raise
     head = {"from": ruleset_data(old), "to": ruleset_data(new),
             "facts": {"source": shown, "supplement": display_path(extra) if extra else None, "year": year,
                       "sides": sides},
