@@ -21,10 +21,9 @@ budget and settlement dates and deadlines), with:
 """
 from __future__ import annotations
 
-import csv
 import datetime
 
-from make_province import HERE, UNITS, check_units, csv_cell, fact_names, thousand, write_csv, write_xlsx
+from make_province import HERE, UNITS, check_units, fact_names, thousand, write_csv, write_xlsx
 
 CATALOGUE_2025 = HERE.parent / "criteria" / "catalogue-2025.yaml"
 CSV_OUT = HERE / "province_2025.csv"
@@ -118,11 +117,7 @@ def main() -> None:
     write_csv(columns, rows, CSV_OUT)
     write_xlsx(columns, rows, XLSX_OUT, FIXED_TIME)
     extra = [new_facts_2024(k, row) for k, row in enumerate(UNITS)]
-    with open(NEW_FACTS_OUT, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(list(extra[0]))
-        for row in extra:
-            writer.writerow([csv_cell(v) for v in row.values()])
+    write_csv(list(extra[0]), extra, NEW_FACTS_OUT)
     print(f"wrote {len(rows)} units to {CSV_OUT.name}, {XLSX_OUT.name} and {NEW_FACTS_OUT.name}")
 
 

@@ -22,10 +22,9 @@ the budget and settlement dates and deadlines), with:
 """
 from __future__ import annotations
 
-import csv
 import datetime
 
-from make_province import HERE, UNITS, check_units, csv_cell, fact_names, thousand, write_csv, write_xlsx
+from make_province import HERE, UNITS, check_units, fact_names, thousand, write_csv, write_xlsx
 from make_province_2025 import WAGE_GROWTH, follow_dues, moved_a_year, unit_2025
 
 CATALOGUE_2026 = HERE.parent / "criteria" / "catalogue-2026.yaml"
@@ -88,12 +87,8 @@ def main() -> None:
             row["tasks_on_time"] = row["tasks_done"] + 1  # after the check, which would refuse it
     write_csv(columns, rows, CSV_OUT)
     write_xlsx(columns, rows, XLSX_OUT, FIXED_TIME)
-    with open(NEW_FACTS_OUT, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        extra = [{"unit_id": row["unit_id"], **new_facts(row["unit_id"])} for row in UNITS]
-        writer.writerow(list(extra[0]))
-        for row in extra:
-            writer.writerow([csv_cell(v) for v in row.values()])
+    extra = [{"unit_id": row["unit_id"], **new_facts(row["unit_id"])} for row in UNITS]
+    write_csv(list(extra[0]), extra, NEW_FACTS_OUT)
     print(f"wrote {len(rows)} units to {CSV_OUT.name}, {XLSX_OUT.name} and {NEW_FACTS_OUT.name}")
 
 
