@@ -42,3 +42,10 @@ def data(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
+
+
+def points_text(amount: str, lang: str) -> str:
+    """An amount of points, already formatted, as a sentence says it: ``1 point``, ``0.5 points``, ``1 điểm``."""
+    if lang == "vi":
+        return f"{amount} điểm"
+    return f"{amount} point" if amount == "1" else f"{amount} points"

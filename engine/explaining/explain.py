@@ -20,7 +20,7 @@ from engine.compiling.compile import PLACEHOLDER, Plan
 from engine.grading.aggregate import points
 from engine.grading.quota import exempt, rounded
 from engine.model import GRADE_LABELS, GRADES, Reference
-from engine.values import number
+from engine.values import number, points_text
 
 OUTCOME_WORDS = {True: "held", False: "not_held", None: "unknown"}
 
@@ -364,7 +364,7 @@ def reasons(plan: Plan, ev: UnitEvaluation, lang: str = "vi", first: bool = Fals
             misses = []
             if short:
                 short = _fmt_score(short, lang)
-                misses.append(f"thiếu {short} điểm" if vi else f"{short} points short")
+                misses.append(f"thiếu {short} điểm" if vi else f"{points_text(short, lang)} short")
             unmet = [label for ident, _, label, _ in tests if ident != "band"]
             if unmet:
                 misses.append(("điều kiện chưa đạt: " if vi else "unmet: ") + ", ".join(unmet))

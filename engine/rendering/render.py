@@ -19,6 +19,7 @@ from tabulate import tabulate
 
 from engine.errors import CannotWrite
 from engine.model import GRADE_LABELS
+from engine.values import points_text
 
 WORDS = {
     "vi": {"unit": "Mã đơn vị", "name": "Tên", "type": "Loại hình", "score": "Điểm", "grade": "Xếp loại",
@@ -529,7 +530,7 @@ def explain_text(result: dict, ruleset: dict, lang: str, type_labels: dict) -> s
         lines.append("")
         lines.append((_n() + f"Để đạt {nxt['label']}:" if vi else _n() + f"To reach {nxt['label']}:"))
         if nxt.get("points_short"):
-            lines.append((f"   thiếu {fmt(nxt['points_short'], lang)} điểm" if vi else f"   {fmt(nxt['points_short'], lang)} points short"))
+            lines.append((f"   thiếu {fmt(nxt['points_short'], lang)} điểm" if vi else f"   {points_text(fmt(nxt['points_short'], lang), lang)} short"))
         for u in nxt["unmet"]:
             lines += _condition_lines(u, lang, 3)
         for b in nxt["blocked_by"]:
