@@ -33,6 +33,9 @@ def test_new_year_copies_the_rule_set_with_its_identity_and_parent(workspace):
     assert 'version: "2025.1"' in text and "\nyear: 2025\n" in text and "effective_from: 2025-01-01" in text
     assert 'parent: "cdcs_health 2024.1 sha256:' in text
     assert "# Rule set for grading" in text  # the designer's comments survive
+    assert "# Rule set for grading health-sector grassroots unions (CĐCS) for the year 2024." in text  # as written
+    label = text[text.index("\nlabel:"):text.index("\ncatalogue:")]  # the title names the new year
+    assert '"Bộ tiêu chí đánh giá, xếp loại CĐCS ngành Y tế năm 2025"' in label and "unions, 2025" in label, label
     assert (workspace / "rules" / "2024" / "ruleset-2024.1.yaml").read_bytes() == before  # old version untouched
     assert run_cdcs("validate", str(path), cwd=workspace).code == 0
 

@@ -23,6 +23,8 @@ def derive_text(parent: Plan, year: int, version: str, folder: Path,
     catalogue = (source.parent / parent.ruleset.catalogue).resolve()
     relative = Path(os.path.relpath(catalogue, folder.resolve())).as_posix()
     reference = f"{parent.ruleset.id} {parent.ruleset.version} sha256:{parent.loaded.sha256}"
+    if year != parent.ruleset.year:  # a new year: its title names it ("… năm 2025" → "… năm 2026")
+        text = _relabel(text, parent.ruleset.year, year)
     text = _set(text, "year", str(year))
     text = _set(text, "version", f'"{version}"')
     text = _set(text, "effective_from", (effective_from or datetime.date(year, 1, 1)).isoformat())
@@ -32,6 +34,15 @@ def derive_text(parent: Plan, year: int, version: str, folder: Path,
     else:
         text = re.sub(r"(?m)^(version:.*)$", lambda m: f'{m.group(1)}\nparent: "{reference}"', text, count=1)
     return text
+
+
+def _relabel(text: str, old: int, new: int) -> str:
+    """The top-level ``label:`` (its lines up to the next top-level key) with the year ``old`` written as ``new``."""
+    found = re.search(r"(?m)^label:.*(?:\n(?:[ \t#].*|))*", text)
+    if found is None:
+        return text
+    label = re.sub(rf"(?<!\d){old}(?!\d)", str(new), found.group(0))
+    return text[:found.start()] + label + text[found.end():]
 
 
 def _set(text: str, key: str, value: str) -> str:
