@@ -30,6 +30,17 @@ def decimal_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def written(value: Any) -> str:
+    """A value as a rule set's YAML writes it, for a message or a label: ``true``, ``12.5``, ``2025-07-01``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
 def data(value: Any) -> Any:
     """A value as JSON-ready data that still compares exactly: dates in ISO form, decimals as plain text, a whole
     fraction as an int (another is kept exact), tuples as lists."""

@@ -7,14 +7,13 @@ id, because ids are permanent and explanations and audit records key on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Callable, Iterable, Optional
 
 from engine import keys
 from engine.compiling.compile import Plan
 from engine.expr import ast
 from engine.expr.parser import parse
-from engine.values import data
+from engine.values import data, written
 
 Row = dict[str, Any]
 
@@ -57,15 +56,11 @@ def _per_type(before: dict, after: dict) -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "none"
-    if isinstance(value, bool):  # as YAML writes it: reports_only none → true
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, dict):  # as the designer writes it in YAML flow style; unset keys are not written
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items() if v is not None) + "}"
-    return str(value)
+    return written(value)  # as YAML writes it: reports_only none → true
 
 
 def canonical(node: ast.Node) -> str:

@@ -18,7 +18,7 @@ from engine.backends.compiled import Test, compile_condition
 from engine.compiling.compile import Decision, Plan
 from engine.errors import Problem
 from engine.reading.facts import Cell, from_integer
-from engine.values import data
+from engine.values import data, written
 
 
 class ConstraintCheck:
@@ -56,9 +56,7 @@ class ConstraintCheck:
         read = [name for name in decision.reading if name in facts]
         shown = []
         for name in read:
-            value = data(from_integer(facts[name], engine[name]))
-            value = "true" if value is True else "false" if value is False else value
-            shown.append(f"{name} = {value}{_at(cells.get(name))}")
+            shown.append(f"{name} = {written(data(from_integer(facts[name], engine[name])))}{_at(cells.get(name))}")
         first = cells.get(read[0]) if read else None
         return Problem(source, f"the facts break the catalogue's constraint '{ident}' ({decision.source}): "
                                f"{', '.join(shown)}: {label.en}",

@@ -28,6 +28,7 @@ from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import BOOL, DATE, FUNCTIONS, NUMBER, STRING, Dated, Symbol, Type, TypeProblem, check
 from engine.model import GRADES, Catalogue, FactSpec, RuleSet
 from engine.reading.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
+from engine.values import written
 from engine.yamlpos import Located
 
 GRADE_VALUES = frozenset(GRADES) | {"not_graded"}
@@ -300,12 +301,8 @@ PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")  # {name} in a label: the pa
 def _param_text(rs: RuleSet) -> dict[str, dict[str, str]]:
     """Each parameter's value as written, for labels: ``95%``; one that changes during the year, each value in force
     in it with the day it starts (``1% (from 2025-01-01), 0.5% (from 2025-07-01)``)."""
-    def written(value: Any, lang: str) -> str:
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+    def shown(value: Any, lang: str) -> str:
+        text = written(value)
         return text.replace(".", ",") if lang == "vi" and _NUMBER_TEXT.fullmatch(text) else text  # 0,5% in Vietnamese
 
     start = datetime.date(rs.year, 1, 1)
@@ -314,9 +311,9 @@ def _param_text(rs: RuleSet) -> dict[str, dict[str, str]]:
         values = [(start, param.value)] if param.values is None else \
             in_force([(v.since, v.value) for v in param.values], rs.year)
         if len(values) == 1 and values[0][0] <= start:  # one value all the year: shown alone
-            out[name] = {lang: written(values[0][1], lang) for lang in ("vi", "en")}
+            out[name] = {lang: shown(values[0][1], lang) for lang in ("vi", "en")}
         else:
-            out[name] = {lang: ", ".join(f"{written(value, lang)} ({'từ' if lang == 'vi' else 'from'} "
+            out[name] = {lang: ", ".join(f"{shown(value, lang)} ({'từ' if lang == 'vi' else 'from'} "
                                          f"{max(since, start).isoformat()})" for since, value in values)
                          for lang in ("vi", "en")}
     return out
