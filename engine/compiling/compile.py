@@ -26,7 +26,7 @@ from engine.errors import Problem, RuleSetError, did_you_mean
 from engine.expr import ast
 from engine.expr.parser import ExpressionSyntaxError, parse
 from engine.expr.typecheck import BOOL, DATE, FUNCTIONS, NUMBER, STRING, Dated, Symbol, Type, TypeProblem, check
-from engine.model import GRADES, Catalogue, FactSpec, RuleSet
+from engine.model import GRADES, Catalogue, FactSpec, Param, RuleSet
 from engine.reading.loading import LoadedRuleSet, RuleSetInvalid, describe, load_ruleset
 from engine.values import written
 from engine.yamlpos import Located
@@ -255,7 +255,7 @@ def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Prob
             problems.append(loaded.source.problem(path, f"params.{name}: the name is taken by a fact, an outcome or a "
                                                         "function; give the parameter another", key=True))
             continue
-        dated = [(start, param.value)] if param.values is None else [(v.since, v.value) for v in param.values]
+        dated = _dated(param, start)
         typed: list[tuple[datetime.date, Any]] = []
         kinds = set()
         for i, (since, raw) in enumerate(dated):
@@ -286,6 +286,11 @@ def _params(loaded: LoadedRuleSet, names: dict[str, Symbol], problems: list[Prob
     return out
 
 
+def _dated(param: Param, start: datetime.date) -> list[tuple[datetime.date, Any]]:
+    """A parameter's values as written, each with the day it starts (one ``value``: from the year's first day)."""
+    return [(start, param.value)] if param.values is None else [(v.since, v.value) for v in param.values]
+
+
 def in_force(dated: list[tuple[datetime.date, Any]], year: int) -> list[tuple[datetime.date, Any]]:
     """The values (each from its day on, in day order) in force at some time of ``year``: the last one begun by
     1 January, then those that begin during the year."""
@@ -308,8 +313,7 @@ def _param_text(rs: RuleSet) -> dict[str, dict[str, str]]:
     start = datetime.date(rs.year, 1, 1)
     out = {}
     for name, param in (rs.params or {}).items():
-        values = [(start, param.value)] if param.values is None else \
-            in_force([(v.since, v.value) for v in param.values], rs.year)
+        values = in_force(_dated(param, start), rs.year)
         if len(values) == 1 and values[0][0] <= start:  # one value all the year: shown alone
             out[name] = {lang: shown(values[0][1], lang) for lang in ("vi", "en")}
         else:
