@@ -101,8 +101,7 @@ def _condition(plan: Plan, ev: UnitEvaluation, key: str, ident: str, label: Any,
     text = label_text(plan, label, lang)
     record = {"id": ident, "label": text, "require": plan.by_key[key].source,
               "outcome": OUTCOME_WORDS[outcome]}
-    if reference is not None:
-        record["reference"] = reference_data(reference)
+    record.update(sourced(reference))
     record.update(_params_read(plan, key, lang))
     if trace is not None:
         record["trace"] = trace_data(trace)
@@ -120,13 +119,14 @@ def _params_read(plan: Plan, key: str, lang: str) -> dict:
         return {}
     params = plan.ruleset.params or {}
     return {"params": [{"name": name, "value": plan.param_text[name][lang],
-                        **({"reference": reference_data(params[name].reference)} if params[name].reference else {})}
+                        **sourced(params[name].reference)}
                        for name in sorted(names)]}
 
 
-def reference_data(reference: Reference) -> dict:
-    """A rule's source as data: only what the rule set gives (a rule without one has no ``reference`` key)."""
-    return reference.model_dump(mode="json", exclude_none=True)
+def sourced(reference: Optional[Reference]) -> dict:
+    """A rule's source as data, ``{"reference": {…}}`` with only what the rule set gives; ``{}`` for a rule without
+    one (its data has no ``reference`` key, and reads as before sources could be given)."""
+    return {} if reference is None else {"reference": reference.model_dump(mode="json", exclude_none=True)}
 
 
 def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
@@ -150,12 +150,11 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
                         "applies": crit.max_points is not None, "max_points": crit.max_points,
                         "points": number(crit.points) if crit.points is not None else None,
                         "tier": crit.tier}
-        if crit_model.reference is not None:
-            record["reference"] = reference_data(crit_model.reference)
+        record.update(sourced(crit_model.reference))
         if crit.max_points is not None:
             record["tiers"] = [
                 {"when": tier.when, "award_pct": tier.award_pct, "outcome": OUTCOME_WORDS[d.outcomes[key]],
-                 **({"reference": reference_data(tier.reference)} if tier.reference is not None else {}),
+                 **sourced(tier.reference),
                  **_params_read(plan, key, lang), "trace": trace_data(ev.traces[key])}
                 for tier, key in zip(crit_model.tiers, tier_keys[crit.id])]
         criteria.append(record)
@@ -192,7 +191,7 @@ def explanation(plan: Plan, ev: UnitEvaluation, lang: str = "vi") -> dict:
         for c in rs.finance.checks]}
     out["titles"] = [
         {"id": t.id, "label": label_text(plan, t.label, lang), "awarded": d.titles[t.id],
-         **({"reference": reference_data(t.reference)} if t.reference is not None else {}),
+         **sourced(t.reference),
          "conditions": [_condition(plan, ev, keys.title_condition(t.id, c.id), c.id, c.label, lang, c.reference)
                         for c in t.conditions]}
         for t in rs.titles]
