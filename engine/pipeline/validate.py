@@ -8,7 +8,7 @@ from typing import Optional
 from engine import yamlpos
 from engine.compiling.compile import compile_file
 from engine.errors import Problem, RuleSetError, UsageProblem
-from engine.reading.loading import display_path, find_rules_root, load_catalogue, read_text
+from engine.reading.loading import bundled_years, display_path, find_rules_root, load_catalogue, read_text
 
 
 def check_file(path: Path, rules: Optional[str], ignored: frozenset[str]) -> list[Problem]:
@@ -74,7 +74,7 @@ def _newest_year() -> str:
     """The newest year of the bundled rule sets: a programme's targets are checked against its catalogue unless
     ``--rules`` names another."""
     root = find_rules_root()
-    years = sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()) if root.is_dir() else []
+    years = bundled_years(root)
     if not years:
         raise UsageProblem([Problem(display_path(root), "no bundled rule sets to check a programme's targets "
                                     "against: give --rules")])

@@ -277,6 +277,11 @@ def find_rules_root() -> FsPath:
     return here / RULES_DIR_NAME
 
 
+def bundled_years(rules_root: FsPath) -> list[int]:
+    """The years that have a folder of rule sets under ``rules_root`` (none when it is not a folder), in order."""
+    return sorted(int(p.name) for p in rules_root.iterdir() if p.is_dir() and p.name.isdigit()) if rules_root.is_dir() else []
+
+
 def resolve_ruleset_path(spec: str, rules_root: Optional[FsPath] = None) -> FsPath:
     """``--rules`` takes a year (its newest version), a version (``2025.1``) or a path; years and versions are
     looked for in ``rules_root`` (default: :func:`find_rules_root`)."""
@@ -299,8 +304,9 @@ def resolve_ruleset_path(spec: str, rules_root: Optional[FsPath] = None) -> FsPa
         folder = rules_root / spec
         candidates = sorted(folder.glob("ruleset*.yaml"), key=_version_key) if folder.is_dir() else []
         if not candidates:
-            years = sorted(p.name for p in rules_root.iterdir() if p.is_dir() and p.name.isdigit()) if rules_root.is_dir() else []
-            raise RuleSetError([Problem(display_path(rules_root), f"no bundled rule set for the year {spec}; years available: {', '.join(years) or 'none'}")])
+            years = bundled_years(rules_root)
+            raise RuleSetError([Problem(display_path(rules_root), f"no bundled rule set for the year {spec}; years "
+                                        f"available: {', '.join(map(str, years)) or 'none'}")])
         return candidates[-1]
     return FsPath(spec)
 
