@@ -463,17 +463,16 @@ def impact_command(facts: Path, old: str, new: str, extra: Optional[Path], fmt: 
     from engine.rendering import render
     plans = [run.plan_named(spec) for spec in (old, new)]
     problems = run.ProblemLog()  # both gradings read the same rows: each problem is told once
-    with impact_of(facts, plans[0], plans[1], extra, jobs=jobs, progress=run.Progress(), problems=problems) as report:
-        if fmt == "json":  # unit by unit: a change that moves most of a national file is never held whole
-            with render.Output(None) as out:
-                writer = render.JsonWriter(out, report.head, "units", report.tail)
-                for unit in report.units():
-                    writer.write(render.json_item(unit))
-                writer.end({})
+    with impact_of(facts, plans[0], plans[1], extra, jobs=jobs, progress=run.Progress(), problems=problems) as report, \
+            render.Output(None) as out:  # unit by unit: a change that moves most of a national file is never held whole
+        if fmt == "json":
+            writer = render.JsonWriter(out, report.head, "units", report.tail)
+            for unit in report.units():
+                writer.write(render.json_item(unit))
+            writer.end({})
         else:
-            with render.Output(None) as out:
-                for piece in render.impact_table(report.head, report.units, report.tail, lang):
-                    out.write(piece)
+            for piece in render.impact_table(report.head, report.units, report.tail, lang):
+                out.write(piece)
     _report_unit_problems(problems)
 
 
